@@ -1,0 +1,36 @@
+"""mlprobe: find where ML models fail, slice by slice, and keep them from failing there again.
+
+>>> import mlprobe as mp
+>>> s = mp.Slice.parse("age >= 60 and sex == 'Female'", name="older women")
+>>> s.to_dict()["and"][0]
+{'column': 'age', 'ge': 60}
+"""
+
+from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
+from mlprobe.core.predicates import col
+from mlprobe.core.slices import Slice
+from mlprobe.errors import (
+    ColumnNotFoundError,
+    DataError,
+    MlprobeError,
+    ParseError,
+    ValidationError,
+)
+from mlprobe.probe import Probe
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColumnNotFoundError",
+    "DataError",
+    "MlprobeError",
+    "ParseError",
+    "Probe",
+    "Slice",
+    "ValidationError",
+    "__version__",
+    "available_metrics",
+    "col",
+    "register_metric",
+    "unregister_metric",
+]

@@ -1,0 +1,115 @@
+"""Sufficient statistics per group, computed on demand and kept for the call.
+
+:class:`GroupStats` gives, for every group of a grouping and one model, the
+K x K confusion counts and sums of per-row values. :class:`RestStats` gives
+the same for "all rows but the group", by subtracting from the overall
+statistics: the statistics are sums, so the rest costs nothing extra.
+
+Examples
+--------
+>>> import numpy as np
+>>> from mlprobe.core.grouping import Partition
+>>> from mlprobe.core.model_arrays import ModelArrays
+>>> arrays = ModelArrays("m", "binary", ["no", "yes"], np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]))
+>>> stats = GroupStats(Partition(np.array([0, 0, 1, 1]), 2), arrays)
+>>> stats.tables()[1].tolist()
+[[1, 0], [1, 0]]
+>>> stats.rest().tables()[1].tolist()
+[[1, 0], [0, 1]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from mlprobe.core.grouping import Grouping, MaskSet, Partition
+from mlprobe.core.model_arrays import ModelArrays
+
+__all__ = ["GroupStats", "RestStats"]
+
+
+class GroupStats:
+    """Per-group statistics of one model's rows."""
+
+    def __init__(self, grouping: Grouping, arrays: ModelArrays) -> None:
+        self.grouping = grouping
+        self.arrays = arrays
+        self._cache: dict[str, np.ndarray] = {}
+        self._overall: GroupStats | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return self.grouping.n_groups
+
+    def _cached(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def sizes(self) -> np.ndarray:
+        """Rows per group."""
+        return self._cached("sizes", self.grouping.sizes)
+
+    def tables(self) -> np.ndarray:
+        """Confusion counts, shape (G, K, K): axis 1 true class, axis 2 predicted."""
+        k = self.arrays.n_classes
+
+        def compute() -> np.ndarray:
+            return self.grouping.count(self.arrays.cells, k * k).reshape(-1, k, k)
+
+        return self._cached("tables", compute)
+
+    def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
+        """Per-group sum of a per-row array, kept under ``name``."""
+        return self._cached("sum:" + name, lambda: self.grouping.sum(values()))
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of each group in ``order``, and their group numbers (for rank statistics)."""
+        return self.grouping.sorted_rows(order)
+
+    def masks(self) -> list[np.ndarray]:
+        """One bool mask per group (slow paths only)."""
+        return self.grouping.masks()
+
+    def overall(self) -> GroupStats:
+        """Statistics of all rows, as one group."""
+        if self._overall is None:
+            n = self.arrays.n_rows
+            self._overall = GroupStats(Partition(np.zeros(n, dtype=np.int8), 1), self.arrays)
+        return self._overall
+
+    def rest(self) -> RestStats:
+        """Statistics of the rows outside each group."""
+        return RestStats(self)
+
+
+class RestStats(GroupStats):
+    """Statistics of the complement of each group: overall minus the group."""
+
+    def __init__(self, base: GroupStats) -> None:
+        super().__init__(base.grouping, base.arrays)
+        self.base = base
+        self._complement: list[np.ndarray] | None = None
+
+    def sizes(self) -> np.ndarray:
+        return self.base.overall().sizes()[0] - self.base.sizes()
+
+    def tables(self) -> np.ndarray:
+        return self.base.overall().tables()[0] - self.base.tables()
+
+    def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
+        return self.base.overall().sum(name, values)[0] - self.base.sum(name, values)
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return MaskSet(self.masks()).sorted_rows(order)
+
+    def masks(self) -> list[np.ndarray]:
+        if self._complement is None:
+            self._complement = [~m for m in self.base.masks()]
+        return self._complement
+
+    def rest(self) -> RestStats:  # pragma: no cover - never needed
+        raise NotImplementedError("the rest of the rest is the group itself")

@@ -1,0 +1,95 @@
+"""Row groupings, and per-group counts and sums in one pass each.
+
+A :class:`Partition` gives every row one group code (the groups of a ``by=``
+column, or crossed columns): its counts are one ``np.bincount`` over
+``code * width + key``. A :class:`MaskSet` holds slices that may overlap:
+each is counted with a bincount over its own rows.
+
+Both return arrays with the group as first axis, so metric code downstream
+does not care which kind it got.
+
+Examples
+--------
+>>> import numpy as np
+>>> part = Partition(np.array([0, 1, 1, 0, 1]), 2)
+>>> part.count(np.array([0, 1, 1, 1, 0]), 2).tolist()
+[[1, 1], [1, 2]]
+>>> masks = MaskSet([np.array([True, True, False, False, False])])
+>>> masks.sum(np.array([1.0, 2.0, 3.0, 4.0, 5.0])).tolist()
+[3.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["Grouping", "MaskSet", "Partition"]
+
+
+class Partition:
+    """Each row in exactly one of ``n_groups`` groups (``codes`` in ``0 .. n_groups-1``)."""
+
+    def __init__(self, codes: np.ndarray, n_groups: int) -> None:
+        self.codes = codes
+        self.n_groups = n_groups
+
+    def count(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """``out[g, k]`` = rows of group g with ``keys == k`` (keys in ``0 .. width-1``)."""
+        combined = self.codes.astype(np.intp) * width + keys
+        return np.bincount(combined, minlength=self.n_groups * width).reshape(self.n_groups, width)
+
+    def sizes(self) -> np.ndarray:
+        """Rows per group."""
+        return np.bincount(self.codes, minlength=self.n_groups)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-group sum of ``values`` (float)."""
+        return np.bincount(self.codes, weights=values, minlength=self.n_groups)
+
+    def masks(self) -> list[np.ndarray]:
+        """One bool mask per group (for the slow paths only)."""
+        return [self.codes == g for g in range(self.n_groups)]
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows sorted by (group, position in ``order``), and their group codes."""
+        rows = order[np.argsort(self.codes[order], kind="stable")]
+        return rows, self.codes[rows]
+
+
+class MaskSet:
+    """Slices that may overlap, one bool mask each."""
+
+    def __init__(self, masks: Sequence[np.ndarray]) -> None:
+        self.mask_list = list(masks)
+        self.n_groups = len(self.mask_list)
+
+    def count(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """``out[s, k]`` = rows of slice s with ``keys == k``."""
+        out = np.zeros((self.n_groups, width), dtype=np.int64)
+        for s, mask in enumerate(self.mask_list):
+            out[s] = np.bincount(keys[mask], minlength=width)
+        return out
+
+    def sizes(self) -> np.ndarray:
+        """Rows per slice."""
+        return np.array([np.count_nonzero(m) for m in self.mask_list], dtype=np.int64)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-slice sum of ``values`` (float)."""
+        return np.array([values[m].sum() for m in self.mask_list], dtype=np.float64)
+
+    def masks(self) -> list[np.ndarray]:
+        """The masks."""
+        return self.mask_list
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of each slice in ``order``, concatenated, and their slice numbers."""
+        parts = [order[m[order]] for m in self.mask_list]
+        groups = np.repeat(np.arange(self.n_groups), [len(p) for p in parts])
+        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+        return rows, groups
+
+
+Grouping = Partition | MaskSet

@@ -1,0 +1,220 @@
+"""Evaluate a predicate on an :class:`~mlprobe.core.encoding.EncodedTable` into a row mask.
+
+Missing values follow SQL's ``WHERE``: a comparison on a missing value is
+*unknown*; ``and``/``or``/``not`` combine unknowns by Kleene's logic, and a
+row is selected only when the whole predicate is *true*. So
+``not (x >= 3)`` leaves out the rows where ``x`` is missing, exactly as a
+database would; ``x is null`` selects them.
+
+Every leaf compares codes or numbers, never strings row by row.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from mlprobe.core.encoding import EncodedTable
+>>> from mlprobe.core.predicates import col
+>>> table = EncodedTable(pd.DataFrame({"x": [1.0, None, 5.0], "s": ["a", "b", None]}))
+>>> evaluate(~(col("x") >= 3), table).tolist()
+[True, False, False]
+>>> evaluate((col("s") == "a") | col("x").isnull(), table).tolist()
+[True, True, False]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlprobe.core.encoding import CategoricalColumn, EncodedColumn, EncodedTable, NumericColumn
+from mlprobe.core.predicates import (
+    COMPARISON_OPS,
+    And,
+    Between,
+    Compare,
+    IsIn,
+    IsNull,
+    Not,
+    NotNull,
+    Or,
+    Predicate,
+    Scalar,
+    format_value,
+)
+from mlprobe.errors import ValidationError
+
+__all__ = ["evaluate"]
+
+# (is_true, is_false): a row that is neither is unknown
+Truth = tuple[np.ndarray, np.ndarray]
+
+
+def evaluate(predicate: Predicate, table: EncodedTable) -> np.ndarray:
+    """Return the bool mask of the rows where ``predicate`` is true."""
+    if not isinstance(predicate, Predicate):
+        raise ValidationError(
+            f"expected a predicate built with col(...) or Slice.parse; received {predicate!r} "
+            f"({type(predicate).__name__})."
+        )
+    return _truth(predicate, table)[0]
+
+
+def _truth(p: Predicate, table: EncodedTable) -> Truth:
+    if isinstance(p, And):
+        parts = [_truth(c, table) for c in p.children]
+        return (
+            np.logical_and.reduce([t for t, _ in parts]),
+            np.logical_or.reduce([f for _, f in parts]),
+        )
+    if isinstance(p, Or):
+        parts = [_truth(c, table) for c in p.children]
+        return (
+            np.logical_or.reduce([t for t, _ in parts]),
+            np.logical_and.reduce([f for _, f in parts]),
+        )
+    if isinstance(p, Not):
+        is_true, is_false = _truth(p.child, table)
+        return is_false, is_true
+    column = table.column(p.column)  # type: ignore[attr-defined]
+    if isinstance(p, IsNull | NotNull):
+        null = column.null
+        return (null, ~null) if isinstance(p, IsNull) else (~null, null)
+    holds = _leaf(p, column)
+    if not column.has_nulls:
+        return holds, ~holds
+    return holds, ~holds & ~column.null
+
+
+def _leaf(p: Predicate, column: EncodedColumn) -> np.ndarray:
+    """Mask of rows where the leaf holds; False on missing values."""
+    if isinstance(column, CategoricalColumn):
+        return _categorical_leaf(p, column)
+    return _numeric_leaf(p, column)
+
+
+# --- categorical columns: compare codes ------------------------------------
+
+
+def _check_kind(column: CategoricalColumn, value: Scalar, p: Predicate) -> None:
+    expected = {"text": str, "bool": bool, "number": int | float}.get(column.kind)
+    if expected is None:
+        return
+    ok = isinstance(value, expected) and not (column.kind == "number" and isinstance(value, bool))
+    if not ok:
+        sample = ", ".join(format_value(v) for v in column.categories[:3].tolist())
+        raise ValidationError(
+            f"in {p}: column {column.name!r} holds {column.kind} values ({sample}, ...), "
+            f"but the slice compares it to {format_value(value)} ({type(value).__name__}). "
+            f"Write the value as the column holds it, e.g. {column.name} == {sample.split(', ')[0]}."
+        )
+
+
+def _lookup(column: CategoricalColumn, selected: np.ndarray) -> np.ndarray:
+    """Mask of rows whose code is selected; ``selected`` has one flag per category."""
+    table = np.zeros(len(column.categories) + 1, dtype=bool)  # last slot: code -1
+    table[:-1] = selected
+    return table[column.codes]
+
+
+def _categorical_leaf(p: Predicate, column: CategoricalColumn) -> np.ndarray:
+    n_categories = len(column.categories)
+    if isinstance(p, IsIn):
+        for v in p.values:
+            _check_kind(column, v, p)
+        positions = column.categories.get_indexer(list(p.values)) if p.values else []
+        selected = np.zeros(n_categories, dtype=bool)
+        selected[[i for i in positions if i >= 0]] = True
+        return _lookup(column, selected)
+    if isinstance(p, Compare) and p.op in ("eq", "ne"):
+        _check_kind(column, p.value, p)
+        code = column.code_of(p.value)
+        if p.op == "eq":
+            return column.codes == code if code >= 0 else np.zeros(len(column.codes), bool)
+        return (column.codes != code) & (column.codes >= 0)
+    # order comparisons: a range of category positions
+    if column.order == "none" or column.kind == "mixed":
+        raise ValidationError(
+            f"in {p}: column {column.name!r} holds values of mixed types that have no order; "
+            "use == or in [...] instead."
+        )
+    ranks = np.arange(n_categories)
+    if isinstance(p, Between):
+        _check_kind(column, p.low, p)
+        _check_kind(column, p.high, p)
+        selected = (_rank_compare(column, ranks, "ge", p.low, p)) & _rank_compare(
+            column, ranks, "le", p.high, p
+        )
+    elif isinstance(p, Compare):
+        _check_kind(column, p.value, p)
+        selected = _rank_compare(column, ranks, p.op, p.value, p)
+    else:  # pragma: no cover - the node set is closed
+        raise TypeError(f"unknown predicate node {type(p).__name__}")
+    return _lookup(column, selected)
+
+
+def _rank_compare(
+    column: CategoricalColumn, ranks: np.ndarray, op: str, value: Scalar, p: Predicate
+) -> np.ndarray:
+    """Flags per category: does ``category <op> value`` hold, by the column's order."""
+    position = column.code_of(value)
+    if column.order == "declared" and position < 0:
+        raise ValidationError(
+            f"in {p}: {format_value(value)} is not a level of the ordered column "
+            f"{column.name!r}; its levels are {list(column.categories)}."
+        )
+    if position >= 0:
+        left, right = position, position + 1
+    else:
+        left = right = int(np.searchsorted(column.categories.to_numpy(), value))
+    return {
+        "lt": ranks < left,
+        "le": ranks < right,
+        "gt": ranks >= right,
+        "ge": ranks >= left,
+    }[op]
+
+
+# --- numeric columns: compare numbers ----------------------------------------
+
+
+def _number(column: NumericColumn, value: Scalar, p: Predicate) -> object:
+    if column.is_datetime:
+        try:
+            return pd.Timestamp(value).to_datetime64()  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"in {p}: column {column.name!r} holds datetimes; {format_value(value)} "
+                "is not a date. Write it as text, e.g. '2026-11-28'."
+            ) from None
+    if isinstance(value, str):
+        raise ValidationError(
+            f"in {p}: column {column.name!r} is numeric, but the slice compares it to the text "
+            f"{format_value(value)}. Write the number without quotes, e.g. {column.name} >= 3."
+        )
+    return value
+
+
+def _numeric_leaf(p: Predicate, column: NumericColumn) -> np.ndarray:
+    values = column.values
+    if isinstance(p, IsIn):
+        wanted = [_number(column, v, p) for v in p.values]
+        if not wanted:
+            return np.zeros(len(values), dtype=bool)
+        return np.isin(values, np.asarray(wanted))
+    if isinstance(p, Between):
+        low, high = _number(column, p.low, p), _number(column, p.high, p)
+        return (values >= low) & (values <= high)
+    if isinstance(p, Compare):
+        value = _number(column, p.value, p)
+        if p.op == "ne":
+            holds = values != value
+            return holds & ~column.null if column.has_nulls else holds
+        return {
+            "eq": np.equal,
+            "lt": np.less,
+            "le": np.less_equal,
+            "gt": np.greater,
+            "ge": np.greater_equal,
+        }[p.op](values, value)
+    raise TypeError(  # pragma: no cover - the node set is closed
+        f"unknown predicate node {type(p).__name__}; expected one of {sorted(COMPARISON_OPS)}"
+    )

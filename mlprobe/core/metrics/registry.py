@@ -1,0 +1,270 @@
+"""Metric names -> metric objects, for a given task and class list.
+
+Per-class metrics are spelt ``family[label]``, e.g. ``recall[>50K]``; the
+label is matched against the class labels as text.
+
+Examples
+--------
+>>> resolve_metric("recall[>50K]", task="binary", classes=["<=50K", ">50K"], has_scores=False)
+<metric recall[>50K]>
+>>> resolve_metric("acuracy", task="binary", classes=[0, 1], has_scores=False)
+Traceback (most recent call last):
+...
+mlprobe.errors.ValidationError: metrics: unknown metric 'acuracy'. Did you mean 'accuracy'? ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mlprobe.core.labels import Task
+from mlprobe.core.metrics import classification as cls
+from mlprobe.core.metrics import regression as reg
+from mlprobe.core.metrics import scores as sc
+from mlprobe.core.metrics._base import Metric
+from mlprobe.core.metrics.custom import CountsMetric, RowsMetric
+from mlprobe.errors import ValidationError, did_you_mean
+
+__all__ = [
+    "available_metrics",
+    "default_metrics",
+    "register_metric",
+    "resolve_metric",
+    "resolve_metrics",
+    "unregister_metric",
+]
+
+_CLASSIFICATION = ("binary", "multiclass")
+_PER_CLASS = re.compile(r"(?P<family>[A-Za-z_][A-Za-z0-9_]*)\[(?P<label>.*)\]\Z", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tasks: tuple[str, ...]
+    build: Callable[[list[Any]], Metric]
+    needs_scores: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class _FamilyEntry:
+    build: Callable[[Any, int], Metric]
+    needs_scores: bool = False
+
+
+def _auc(classes: list[Any]) -> Metric:
+    indices = [len(classes) - 1] if len(classes) == 2 else list(range(len(classes)))
+    return sc.RocAuc(indices, "roc_auc")
+
+
+_BUILTIN: dict[str, _Entry] = {
+    "accuracy": _Entry(_CLASSIFICATION, lambda c: cls.Accuracy()),
+    "error_rate": _Entry(_CLASSIFICATION, lambda c: cls.ErrorRate()),
+    "balanced_accuracy": _Entry(_CLASSIFICATION, lambda c: cls.BalancedAccuracy()),
+    "macro_f1": _Entry(_CLASSIFICATION, lambda c: cls.MacroF1()),
+    "roc_auc": _Entry(_CLASSIFICATION, _auc, needs_scores=True),
+    "log_loss": _Entry(_CLASSIFICATION, lambda c: sc.LogLoss(), needs_scores=True),
+    "brier": _Entry(_CLASSIFICATION, lambda c: sc.Brier(), needs_scores=True),
+    "mae": _Entry(("regression",), lambda c: reg.MAE()),
+    "mse": _Entry(("regression",), lambda c: reg.MSE()),
+    "rmse": _Entry(("regression",), lambda c: reg.RMSE()),
+    "mean_error": _Entry(("regression",), lambda c: reg.MeanError()),
+    "r2": _Entry(("regression",), lambda c: reg.R2()),
+}
+_FAMILIES: dict[str, _FamilyEntry] = {
+    "precision": _FamilyEntry(cls.Precision),
+    "recall": _FamilyEntry(cls.Recall),
+    "f1": _FamilyEntry(cls.F1),
+    "roc_auc": _FamilyEntry(
+        lambda label, i: sc.RocAuc([i], f"roc_auc[{label}]"), needs_scores=True
+    ),
+}
+_CUSTOM: dict[str, _Entry] = {}
+
+_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "balanced_accuracy", "macro_f1"),
+    "multiclass": ("accuracy", "balanced_accuracy", "macro_f1"),
+    "regression": ("mae", "rmse", "mean_error", "r2"),
+}
+
+
+def default_metrics(task: Task) -> list[str]:
+    """The metrics a breakdown shows when none are named.
+
+    Examples
+    --------
+    >>> default_metrics("regression")
+    ['mae', 'rmse', 'mean_error', 'r2']
+    """
+    return list(_DEFAULTS[task])
+
+
+def available_metrics(task: Task, classes: Sequence[Any] = ()) -> list[str]:
+    """Every metric name valid for ``task`` (per-class names spelt out for ``classes``).
+
+    Examples
+    --------
+    >>> available_metrics("binary", ["no", "yes"])[:4]
+    ['accuracy', 'error_rate', 'balanced_accuracy', 'macro_f1']
+    """
+    names = [n for n, e in {**_BUILTIN, **_CUSTOM}.items() if task in e.tasks]
+    if task != "regression":
+        names += [f"{family}[{label}]" for family in _FAMILIES for label in classes]
+    return names
+
+
+def register_metric(
+    name: str,
+    function: Callable[..., float],
+    *,
+    input: Literal["counts", "rows"] = "counts",
+    higher_is_better: bool = True,
+    tasks: Sequence[str] = ("binary", "multiclass"),
+    overwrite: bool = False,
+) -> None:
+    """Register a custom metric under ``name``.
+
+    Parameters
+    ----------
+    function : callable
+        With ``input="counts"``: ``f(table) -> float`` on one K x K confusion
+        table (true classes on axis 0, classes in the probe's order); fast, and
+        its interval comes from resampling the table. With ``input="rows"``:
+        ``f(y_true, y_pred) -> float`` on each slice's labels; slow (one call
+        per slice and per bootstrap resample) but works for any task.
+    higher_is_better : bool
+        Direction, used when comparing models.
+    tasks : sequence of str
+        Tasks the metric applies to.
+
+    Examples
+    --------
+    >>> register_metric("false_negatives", lambda t: t[1, 0], higher_is_better=False)
+    >>> "false_negatives" in available_metrics("binary")
+    True
+    >>> unregister_metric("false_negatives")
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValidationError(
+            f"register_metric: 'name' must be an identifier such as 'my_metric'; received {name!r}."
+        )
+    if (name in _BUILTIN or name in _FAMILIES) or (name in _CUSTOM and not overwrite):
+        raise ValidationError(
+            f"register_metric: a metric named {name!r} exists already. Choose another name"
+            + (" or pass overwrite=True." if name in _CUSTOM else ".")
+        )
+    if not callable(function):
+        raise ValidationError(
+            f"register_metric: 'function' must be callable; received {function!r}."
+        )
+    if input not in ("counts", "rows"):
+        raise ValidationError(
+            f"register_metric: 'input' must be 'counts' or 'rows'; received {input!r}."
+        )
+    bad_tasks = [t for t in tasks if t not in _DEFAULTS]
+    if bad_tasks or not tasks:
+        raise ValidationError(
+            f"register_metric: 'tasks' must list some of {list(_DEFAULTS)}; received {list(tasks)}."
+        )
+    if input == "counts" and "regression" in tasks:
+        raise ValidationError(
+            "register_metric: regression has no confusion counts; use input='rows'."
+        )
+    if input == "counts":
+        build: Callable[[list[Any]], Metric] = lambda c: CountsMetric(  # noqa: E731
+            name, function, higher_is_better
+        )
+    else:
+        build = lambda c: RowsMetric(name, function, higher_is_better)  # noqa: E731
+    _CUSTOM[name] = _Entry(tuple(tasks), build)
+
+
+def unregister_metric(name: str) -> None:
+    """Remove a custom metric registered with :func:`register_metric`."""
+    if name not in _CUSTOM:
+        raise ValidationError(
+            f"unregister_metric: no custom metric named {name!r}; "
+            f"custom metrics: {sorted(_CUSTOM)}."
+        )
+    del _CUSTOM[name]
+
+
+def _match_label(label_text: str, classes: Sequence[Any], name: str) -> tuple[Any, int]:
+    for i, label in enumerate(classes):
+        if str(label) == label_text:
+            return label, i
+    shown = ", ".join(str(c) for c in classes)
+    raise ValidationError(
+        f"metrics: {name!r} names the class {label_text!r}, which is not a class of this probe."
+        f"{did_you_mean(label_text, [str(c) for c in classes])} Classes: {shown}."
+    )
+
+
+def resolve_metric(name: str, *, task: Task, classes: Sequence[Any], has_scores: bool) -> Metric:
+    """Return the metric object for ``name``, or raise an error that says what is valid."""
+    if not isinstance(name, str):
+        raise ValidationError(
+            f"metrics: each metric is named by a str such as 'accuracy'; received {name!r}."
+        )
+    per_class = _PER_CLASS.match(name)
+    entries = {**_BUILTIN, **_CUSTOM}
+    if per_class and per_class["family"] in _FAMILIES:
+        family = _FAMILIES[per_class["family"]]
+        if task == "regression":
+            raise ValidationError(
+                f"metrics: {name!r} is a classification metric; this probe's task is regression. "
+                f"Regression metrics: {', '.join(available_metrics('regression'))}."
+            )
+        _check_scores(name, family.needs_scores, has_scores)
+        label, index = _match_label(per_class["label"], classes, name)
+        return family.build(label, index)
+    if name in entries:
+        entry = entries[name]
+        if task not in entry.tasks:
+            raise ValidationError(
+                f"metrics: {name!r} does not apply to task {task!r}. Metrics for {task}: "
+                f"{', '.join(available_metrics(task, classes)[:12])}..."
+            )
+        _check_scores(name, entry.needs_scores, has_scores)
+        return entry.build(list(classes))
+    valid = available_metrics(task, classes)
+    hint = did_you_mean(name, valid + list(_FAMILIES))
+    if name in _FAMILIES:
+        hint = (
+            f" {name!r} is per class: write e.g. '{name}[{classes[-1] if classes else 'label'}]'."
+        )
+    raise ValidationError(
+        f"metrics: unknown metric {name!r}.{hint} Valid for {task}: {', '.join(valid[:15])}"
+        + (", ..." if len(valid) > 15 else ".")
+    )
+
+
+def _check_scores(name: str, needs_scores: bool, has_scores: bool) -> None:
+    if needs_scores and not has_scores:
+        raise ValidationError(
+            f"metrics: {name!r} needs class probabilities, and this probe has none. Pass "
+            "scores= (an n x K array or the probability columns) or a model with predict_proba."
+        )
+
+
+def resolve_metrics(
+    names: Sequence[str] | str | None, *, task: Task, classes: Sequence[Any], has_scores: bool
+) -> list[Metric]:
+    """Resolve a list of names (None: the task's defaults); duplicates are an error."""
+    if names is None:
+        names = default_metrics(task)
+    elif isinstance(names, str):
+        names = [names]
+    names = list(names)
+    if not names:
+        raise ValidationError(
+            "metrics: received an empty list; name at least one metric, or pass None for "
+            f"the defaults ({', '.join(default_metrics(task))})."
+        )
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValidationError(f"metrics: {duplicates} listed more than once; list each once.")
+    return [resolve_metric(n, task=task, classes=classes, has_scores=has_scores) for n in names]

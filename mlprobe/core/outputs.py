@@ -1,0 +1,239 @@
+"""Collect what a probe evaluates: the target and each model's predictions and scores.
+
+This module turns the user's arguments (column names, arrays, estimators,
+dicts of them) into plain numpy arrays with checked lengths, and the
+:class:`ModelArrays` every metric reads. It calls ``predict`` (and
+``predict_proba``) once per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlprobe.core.labels import Labels, encode_labels
+from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.errors import DataError, ValidationError, missing_column_error
+
+__all__ = ["DEFAULT_MODEL", "ProbeOutputs", "collect_outputs"]
+
+#: The name of the model when a single one is given.
+DEFAULT_MODEL = "model"
+
+
+class ProbeOutputs:
+    """The encoded labels and per-model arrays of one probe."""
+
+    def __init__(
+        self, labels: Labels, scores: Mapping[str, np.ndarray | None], used_columns: set[str]
+    ):
+        self.labels = labels
+        self.used_columns = used_columns
+        self.models: dict[str, ModelArrays] = {
+            name: ModelArrays(
+                name, labels.task, labels.classes, labels.y_true, y_pred, scores.get(name)
+            )
+            for name, y_pred in labels.y_pred.items()
+        }
+
+
+def _column_or_array(value: Any, data: pd.DataFrame, *, argument: str, used: set[str]) -> pd.Series:
+    n = len(data)
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise missing_column_error(value, data.columns, role=f"{argument} column")
+        used.add(value)
+        return data[value].reset_index(drop=True)
+    if isinstance(value, pd.Series):
+        series = value.reset_index(drop=True)
+    else:
+        array = np.asarray(value)
+        if array.ndim != 1:
+            raise ValidationError(
+                f"{argument}: expected a column name or a 1-d array-like with one value per "
+                f"row; received {type(value).__name__} of shape {array.shape}."
+            )
+        series = pd.Series(array)
+    if len(series) != n:
+        raise DataError(
+            f"{argument} has {len(series)} values but the data has {n} rows; "
+            "give one value per row of data, in the same order."
+        )
+    return series
+
+
+def _check_names(mapping: Mapping[Any, Any], argument: str) -> None:
+    if not mapping:
+        raise ValidationError(f"{argument}: received an empty dict; give at least one model.")
+    for name in mapping:
+        if not isinstance(name, str) or not name or "[" in name or "]" in name:
+            raise ValidationError(
+                f"{argument}: model names must be non-empty str without brackets; "
+                f"received {name!r}. Use names such as 'v1' and 'v2'."
+            )
+
+
+def _predict(estimator: Any, features: pd.DataFrame, name: str) -> np.ndarray:
+    if not callable(getattr(estimator, "predict", None)):
+        raise ValidationError(
+            f"model {name!r}: expected an estimator with a predict method; received "
+            f"{type(estimator).__name__}. Pass predictions= instead if you have them already."
+        )
+    try:
+        predicted = np.asarray(estimator.predict(features))
+    except Exception as error:
+        raise DataError(
+            f"model {name!r}: predict() failed on the features "
+            f"{list(map(str, features.columns))[:10]}: {type(error).__name__}: {error}. "
+            "Pass features= to choose the columns the model was trained on."
+        ) from error
+    return predicted.ravel() if predicted.ndim == 2 and predicted.shape[1] == 1 else predicted
+
+
+def _proba(
+    estimator: Any, features: pd.DataFrame, classes: list[Any], name: str
+) -> np.ndarray | None:
+    if not callable(getattr(estimator, "predict_proba", None)):
+        return None
+    model_classes = list(getattr(estimator, "classes_", []))
+    try:
+        proba = np.asarray(estimator.predict_proba(features), dtype=np.float64)
+    except Exception:  # e.g. SVC(probability=False) defines the method but raises
+        return None
+    if proba.ndim != 2 or proba.shape[1] != len(model_classes):
+        return None
+    return align_scores(proba, model_classes, classes, argument=f"model {name!r} predict_proba")
+
+
+def align_scores(
+    proba: np.ndarray, columns: Sequence[Any], classes: list[Any], *, argument: str
+) -> np.ndarray:
+    """Reorder probability columns labelled ``columns`` into the probe's class order."""
+    position = {label: i for i, label in enumerate(classes)}
+    out = np.zeros((proba.shape[0], len(classes)), dtype=np.float64)
+    for j, label in enumerate(columns):
+        plain = label.item() if isinstance(label, np.generic) else label
+        if plain not in position:
+            raise ValidationError(
+                f"{argument}: the class {plain!r} is not among the probe's classes {classes}."
+            )
+        out[:, position[plain]] = proba[:, j]
+    return out
+
+
+def _scores_array(value: Any, data: pd.DataFrame, classes: list[Any], used: set[str]) -> np.ndarray:
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(isinstance(c, str) for c in value)
+    ):
+        for column in value:
+            if column not in data.columns:
+                raise missing_column_error(column, data.columns, role="scores column")
+        used.update(value)
+        array = data[list(value)].to_numpy(dtype=np.float64)
+    else:
+        array = np.asarray(value, dtype=np.float64)
+    k = len(classes)
+    if array.ndim == 1 and k == 2:
+        array = np.column_stack([1 - array, array])
+    if array.shape != (len(data), k):
+        raise DataError(
+            f"scores: expected {len(data)} rows x {k} columns (one probability per class, in "
+            f"the order {classes}); received shape {array.shape}."
+        )
+    if np.isnan(array).any():
+        raise DataError("scores: contain missing values; every row needs its probabilities.")
+    return array
+
+
+def collect_outputs(
+    data: pd.DataFrame,
+    *,
+    target: Any,
+    model: Any,
+    predictions: Any,
+    scores: Any,
+    task: str | None,
+    features: Sequence[str] | None,
+) -> ProbeOutputs:
+    """Read the target, predict or read predictions, encode labels, align scores."""
+    if (model is None) == (predictions is None):
+        raise ValidationError(
+            "Probe: pass exactly one of model= (an estimator, or a dict of them) and "
+            f"predictions= (a column name or array, or a dict of them); received "
+            f"{'both' if model is not None else 'neither'}."
+        )
+    used: set[str] = set()
+    target_values = _column_or_array(target, data, argument="target", used=used)
+    estimators: dict[str, Any] = {}
+    predicted: dict[str, pd.Series] = {}
+    if predictions is not None:
+        given = predictions if isinstance(predictions, Mapping) else {DEFAULT_MODEL: predictions}
+        _check_names(given, "predictions")
+        for name, value in given.items():
+            predicted[name] = _column_or_array(
+                value, data, argument=f"predictions of {name!r}", used=used
+            )
+    score_columns: set[str] = set()
+    if isinstance(scores, Sequence) and not isinstance(scores, str):
+        score_columns = {c for c in scores if isinstance(c, str)}
+    if model is not None:
+        estimators = dict(model) if isinstance(model, Mapping) else {DEFAULT_MODEL: model}
+        _check_names(estimators, "model")
+        excluded = used | score_columns
+        for name, estimator in estimators.items():
+            predicted[name] = _column_or_array(
+                _predict(estimator, _feature_frame(data, features, excluded, estimator), name),
+                data,
+                argument=f"model {name!r} predictions",
+                used=set(),
+            )
+    labels = encode_labels(target_values, predicted, task)
+    model_scores: dict[str, np.ndarray | None] = dict.fromkeys(labels.y_pred)
+    if labels.is_classification:
+        if scores is not None:
+            if not isinstance(scores, Mapping) and len(labels.y_pred) > 1:
+                raise ValidationError(
+                    "scores: with several models, give a dict {model name: scores}; "
+                    "one array cannot belong to all of them."
+                )
+            only_model = next(iter(labels.y_pred))
+            per_model = scores if isinstance(scores, Mapping) else {only_model: scores}
+            for name, value in per_model.items():
+                if name not in labels.y_pred:
+                    raise ValidationError(
+                        f"scores: {name!r} is not a model of this probe; models: {list(labels.y_pred)}."
+                    )
+                model_scores[name] = _scores_array(value, data, labels.classes, used)
+        elif estimators:
+            for name, estimator in estimators.items():
+                frame = _feature_frame(data, features, excluded, estimator)
+                model_scores[name] = _proba(estimator, frame, labels.classes, name)
+    elif scores is not None:
+        raise ValidationError(
+            "scores: a regression probe takes no class probabilities; drop scores=."
+        )
+    return ProbeOutputs(labels, model_scores, used)
+
+
+def _feature_frame(
+    data: pd.DataFrame, features: Sequence[str] | None, excluded: set[str], estimator: Any
+) -> pd.DataFrame:
+    """The columns handed to ``predict``: ``features``, else what the estimator was fit on,
+    else every column but the target, predictions and scores."""
+    if features is None:
+        fitted = getattr(estimator, "feature_names_in_", None)
+        if fitted is not None:
+            features = [str(c) for c in fitted]
+        else:
+            return data[[c for c in data.columns if c not in excluded]]
+    if isinstance(features, str):
+        features = [features]
+    for column in features:
+        if column not in data.columns:
+            raise missing_column_error(column, data.columns, role="features column")
+    return data[list(features)]

@@ -1,0 +1,487 @@
+"""The :class:`Probe`: an evaluation table plus one or more models' outputs.
+
+The probe predicts once, encodes columns on first use, and answers every
+question (breakdowns, confusion matrices, model comparisons) by counting on
+those encoded arrays. It never copies or changes the user's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
+from mlprobe.core.comparison import compare_table, flips_table
+from mlprobe.core.encoding import (
+    CategoricalColumn,
+    EncodedColumn,
+    EncodedTable,
+    NumericColumn,
+    value_kind,
+)
+from mlprobe.core.frames import to_pandas
+from mlprobe.core.group_stats import GroupStats
+from mlprobe.core.grouping import Grouping, MaskSet, Partition
+from mlprobe.core.groups import Bins, group_by
+from mlprobe.core.labels import Task
+from mlprobe.core.masks import evaluate
+from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
+from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.outputs import collect_outputs
+from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, prediction_column
+from mlprobe.core.slices import Slice
+from mlprobe.errors import DataError, ValidationError, did_you_mean
+
+__all__ = ["Probe"]
+
+SliceLike = Slice | Predicate | str
+
+
+class Probe:
+    """Wrap an evaluation table and a model (or its predictions) to find where it fails.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The evaluation table, one row per example (polars and pyarrow tables
+        are converted). Never modified.
+    target : str or array-like
+        The column holding the true labels (or values), or the labels themselves.
+    model : estimator or dict of str to estimator, optional
+        Anything with ``predict`` (and ``predict_proba``, which gives scores).
+        A dict compares several versions, e.g. ``{"v1": m1, "v2": m2}``;
+        a single model is named ``"model"``.
+    predictions : str, array-like or dict, optional
+        Instead of ``model``: a column name or array of predictions, or a dict
+        of them by model name.
+    scores : array-like, list of str or dict, optional
+        Class probabilities: an ``n x K`` array (classes in sorted order), the
+        names of K probability columns, a 1-d array of the positive class's
+        probability (binary), or a dict of those by model name. Enables
+        ``roc_auc``, ``log_loss`` and ``brier``.
+    task : {"binary", "multiclass", "regression"}, optional
+        Inferred when None (see :func:`mlprobe.core.labels.encode_labels`).
+    features : list of str, optional
+        Columns handed to ``model.predict``. Default: the columns the model
+        was fit on (``feature_names_in_``), else all but the target,
+        prediction and score columns.
+
+    Slices may use the reserved columns ``@target`` (the true label) and
+    ``@prediction`` (the prediction of the model being evaluated;
+    ``@prediction[v2]`` names one model), for example
+    ``Slice.parse("@target == 'cat' and @prediction == 'dog'")``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import mlprobe as mp
+    >>> df = pd.DataFrame({"sex": ["F", "M", "F", "M"], "y": [1, 0, 1, 1], "p": [0, 0, 1, 1]})
+    >>> probe = mp.Probe(df, target="y", predictions="p")
+    >>> probe.task, probe.models, probe.classes
+    ('binary', ['model'], [0, 1])
+    >>> probe.breakdown(by="sex", metrics=["accuracy"])[["slice", "n", "accuracy"]]
+               slice  n  accuracy
+    0        overall  4      0.75
+    1  sex == 'F'  2      0.50
+    2  sex == 'M'  2      1.00
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        target: Any,
+        model: Any = None,
+        predictions: Any = None,
+        scores: Any = None,
+        task: str | None = None,
+        features: Sequence[str] | None = None,
+    ) -> None:
+        frame = to_pandas(data, argument="data")
+        if len(frame) == 0:
+            raise DataError("data has no rows; a probe needs at least one evaluated example.")
+        outputs = collect_outputs(
+            frame,
+            target=target,
+            model=model,
+            predictions=predictions,
+            scores=scores,
+            task=task,
+            features=features,
+        )
+        self._data = frame
+        self._labels = outputs.labels
+        self._arrays: dict[str, ModelArrays] = outputs.models
+        self._table = EncodedTable(frame, self._virtual_columns())
+        self._model_tables = {
+            name: self._table.with_virtual(
+                {**self._virtual_columns(), PREDICTION: self._output_column(PREDICTION, name)}
+            )
+            for name in self._arrays
+        }
+        self._partitions: dict[tuple[Any, ...], tuple[Partition, list[Slice]]] = {}
+
+    # --- what the probe holds ---------------------------------------------------
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The evaluation table (the user's own frame, not a copy)."""
+        return self._data
+
+    @property
+    def task(self) -> Task:
+        """``"binary"``, ``"multiclass"`` or ``"regression"``."""
+        return self._labels.task
+
+    @property
+    def classes(self) -> list[Any]:
+        """Class labels in the order of confusion matrices (empty for regression)."""
+        return list(self._labels.classes)
+
+    @property
+    def models(self) -> list[str]:
+        """Model names."""
+        return list(self._arrays)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return (
+            f"<mlprobe.Probe: {self.n_rows} rows, task={self.task!r}, models={self.models}"
+            + (f", classes={self.classes}" if self.classes else "")
+            + ">"
+        )
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays the probe holds of its own (not views of the user's data)."""
+        own = self._table.nbytes() + self._labels.y_true.nbytes
+        own += sum(arrays.nbytes() for arrays in self._arrays.values())
+        own += sum(p.codes.nbytes for p, _ in self._partitions.values())
+        return own
+
+    # --- encoded columns and masks ----------------------------------------------
+
+    def _output_column(self, name: str, model: str | None = None) -> EncodedColumn:
+        values = self._labels.y_true if model is None else self._labels.y_pred[model]
+        if self._labels.is_classification:
+            categories = pd.Index(self._labels.classes, dtype=object)
+            return CategoricalColumn(name, values, categories, "sorted", value_kind(categories))
+        return NumericColumn(name, values, None)
+
+    def _virtual_columns(self) -> dict[str, EncodedColumn]:
+        columns = {TARGET: self._output_column(TARGET)}
+        for name in self._labels.y_pred:
+            columns[prediction_column(name)] = self._output_column(prediction_column(name), name)
+        return columns
+
+    def _check_model(self, model: object, argument: str = "model") -> str:
+        if model is None:
+            if len(self._arrays) > 1:
+                raise ValidationError(
+                    f"{argument}: this probe has several models {self.models}; name one."
+                )
+            return self.models[0]
+        if model not in self._arrays:
+            raise ValidationError(
+                f"{argument}: unknown model {model!r}.{did_you_mean(str(model), self.models)}"
+                f" Models: {self.models}."
+            )
+        return str(model)
+
+    def _models(self, model: str | Sequence[str] | None) -> list[str]:
+        if model is None:
+            return self.models
+        names = [model] if isinstance(model, str) else list(model)
+        return [self._check_model(m) for m in names]
+
+    def mask(self, slice: SliceLike, *, model: str | None = None) -> np.ndarray:
+        """Bool mask of the rows in ``slice`` (``model`` resolves ``@prediction``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"y": ["a", "b"], "p": ["a", "a"]}), target="y", predictions="p")
+        >>> probe.mask("@target == 'b' and @prediction == 'a'").tolist()
+        [False, True]
+        """
+        return evaluate(_as_slice(slice).predicate, self._model_tables[self._check_model(model)])
+
+    def _slice_masks(
+        self, slices: list[Slice], model: str, shared: dict[str, np.ndarray]
+    ) -> list[np.ndarray]:
+        masks = []
+        for s in slices:
+            if PREDICTION in s.columns():
+                masks.append(evaluate(s.predicate, self._model_tables[model]))
+            else:
+                if s.name not in shared:
+                    shared[s.name] = evaluate(s.predicate, self._table)
+                masks.append(shared[s.name])
+        return masks
+
+    def _group_by(self, by: str | Sequence[str], bins: Bins) -> tuple[Partition, list[Slice]]:
+        columns = [by] if isinstance(by, str) else list(by)
+        for c in columns:
+            if not isinstance(c, str):
+                raise ValidationError(f"by: expected column names; received {c!r}.")
+        key = (tuple(columns), bins if not isinstance(bins, Sequence) else tuple(bins))
+        if key not in self._partitions:
+            self._partitions[key] = group_by(self._table, columns, bins)
+        return self._partitions[key]
+
+    def _resolve_groups(
+        self,
+        by: str | Sequence[str] | None,
+        slices: Sequence[SliceLike] | None,
+        bins: Bins,
+        models: list[str],
+    ) -> tuple[list[Slice], dict[str, Grouping]]:
+        """The slices of a call and, per model, how rows fall into them."""
+        if bins is not None and by is None:
+            raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
+        own = [_as_slice(s) for s in (slices or [])]
+        if by is not None and not own:
+            partition, group_slices = self._group_by(by, bins)
+            return group_slices, dict.fromkeys(models, partition)
+        group_slices: list[Slice] = []
+        group_masks: list[np.ndarray] = []
+        if by is not None:
+            partition, group_slices = self._group_by(by, bins)
+            group_masks = partition.masks()
+        all_slices = own + group_slices
+        _check_unique_names(all_slices)
+        shared: dict[str, np.ndarray] = {}
+        groupings: dict[str, Grouping] = {
+            m: MaskSet(self._slice_masks(own, m, shared) + group_masks) for m in models
+        }
+        return all_slices, groupings
+
+    def _metrics(self, names: Sequence[str] | str | None) -> list[Metric]:
+        has_scores = all(a.scores is not None for a in self._arrays.values())
+        return resolve_metrics(names, task=self.task, classes=self.classes, has_scores=has_scores)
+
+    # --- the questions --------------------------------------------------------------
+
+    def breakdown(
+        self,
+        by: str | Sequence[str] | None = None,
+        *,
+        slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
+        metrics: Sequence[str] | str | None = None,
+        model: str | Sequence[str] | None = None,
+        confidence: float = 0.95,
+        min_support: int = 30,
+    ) -> pd.DataFrame:
+        """Metrics with confidence intervals per slice and model, each slice tested against the rest.
+
+        Parameters
+        ----------
+        by : str or list of str, optional
+            Group by a column, or by crossed columns. Numeric columns are binned.
+        slices : list of Slice, predicate or str, optional
+            Slices to evaluate (str is parsed with :meth:`Slice.parse`); they may overlap.
+        bins : int or list of float, optional
+            For numeric ``by`` columns: a number of quantile bins, or cut points.
+            Default: grouped by value with at most 10 distinct values, else 5 quantile bins.
+        metrics : list of str, optional
+            Metric names; the first one gets ``gap``, ``p_value`` and ``q_value``.
+            Default: accuracy, balanced_accuracy, macro_f1 (classification),
+            mae, rmse, mean_error, r2 (regression).
+        model : str or list of str, optional
+            Restrict to these models (default: all).
+        confidence : float
+            Level of the intervals.
+        min_support : int
+            Slices with fewer rows get ``low_support = True``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (slice, model), the ``overall`` rows first. ``df.attrs["slices"]``
+            maps each slice name to its :class:`Slice`.
+        """
+        check_confidence(confidence)
+        models = self._models(model)
+        metric_objects = self._metrics(metrics)
+        slice_list, groupings = self._resolve_groups(by, slices, bins, models)
+        request = BreakdownRequest(slice_list, groupings, metric_objects, confidence, min_support)
+        return breakdown_table(request, {m: self._arrays[m] for m in models})
+
+    def confusion(
+        self,
+        slice: SliceLike | None = None,
+        *,
+        model: str | None = None,
+        normalize: str | None = None,
+    ) -> pd.DataFrame:
+        """The K x K confusion matrix of a slice (all rows by default).
+
+        Parameters
+        ----------
+        normalize : {None, "true", "pred", "all"}
+            Counts, or shares of each true class (rows sum to 1), of each
+            predicted class (columns sum to 1), or of all rows.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"y": ["a", "b", "b"], "p": ["a", "a", "b"]}), target="y", predictions="p")
+        >>> probe.confusion()
+        predicted  a  b
+        true
+        a          1  0
+        b          1  1
+        """
+        self._require_classification("confusion")
+        name = self._check_model(model)
+        if normalize not in (None, "true", "pred", "all"):
+            raise ValidationError(
+                f"normalize must be None, 'true', 'pred' or 'all'; received {normalize!r}."
+            )
+        arrays = self._arrays[name]
+        k = arrays.n_classes
+        cells = arrays.cells if slice is None else arrays.cells[self.mask(slice, model=name)]
+        table = np.bincount(cells, minlength=k * k).reshape(k, k)
+        values: np.ndarray = table
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if normalize == "true":
+                values = table / table.sum(axis=1, keepdims=True)
+            elif normalize == "pred":
+                values = table / table.sum(axis=0, keepdims=True)
+            elif normalize == "all":
+                values = table / table.sum()
+        labels = pd.Index(self.classes, dtype=object)
+        return pd.DataFrame(
+            values,
+            index=labels.rename("true"),
+            columns=labels.rename("predicted"),
+        )
+
+    def compare(
+        self,
+        a: str,
+        b: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
+        metric: str | None = None,
+        confidence: float = 0.95,
+        min_support: int = 30,
+    ) -> pd.DataFrame:
+        """Compare two models on the same rows, per slice: which improved, which regressed.
+
+        Returns one row per slice (``overall`` first) with ``value_a``,
+        ``value_b``, ``delta`` (b minus a) and its interval, ``p_value``
+        (paired: McNemar for accuracy and error rate), ``q_value``
+        (Benjamini–Hochberg over the slices) and ``verdict``: "improved",
+        "regressed", "no detectable change" (q-value above ``1 - confidence``)
+        or "too few rows" (under ``min_support``).
+        """
+        name_a, name_b = self._check_model(a, "a"), self._check_model(b, "b")
+        if name_a == name_b:
+            raise ValidationError(
+                f"compare: a and b are both {name_a!r}; name two different models."
+            )
+        confidence = check_confidence(confidence)
+        metric_name = metric or ("accuracy" if self._labels.is_classification else "mae")
+        metric_object = self._metrics([metric_name])[0]
+        slice_list, groupings = self._resolve_groups(by, slices, bins, [name_a, name_b])
+        if any(PREDICTION in s.columns() for s in slice_list):
+            raise ValidationError(
+                "compare: slices on '@prediction' differ between the two models; "
+                "name the model, e.g. '@prediction[v1]'."
+            )
+        return compare_table(
+            self._arrays[name_a],
+            self._arrays[name_b],
+            slice_list,
+            groupings[name_a],
+            metric_object,
+            confidence=confidence,
+            min_support=min_support,
+        )
+
+    def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
+        """2 x 2 counts of rows right or wrong under model ``a`` and under model ``b``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"y": [1, 1, 0, 0], "v1": [1, 0, 0, 1], "v2": [1, 1, 1, 1]})
+        >>> Probe(df, target="y", predictions={"v1": "v1", "v2": "v2"}).flips("v1", "v2")
+        v2          correct  wrong
+        v1
+        correct           1      1
+        wrong             1      1
+        """
+        self._require_classification("flips")
+        name_a, name_b = self._check_model(a, "a"), self._check_model(b, "b")
+        mask = None if slice is None else self.mask(slice, model=name_a)
+        return flips_table(self._arrays[name_a], self._arrays[name_b], mask)
+
+    def metric(
+        self,
+        metric: str,
+        slice: SliceLike | None = None,
+        *,
+        model: str | None = None,
+        confidence: float = 0.95,
+    ) -> dict[str, float]:
+        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
+        name = self._check_model(model)
+        metric_object = resolve_metric(
+            metric,
+            task=self.task,
+            classes=self.classes,
+            has_scores=self._arrays[name].scores is not None,
+        )
+        s = _as_slice(slice) if slice is not None else None
+        grouping = MaskSet([np.ones(self.n_rows, bool) if s is None else self.mask(s, model=name)])
+        stats = GroupStats(grouping, self._arrays[name])
+        values = metric_object.compute(stats, check_confidence(confidence))
+        return {
+            "value": float(values.value[0]),
+            "ci_low": float(values.low[0]),
+            "ci_high": float(values.high[0]),
+            "n": int(stats.sizes()[0]),
+        }
+
+    def _require_classification(self, what: str) -> None:
+        if not self._labels.is_classification:
+            raise ValidationError(
+                f"{what}: needs a classification probe; this one's task is regression."
+            )
+
+
+def _as_slice(value: object) -> Slice:
+    if isinstance(value, Slice):
+        return value
+    if isinstance(value, Predicate):
+        return Slice(None, value)
+    if isinstance(value, str):
+        return Slice.parse(value)
+    raise ValidationError(
+        f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
+        f"received {value!r} ({type(value).__name__})."
+    )
+
+
+def _check_unique_names(slices: list[Slice]) -> None:
+    seen: set[str] = set()
+    for s in slices:
+        if s.name in seen:
+            raise ValidationError(
+                f"slices: two slices are named {s.name!r}; give each slice of a call its own name."
+            )
+        seen.add(s.name)
