@@ -248,18 +248,17 @@ class Probe:
             raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
         own = [_as_slice(s) for s in (slices or [])]
         if by is not None and not own:
-            partition, group_slices = self._group_by(by, bins)
-            return group_slices, dict.fromkeys(models, partition)
-        group_slices: list[Slice] = []
-        group_masks: list[np.ndarray] = []
+            partition, by_slices = self._group_by(by, bins)
+            return by_slices, dict.fromkeys(models, partition)
+        by_slices, by_masks = [], []
         if by is not None:
-            partition, group_slices = self._group_by(by, bins)
-            group_masks = partition.masks()
-        all_slices = own + group_slices
+            partition, by_slices = self._group_by(by, bins)
+            by_masks = partition.masks()
+        all_slices = own + by_slices
         _check_unique_names(all_slices)
         shared: dict[str, np.ndarray] = {}
         groupings: dict[str, Grouping] = {
-            m: MaskSet(self._slice_masks(own, m, shared) + group_masks) for m in models
+            m: MaskSet(self._slice_masks(own, m, shared) + by_masks) for m in models
         }
         return all_slices, groupings
 

@@ -71,7 +71,8 @@ def value_kind(values: pd.Index) -> ValueKind:
         else "mixed"
         for v in values
     }
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+    only: ValueKind = kinds.pop()  # type: ignore[assignment]
+    return only if not kinds else "mixed"
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +102,7 @@ class CategoricalColumn:
 
     def code_of(self, value: object) -> int:
         """Return the code of ``value``, or ``-1`` when it is not a category."""
-        position = self.categories.get_indexer([value])[0]
+        position = self.categories.get_indexer(pd.Index([value], dtype=object))[0]
         return int(position)
 
 

@@ -14,9 +14,9 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "N_RESAMPLES",
@@ -33,7 +33,7 @@ _SEED = 20261128
 
 def z_value(confidence: float) -> float:
     """Two-sided normal quantile for ``confidence`` (1.96 for 0.95)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def wilson_interval(

@@ -156,7 +156,7 @@ def encode_labels(target: Any, predictions: Mapping[str, Any], task: str | None 
     _check_complete(target_series, "the target")
     for name, values in prediction_series.items():
         _check_complete(values, f"the predictions of model {name!r}")
-    resolved: Task = task if task is not None else _infer_task(target_series, prediction_series)  # type: ignore[assignment]
+    resolved = task if task is not None else _infer_task(target_series, prediction_series)
     if resolved == "regression":
         return Labels(
             "regression",

@@ -22,6 +22,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -120,9 +122,9 @@ def _categorical_leaf(p: Predicate, column: CategoricalColumn) -> np.ndarray:
     if isinstance(p, IsIn):
         for v in p.values:
             _check_kind(column, v, p)
-        positions = column.categories.get_indexer(list(p.values)) if p.values else []
+        positions = column.categories.get_indexer(pd.Index(list(p.values), dtype=object))
         selected = np.zeros(n_categories, dtype=bool)
-        selected[[i for i in positions if i >= 0]] = True
+        selected[positions[positions >= 0]] = True
         return _lookup(column, selected)
     if isinstance(p, Compare) and p.op in ("eq", "ne"):
         _check_kind(column, p.value, p)
@@ -176,10 +178,10 @@ def _rank_compare(
 # --- numeric columns: compare numbers ----------------------------------------
 
 
-def _number(column: NumericColumn, value: Scalar, p: Predicate) -> object:
+def _number(column: NumericColumn, value: Scalar, p: Predicate) -> Any:
     if column.is_datetime:
         try:
-            return pd.Timestamp(value).to_datetime64()  # type: ignore[arg-type]
+            return pd.Timestamp(value).to_datetime64()
         except (TypeError, ValueError):
             raise ValidationError(
                 f"in {p}: column {column.name!r} holds datetimes; {format_value(value)} "

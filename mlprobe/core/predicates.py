@@ -569,7 +569,7 @@ def predicate_from_dict(data: object, *, path: str = "slice") -> Predicate:
     try:
         kind = _LEAF_KEYS[op]
         if kind == "compare":
-            return Compare(column, op, arg)  # type: ignore[arg-type]
+            return Compare(column, op, arg)
         if kind == "in":
             if not isinstance(arg, Sequence) or isinstance(arg, str):
                 raise ValidationError(f"expected a list of values; received {arg!r}")

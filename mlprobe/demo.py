@@ -1,0 +1,84 @@
+"""The demo: train a model on UCI Adult and show where it fails, slice by slice.
+
+Run it with ``python -m mlprobe demo`` (or the ``mlprobe demo`` command).
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from mlprobe.datasets import load_adult
+from mlprobe.probe import Probe
+
+__all__ = ["format_breakdown", "run_demo"]
+
+POSITIVE = ">50K"
+METRICS = [f"recall[{POSITIVE}]", f"precision[{POSITIVE}]", "accuracy"]
+GROUP_COLUMNS = ["sex", "race", "marital_status"]
+
+
+def _interval(frame: pd.DataFrame, metric: str) -> pd.Series:
+    return frame.apply(
+        lambda row: "n/a"
+        if np.isnan(row[metric])
+        else f"{row[metric]:.3f} [{row[metric + '_ci_low']:.3f}, {row[metric + '_ci_high']:.3f}]",
+        axis=1,
+    )
+
+
+def format_breakdown(frame: pd.DataFrame) -> str:
+    """A breakdown as a plain-text table: value [interval] per metric, gap, q-value, flags."""
+    metrics = frame.attrs["metrics"]
+    shown = pd.DataFrame({"slice": frame["slice"], "n": frame["n"]})
+    for metric in metrics:
+        shown[metric] = _interval(frame, metric)
+    shown[f"gap ({metrics[0]})"] = frame["gap"].map(lambda v: "" if np.isnan(v) else f"{v:+.3f}")
+    shown["q"] = frame["q_value"].map(lambda v: "" if np.isnan(v) else f"{v:.2g}")
+    shown["flag"] = np.where(frame["low_support"], "few rows", "")
+    return shown.to_string(index=False)
+
+
+def run_demo(out: TextIO) -> int:
+    """Train on Adult's training rows, probe the test rows, print breakdowns and weak spots."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    adult = load_adult()
+    is_train = np.arange(len(adult)) < 32_561  # the original train/test split
+    features = adult.drop(columns=["income"])
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    model.fit(features[is_train], adult["income"][is_train])
+    test = adult[~is_train].reset_index(drop=True)
+    probe = Probe(test, target="income", model=model)
+
+    print(f"mlprobe demo: {type(model).__name__} on UCI Adult, {probe.n_rows} test rows", file=out)
+    print(f"{probe!r}\n", file=out)
+    frames = []
+    for column in GROUP_COLUMNS:
+        frame = probe.breakdown(by=column, metrics=METRICS)
+        frames.append(frame.iloc[1:])
+        print(f"== by {column} (95% intervals; gap and q-value: recall vs the rest)", file=out)
+        print(format_breakdown(frame) + "\n", file=out)
+    age = probe.breakdown(by="age", bins=5, metrics=METRICS)
+    frames.append(age.iloc[1:])
+    print("== by age (5 quantile bins)", file=out)
+    print(format_breakdown(age) + "\n", file=out)
+
+    everything = pd.concat(frames, ignore_index=True)
+    recall = f"recall[{POSITIVE}]"
+    weakest = everything[(everything["q_value"] < 0.05) & (everything["gap"] < 0)]
+    weakest = weakest.sort_values("gap").head(5)
+    overall = probe.metric(recall)["value"]
+    print(f"== weakest groups: {recall} clearly below the rest (overall {overall:.3f})", file=out)
+    if weakest.empty:
+        print("none: no group trails the rest beyond chance.", file=out)
+    for _, row in weakest.iterrows():
+        print(
+            f"- {row['slice']}: {row[recall]:.3f} "
+            f"[{row[recall + '_ci_low']:.3f}, {row[recall + '_ci_high']:.3f}] "
+            f"on {row['n']} rows, {row['gap']:+.3f} vs the rest (q = {row['q_value']:.2g})",
+            file=out,
+        )
+    return 0
