@@ -1,0 +1,111 @@
+"""Execute every notebook in notebooks/ end to end, as a reader would run it.
+
+A notebook that errors, or whose stored story no longer matches what the code prints, fails here.
+The kernel is the ``python3`` kernelspec; jupyter_client starts it with the interpreter running
+this test (a kernelspec whose argv starts with ``python``, and ipykernel's built-in spec, both
+resolve to ``sys.executable``), which the last check below confirms.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+#: Per cell: nbclient can stall (jupyter/nbclient#312), so never run without a timeout.
+CELL_TIMEOUT = 180
+_PREFIX_MARKER = "mlprobe-test-kernel-prefix:"
+
+#: Per notebook: (text in a cell's source, text its output must contain).
+EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
+    "01-quickstart.ipynb": [
+        ('probe = mp.Probe(test, target="income"', "models=['gbm', 'logreg']"),
+        ('probe.breakdown(by="sex"', "sex == 'Female'"),
+        ('by=["sex", "race"]', "sex == 'Female' and race == 'Black'"),
+        ('by="age", bins=5', "age >= 26 and age < 33"),
+        ("print(older_women)", "age >= 60 and sex == 'Female'"),
+        ("mp.Slice.from_dict(older_women.to_dict())", "True"),
+        ('probe.compare("logreg", "gbm", by="race")', "improved"),
+        ('probe.flips("logreg", "gbm")', "correct"),
+    ],
+}
+
+
+def _output_text(cell: dict) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream":
+            parts.append(output["text"])
+        elif output["output_type"] in ("execute_result", "display_data"):
+            parts.append(output["data"].get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def _execute(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    # one extra cell reports which Python ran the kernel
+    nb.cells.append(nbformat.v4.new_code_cell(f"import sys\nprint({_PREFIX_MARKER!r}, sys.prefix)"))
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+    )
+    client.execute()  # raises CellExecutionError, with the cell's traceback, if a cell fails
+    return nb
+
+
+@pytest.fixture
+def kernel_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the kernel's files out of ~ and its BLAS/OpenMP pools at one thread.
+
+    On a loaded 2-core machine, OpenMP's default two threads made the GBM fit in the
+    quickstart 20-40x slower (41 s instead of 2 s); one thread is fast everywhere.
+    """
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+
+
+def test_notebooks_exist() -> None:
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOKS_DIR}"
+    assert {p.name for p in NOTEBOOKS} >= set(EXPECTED_OUTPUTS)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.usefixtures("kernel_env")
+def test_notebook_runs(path: Path) -> None:
+    nb = _execute(path)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+
+    errors = [
+        (i, o.get("ename"), o.get("evalue"))
+        for i, c in enumerate(code_cells)
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, f"{path.name}: cells produced errors: {errors}"
+    assert all(c.execution_count is not None for c in code_cells), "a code cell did not run"
+
+    kernel_prefix = _output_text(code_cells[-1]).split(_PREFIX_MARKER, 1)[-1].strip()
+    assert Path(kernel_prefix).resolve() == Path(sys.prefix).resolve(), (
+        f"the python3 kernel ran in {kernel_prefix}, not in this environment ({sys.prefix}); "
+        "install a kernelspec into it: python -m ipykernel install --sys-prefix"
+    )
+
+    for source_part, expected in EXPECTED_OUTPUTS.get(path.name, []):
+        cells = [c for c in code_cells if source_part in c.source]
+        assert cells, f"{path.name}: no code cell contains {source_part!r}"
+        outputs = "\n".join(_output_text(c) for c in cells)
+        assert expected in outputs, (
+            f"{path.name}: the output of the cell with {source_part!r} lacks {expected!r}:\n{outputs}"
+        )
