@@ -6,6 +6,7 @@
 {'column': 'age', 'ge': 60}
 """
 
+from mlprobe import datasets
 from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
 from mlprobe.core.predicates import col
 from mlprobe.core.slices import Slice
@@ -31,6 +32,7 @@ __all__ = [
     "__version__",
     "available_metrics",
     "col",
+    "datasets",
     "register_metric",
     "unregister_metric",
 ]

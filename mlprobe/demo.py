@@ -22,9 +22,11 @@ GROUP_COLUMNS = ["sex", "race", "marital_status"]
 
 def _interval(frame: pd.DataFrame, metric: str) -> pd.Series:
     return frame.apply(
-        lambda row: "n/a"
-        if np.isnan(row[metric])
-        else f"{row[metric]:.3f} [{row[metric + '_ci_low']:.3f}, {row[metric + '_ci_high']:.3f}]",
+        lambda row: (
+            "n/a"
+            if np.isnan(row[metric])
+            else f"{row[metric]:.3f} [{row[metric + '_ci_low']:.3f}, {row[metric + '_ci_high']:.3f}]"
+        ),
         axis=1,
     )
 

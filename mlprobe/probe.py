@@ -231,7 +231,12 @@ class Probe:
         for c in columns:
             if not isinstance(c, str):
                 raise ValidationError(f"by: expected column names; received {c!r}.")
-        key = (tuple(columns), bins if not isinstance(bins, Sequence) else tuple(bins))
+        key = (
+            tuple(columns),
+            tuple(np.ravel(bins).tolist())
+            if bins is not None and not isinstance(bins, int)
+            else bins,
+        )
         if key not in self._partitions:
             self._partitions[key] = group_by(self._table, columns, bins)
         return self._partitions[key]

@@ -129,7 +129,10 @@ def compare_table(
     q_value = np.full(len(n), np.nan)
     q_value[1:] = benjamini_hochberg(p_value[1:])
     q_value[0] = p_value[0]
-    better = delta > 0 if metric.higher_is_better else delta < 0
+    if metric.ideal is not None:  # e.g. a bias: from +0.1 to -2 is worse, not better
+        better = np.abs(value_b - metric.ideal) < np.abs(value_a - metric.ideal)
+    else:
+        better = delta > 0 if metric.higher_is_better else delta < 0
     alpha = 1 - confidence
     verdict = np.where(
         n < min_support,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,8 @@ class NumericColumn:
     name: str
     values: np.ndarray
     null_mask: np.ndarray | None = field(default=None)
+    #: time zone of timezone-aware datetimes (``values`` then hold UTC), else None
+    tz: Any = field(default=None)
 
     @property
     def null(self) -> np.ndarray:
@@ -183,9 +185,11 @@ def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
             codes = series.astype("Int8").fillna(-1).to_numpy(np.int8)
         return _categorical(name, codes, pd.Index([False, True], dtype=object), "sorted")
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        values = series.to_numpy()
+        tz = getattr(dtype, "tz", None)
+        # timezone-aware: compare as UTC instants (numpy holds no time zone)
+        values = (series.dt.tz_convert(None) if tz is not None else series).to_numpy()
         null = np.isnat(values)
-        return NumericColumn(name, values, null if null.any() else None)
+        return NumericColumn(name, values, null if null.any() else None, tz)
     if pd.api.types.is_numeric_dtype(dtype):
         if isinstance(dtype, np.dtype):
             values = np.asarray(series)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlprobe.core.grouping import Grouping, MaskSet, Partition
+from mlprobe.core.grouping import Grouping, MaskSet, Partition, RowFunction
 from mlprobe.core.model_arrays import ModelArrays
 
 __all__ = ["GroupStats", "RestStats"]
@@ -66,6 +66,12 @@ class GroupStats:
         """Per-group sum of a per-row array, kept under ``name``."""
         return self._cached("sum:" + name, lambda: self.grouping.sum(values()))
 
+    def sum_about(
+        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+    ) -> np.ndarray:
+        """Per-group sum of ``function(values - centers[g], rows)`` (a second pass, not cached)."""
+        return self.grouping.sum_about(values, centers, function)
+
     def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of each group in ``order``, and their group numbers (for rank statistics)."""
         return self.grouping.sorted_rows(order)
@@ -102,6 +108,11 @@ class RestStats(GroupStats):
 
     def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
         return self.base.overall().sum(name, values)[0] - self.base.sum(name, values)
+
+    def sum_about(
+        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+    ) -> np.ndarray:
+        return MaskSet(self.masks()).sum_about(values, centers, function)
 
     def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return MaskSet(self.masks()).sorted_rows(order)

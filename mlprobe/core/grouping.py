@@ -21,11 +21,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 __all__ = ["Grouping", "MaskSet", "Partition"]
+
+#: ``f(deviations, rows) -> per-row values``; ``rows`` indexes other per-row arrays.
+RowFunction = Callable[[np.ndarray, Any], np.ndarray]
 
 
 class Partition:
@@ -47,6 +51,19 @@ class Partition:
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Per-group sum of ``values`` (float)."""
         return np.bincount(self.codes, weights=values, minlength=self.n_groups)
+
+    def sum_about(
+        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+    ) -> np.ndarray:
+        """Per-group sum of ``function(values - centers[g], rows)`` over the group's rows.
+
+        A second pass over the rows, for spreads that sums of powers would lose
+        to cancellation; ``rows`` selects the group's rows of any other per-row array.
+        """
+        deviation = values - centers[self.codes]
+        return np.bincount(
+            self.codes, weights=function(deviation, slice(None)), minlength=self.n_groups
+        )
 
     def masks(self) -> list[np.ndarray]:
         """One bool mask per group (for the slow paths only)."""
@@ -79,6 +96,18 @@ class MaskSet:
     def sum(self, values: np.ndarray) -> np.ndarray:
         """Per-slice sum of ``values`` (float)."""
         return np.array([values[m].sum() for m in self.mask_list], dtype=np.float64)
+
+    def sum_about(
+        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+    ) -> np.ndarray:
+        """Per-slice sum of ``function(values - centers[s], rows)`` over the slice's rows."""
+        return np.array(
+            [
+                function(values[m] - c, m).sum()
+                for m, c in zip(self.mask_list, centers, strict=True)
+            ],
+            dtype=np.float64,
+        )
 
     def masks(self) -> list[np.ndarray]:
         """The masks."""

@@ -143,7 +143,10 @@ def _cut_points(values: np.ndarray, bins: int | Sequence[float], name: str) -> l
             return []
         quantiles = np.quantile(values, np.arange(1, bins) / bins)
         integral = values.dtype.kind in "iub" or bool(np.all(values == np.round(values)))
-        cuts = [float(np.ceil(q)) if integral else float(f"{q:.3g}") for q in quantiles]
+        if integral:
+            cuts = [float(np.ceil(q)) for q in quantiles]
+        else:
+            cuts = _readable_cuts(quantiles, float(values.min()))
         cuts = [c for c in cuts if c > values.min()]  # a cut at the minimum leaves an empty bin
         return [int(c) if integral else c for c in sorted(set(cuts))]
     cuts = list(bins)
@@ -154,6 +157,20 @@ def _cut_points(values: np.ndarray, bins: int | Sequence[float], name: str) -> l
             f"bins for {name!r}: cut points must increase strictly; received {cuts!r}."
         )
     return [c.item() if isinstance(c, np.generic) else c for c in cuts]
+
+
+def _readable_cuts(quantiles: np.ndarray, minimum: float) -> list[float]:
+    """Quantiles rounded to the fewest significant digits (3 or more) that keep them apart.
+
+    Three digits alone would merge all the cuts of values such as 1000.5 .. 1000.9.
+    """
+    wanted = len({float(q) for q in quantiles if q > minimum})
+    cuts: list[float] = []
+    for digits in range(3, 18):  # 17 significant digits print any float exactly
+        cuts = [float(f"{q:.{digits}g}") for q in quantiles]
+        if len({c for c in cuts if c > minimum}) >= wanted:
+            break
+    return cuts
 
 
 def _bin_predicates(name: str, cuts: list[float]) -> list[Predicate]:

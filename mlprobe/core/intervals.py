@@ -47,7 +47,11 @@ def wilson_interval(
         denominator = 1 + z**2 / trials
         center = (p + z**2 / (2 * trials)) / denominator
         half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denominator
-    return np.clip(center - half, 0.0, 1.0), np.clip(center + half, 0.0, 1.0)
+        # the exact ends: rounding would leave 0/n's low (n/n's high) a hair off 0 (1),
+        # and the interval would miss the observed proportion
+        low = np.where(successes == 0, 0.0, np.clip(center - half, 0.0, 1.0))
+        high = np.where(successes == trials, 1.0, np.clip(center + half, 0.0, 1.0))
+    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
 
 
 def normal_interval(

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -132,7 +132,13 @@ def _regression_values(values: pd.Series, what: str) -> np.ndarray:
     return values.to_numpy(dtype=np.float64)
 
 
-def encode_labels(target: Any, predictions: Mapping[str, Any], task: str | None = None) -> Labels:
+def encode_labels(
+    target: Any,
+    predictions: Mapping[str, Any],
+    task: str | None = None,
+    *,
+    known_classes: Sequence[Any] = (),
+) -> Labels:
     """Infer (or check) the task and encode the target and every model's predictions.
 
     Parameters
@@ -145,6 +151,9 @@ def encode_labels(target: Any, predictions: Mapping[str, Any], task: str | None 
         None infers it: text, bool and category labels and integers with at
         most :data:`MAX_INFERRED_CLASSES` values are classes; numbers with a
         fractional part mean regression.
+    known_classes : sequence, optional
+        Labels a model knows (its ``classes_``) though no row holds them; they
+        join the class list, so that its probabilities have a column each.
     """
     if task is not None and task not in TASKS:
         raise ValidationError(f"task must be one of {list(TASKS)} or None; received {task!r}.")
@@ -156,7 +165,10 @@ def encode_labels(target: Any, predictions: Mapping[str, Any], task: str | None 
     _check_complete(target_series, "the target")
     for name, values in prediction_series.items():
         _check_complete(values, f"the predictions of model {name!r}")
-    resolved = task if task is not None else _infer_task(target_series, prediction_series)
+    known = {"known classes": pd.Series(np.asarray(known_classes))} if len(known_classes) else {}
+    resolved = (
+        task if task is not None else _infer_task(target_series, {**prediction_series, **known})
+    )
     if resolved == "regression":
         return Labels(
             "regression",
@@ -167,7 +179,7 @@ def encode_labels(target: Any, predictions: Mapping[str, Any], task: str | None 
                 for name, values in prediction_series.items()
             },
         )
-    classes = _class_list([target_series, *prediction_series.values()])
+    classes = _class_list([target_series, *prediction_series.values(), *known.values()])
     if resolved == "binary" and len(classes) > 2:
         raise ValidationError(
             f"task='binary' but the target and predictions hold {len(classes)} classes "

@@ -45,8 +45,14 @@ def _column_or_array(value: Any, data: pd.DataFrame, *, argument: str, used: set
     if isinstance(value, str):
         if value not in data.columns:
             raise missing_column_error(value, data.columns, role=f"{argument} column")
+        column = data[value]
+        if isinstance(column, pd.DataFrame):
+            raise DataError(
+                f"{argument} column {value!r} names {column.shape[1]} columns of the data; "
+                "give the columns unique names."
+            )
         used.add(value)
-        return data[value].reset_index(drop=True)
+        return column.reset_index(drop=True)
     if isinstance(value, pd.Series):
         series = value.reset_index(drop=True)
     else:
@@ -192,7 +198,7 @@ def collect_outputs(
                 argument=f"model {name!r} predictions",
                 used=set(),
             )
-    labels = encode_labels(target_values, predicted, task)
+    labels = encode_labels(target_values, predicted, task, known_classes=_known_classes(estimators))
     model_scores: dict[str, np.ndarray | None] = dict.fromkeys(labels.y_pred)
     if labels.is_classification:
         if scores is not None:
@@ -218,6 +224,17 @@ def collect_outputs(
             "scores: a regression probe takes no class probabilities; drop scores=."
         )
     return ProbeOutputs(labels, model_scores, used)
+
+
+def _known_classes(estimators: Mapping[str, Any]) -> list[Any]:
+    """The classes the estimators were fit on (``classes_``), rows or not: their
+    ``predict_proba`` has a column for each."""
+    known: list[Any] = []
+    for estimator in estimators.values():
+        classes = np.asarray(getattr(estimator, "classes_", []))
+        if classes.ndim == 1:  # multi-output estimators hold a list of arrays: not ours
+            known.extend(classes.tolist())
+    return known
 
 
 def _feature_frame(

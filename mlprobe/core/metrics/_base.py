@@ -36,6 +36,9 @@ class Metric:
 
     name: str = ""
     higher_is_better: bool = True
+    #: the best value, for a metric where neither higher nor lower is better (a bias: 0);
+    #: a change is then judged by the distance to it, and ``higher_is_better`` is unused
+    ideal: float | None = None
     #: (low, high) range of possible values, for clipping intervals
     bounds: tuple[float, float] = (-np.inf, np.inf)
 

@@ -41,7 +41,8 @@ class MeanError(RowMeanMetric):
     """Mean of ``prediction - target`` (bias)."""
 
     name = key = "mean_error"
-    higher_is_better = False  # used only for direction of change; see compare()
+    higher_is_better = False
+    ideal = 0.0  # closer to 0 is better, whichever the sign (see compare())
 
     def rows(self, stats: GroupStats) -> np.ndarray:
         return stats.arrays.error
@@ -66,7 +67,10 @@ class R2(Metric):
     """Coefficient of determination within the group, ``1 - SSE / SST``.
 
     Interval by the delta method on the means of ``e**2`` and ``(y - mean)**2``.
-    NaN when the group's target is constant (as the variance is then 0).
+    The spread of the target is summed about each group's own mean (a second
+    pass), since raw power sums lose it to cancellation when a group's values
+    sit far from the overall mean. NaN when the group's target is constant (as
+    the variance is then 0, up to the rounding of the group's mean).
     """
 
     name = "r2"
@@ -74,33 +78,30 @@ class R2(Metric):
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         arrays = stats.arrays
-        e2 = lambda: arrays.error**2  # noqa: E731
-        y = lambda: arrays.centered_target  # noqa: E731
+        e2 = arrays.error**2
+        y = arrays.centered_target
         n = stats.sizes().astype(np.float64)
-        s = {
-            "e2": stats.sum("mse", e2),
-            "e4": stats.sum("mse^2", lambda: e2() ** 2),
-            "y": stats.sum("y", y),
-            "y2": stats.sum("y^2", lambda: y() ** 2),
-            "y3": stats.sum("y^3", lambda: y() ** 3),
-            "y4": stats.sum("y^4", lambda: y() ** 4),
-            "e2y": stats.sum("e2*y", lambda: e2() * y()),
-            "e2y2": stats.sum("e2*y^2", lambda: e2() * y() ** 2),
-        }
+        sum_e2 = stats.sum("mse", lambda: e2)
+        sum_e4 = stats.sum("mse^2", lambda: e2**2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = s["y"] / n
-            mean_a = s["e2"] / n  # a = e^2
-            mean_b = s["y2"] / n - m**2  # b = (y - m)^2
-            var_a = s["e4"] / n - mean_a**2
-            mean_b2 = (s["y4"] - 4 * m * s["y3"] + 6 * m**2 * s["y2"]) / n - 3 * m**4
-            var_b = mean_b2 - mean_b**2
-            mean_ab = (s["e2y2"] - 2 * m * s["e2y"]) / n + m**2 * mean_a
-            cov_ab = mean_ab - mean_a * mean_b
+            m = stats.sum("y", lambda: y) / n
+        centers = np.nan_to_num(m)  # empty groups have no rows to center
+        sum_d2 = stats.sum_about(y, centers, lambda d, rows: d**2)
+        sum_d4 = stats.sum_about(y, centers, lambda d, rows: d**4)
+        sum_e2d2 = stats.sum_about(y, centers, lambda d, rows: e2[rows] * d**2)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            mean_a = sum_e2 / n  # a = e^2
+            mean_b = sum_d2 / n  # b = (y - m)^2
+            var_a = sum_e4 / n - mean_a**2
+            var_b = sum_d4 / n - mean_b**2
+            cov_ab = sum_e2d2 / n - mean_a * mean_b
             value = 1 - mean_a / mean_b
             variance = (
                 var_a / mean_b**2 + mean_a**2 * var_b / mean_b**4 - 2 * mean_a * cov_ab / mean_b**3
             ) / n
-            value = np.where(mean_b > 0, value, np.nan)
+            # a constant target leaves only the rounding error of its mean (at most ~n ulps)
+            noise = (n * np.finfo(np.float64).eps * np.abs(m)) ** 2
+            value = np.where(mean_b > noise, value, np.nan)
         se = np.where(n > 1, np.sqrt(np.maximum(variance, 0.0)), np.nan)
         low, high = normal_interval(value, se, confidence, bounds=self.bounds)
         return MetricValues(value, low, high, se)

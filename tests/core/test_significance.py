@@ -1,0 +1,94 @@
+"""Tests of a difference against scipy: Benjamini–Hochberg, McNemar, two proportions, z."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from mlprobe.core.significance import (
+    benjamini_hochberg,
+    mcnemar_p_value,
+    two_proportion_p_value,
+    z_test_p_value,
+)
+
+p_values = st.one_of(
+    st.floats(0, 1),
+    st.sampled_from([0.0, 0.01, 0.04, 0.05, 1.0]),  # ties
+    st.just(np.nan),  # an undefined test: left out, stays NaN
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(p_values, max_size=30))
+def test_benjamini_hochberg_matches_scipy(values: list[float]) -> None:
+    p = np.array(values, dtype=np.float64)
+    q = benjamini_hochberg(p)
+    finite = np.isfinite(p)
+    assert q.shape == p.shape
+    assert np.isnan(q[~finite]).all()
+    if finite.any():
+        expected = stats.false_discovery_control(p[finite], method="bh")
+        np.testing.assert_allclose(q[finite], expected, rtol=1e-12, atol=0)
+        assert (q[finite] >= p[finite] * (1 - 1e-12)).all()  # never below p (up to rounding)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_mcnemar_is_scipys_exact_binomial_test_on_the_flips(b: int, c: int) -> None:
+    p = mcnemar_p_value(np.array([b]), np.array([c]))[0]
+    expected = 1.0 if b + c == 0 else stats.binomtest(min(b, c), b + c, 0.5).pvalue
+    np.testing.assert_allclose(p, expected, rtol=1e-9, atol=1e-300)
+    assert p == mcnemar_p_value(np.array([c]), np.array([b]))[0]  # symmetric
+
+
+def _two_proportion_reference(x1: int, n1: int, x2: int, n2: int) -> float:
+    pooled = (x1 + x2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    return 2 * stats.norm.sf(abs(x1 / n1 - x2 / n2) / se)
+
+
+@st.composite
+def two_samples(draw: st.DrawFn) -> tuple[int, int, int, int]:
+    n1, n2 = draw(st.integers(1, 500)), draw(st.integers(1, 500))
+    return draw(st.integers(0, n1)), n1, draw(st.integers(0, n2)), n2
+
+
+@settings(max_examples=100, deadline=None)
+@given(two_samples())
+def test_two_proportion_test_matches_the_pooled_z_formula_and_chi_square(
+    sample: tuple[int, int, int, int],
+) -> None:
+    x1, n1, x2, n2 = sample
+    p = two_proportion_p_value(np.array([x1]), np.array([n1]), np.array([x2]), np.array([n2]))[0]
+    np.testing.assert_allclose(p, _two_proportion_reference(x1, n1, x2, n2), rtol=1e-9, atol=1e-300)
+    # the pooled z-test is the chi-square test of the 2 x 2 table without correction
+    table = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    if (table.sum(axis=0) > 0).all():
+        chi2 = stats.chi2_contingency(table, correction=False)
+        np.testing.assert_allclose(p, chi2.pvalue, rtol=1e-7, atol=1e-300)
+
+
+def test_two_proportion_test_is_nan_when_a_side_has_no_trials() -> None:
+    p = two_proportion_p_value(
+        np.array([0, 3]), np.array([0, 10]), np.array([5, 0]), np.array([9, 0])
+    )
+    assert np.isnan(p).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-10, 10), st.floats(1e-6, 10))
+def test_z_test_is_two_sided_normal(difference: float, se: float) -> None:
+    p = z_test_p_value(np.array([difference]), np.array([se]))[0]
+    np.testing.assert_allclose(p, 2 * stats.norm.sf(abs(difference) / se), rtol=1e-9, atol=1e-300)
+
+
+def test_z_test_edge_cases() -> None:
+    p = z_test_p_value(np.array([0.0, 0.1, np.nan, 0.2]), np.array([0.0, 0.0, 0.1, np.nan]))
+    assert p[0] == 1.0  # no difference and no spread: nothing to see
+    assert p[1] == 0.0  # a difference measured without error
+    assert np.isnan(p[2:]).all()
