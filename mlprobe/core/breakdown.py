@@ -4,7 +4,8 @@ Rows: first one ``overall`` row per model, then one row per slice and model.
 Columns: ``slice``, ``model``, ``n``, ``share``; for each metric ``m`` the
 columns ``m``, ``m_ci_low``, ``m_ci_high``; then ``gap`` (the first metric on
 the slice minus on the rest of the rows), ``p_value`` (slice vs rest),
-``q_value`` (Benjamini–Hochberg over all slice rows of the call) and
+``q_value`` (Benjamini–Hochberg over the slices of the call, per model, so a
+model's q-values do not depend on which other models are shown) and
 ``low_support`` (``n < min_support``).
 """
 
@@ -78,62 +79,66 @@ def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]
     """Compute the breakdown of ``request`` for every model in ``models``."""
     confidence = check_confidence(request.confidence)
     min_support = _check_min_support(request.min_support)
-    first = request.metrics[0]
-    overall_parts: list[dict[str, np.ndarray]] = []
-    slice_parts: list[dict[str, np.ndarray]] = []
+    overall_parts = []
+    slice_parts = []
     for name, arrays in models.items():
-        stats = GroupStats(request.groupings[name], arrays)
-        overall = stats.overall()
-        n_total = arrays.n_rows
-        overall_columns: dict[str, np.ndarray] = {
-            "slice": np.array([OVERALL], dtype=object),
-            "model": np.array([name], dtype=object),
-            "n": overall.sizes(),
-        }
-        slice_columns: dict[str, np.ndarray] = {
-            "slice": np.array([s.name for s in request.slices], dtype=object),
-            "model": np.full(stats.n_groups, name, dtype=object),
-            "n": stats.sizes(),
-        }
-        first_values: MetricValues | None = None
-        for metric in request.metrics:
-            overall_columns.update(_metric_columns(metric, metric.compute(overall, confidence)))
-            values = metric.compute(stats, confidence)
-            slice_columns.update(_metric_columns(metric, values))
-            if metric is first:
-                first_values = values
-        assert first_values is not None
-        rest = first.compute(stats.rest(), confidence)
-        slice_columns["gap"] = first_values.value - rest.value
-        slice_columns["p_value"] = first.p_value_vs(first_values, rest)
-        for columns in (overall_columns, slice_columns):
-            columns["share"] = columns["n"] / n_total if n_total else columns["n"] * np.nan
-        overall_parts.append(overall_columns)
-        slice_parts.append(slice_columns)
-    frame = _assemble(overall_parts, slice_parts)
-    is_slice = np.arange(len(frame)) >= len(overall_parts)
-    q = np.full(len(frame), np.nan)
-    q[is_slice] = benjamini_hochberg(frame["p_value"].to_numpy()[is_slice])
-    frame["q_value"] = q
-    frame["low_support"] = frame["n"] < min_support
-    order = ["slice", "model", "n", "share"]
-    for metric in request.metrics:
-        order += [metric.name, f"{metric.name}_ci_low", f"{metric.name}_ci_high"]
-    order += ["gap", "p_value", "q_value", "low_support"]
-    frame = frame[order]
+        overall, per_slice = _model_columns(request, name, arrays, confidence)
+        overall_parts.append(overall)
+        slice_parts.append(per_slice)
+    columns = _assemble(overall_parts, slice_parts)
+    columns["low_support"] = columns["n"] < min_support
+    frame = pd.DataFrame(columns, copy=False)
     frame.attrs["slices"] = {s.name: s for s in request.slices}
     frame.attrs["metrics"] = [m.name for m in request.metrics]
     frame.attrs["confidence"] = confidence
     return frame
 
 
+def _model_columns(
+    request: BreakdownRequest, name: str, arrays: ModelArrays, confidence: float
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The columns of one model: its overall row, and its row of each slice."""
+    stats = GroupStats(request.groupings[name], arrays)
+    stats.expect_table_metrics(request.metrics)
+    overall = stats.overall()
+    overall.expect_table_metrics(request.metrics)
+    n_groups = stats.n_groups
+    top: dict[str, np.ndarray] = {
+        "slice": np.array([OVERALL], dtype=object),
+        "model": np.array([name], dtype=object),
+        "n": overall.sizes(),
+    }
+    body: dict[str, np.ndarray] = {
+        "slice": np.array([s.name for s in request.slices], dtype=object),
+        "model": np.full(n_groups, name, dtype=object),
+        "n": stats.sizes(),
+    }
+    for columns in (top, body):
+        columns["share"] = columns["n"] / arrays.n_rows
+    first_values: MetricValues | None = None
+    for metric in request.metrics:
+        top.update(_metric_columns(metric, metric.compute(overall, confidence)))
+        values = metric.compute(stats, confidence)
+        body.update(_metric_columns(metric, values))
+        first_values = first_values or values
+    assert first_values is not None
+    first = request.metrics[0]
+    rest = first.compute(stats.rest(), confidence)
+    body["gap"] = first_values.value - rest.value
+    body["p_value"] = first.p_value_vs(first_values, rest)
+    body["q_value"] = benjamini_hochberg(body["p_value"])
+    for key in ("gap", "p_value", "q_value"):
+        top[key] = np.full(1, np.nan)
+    return top, body
+
+
 def _assemble(
     overall_parts: list[dict[str, np.ndarray]], slice_parts: list[dict[str, np.ndarray]]
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Overall rows (one per model) first, then slice-major rows (each slice, each model)."""
     columns = {}
     for key in slice_parts[0]:
-        top = [p.get(key, np.full(1, np.nan)) for p in overall_parts]
-        body = np.stack([p[key] for p in slice_parts], axis=1).ravel()
+        top = [part[key] for part in overall_parts]
+        body = np.stack([part[key] for part in slice_parts], axis=1).ravel()
         columns[key] = np.concatenate([*top, body])
-    return pd.DataFrame(columns)
+    return columns

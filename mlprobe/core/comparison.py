@@ -18,7 +18,7 @@ import pandas as pd
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Grouping
-from mlprobe.core.intervals import normal_interval, resample_tables
+from mlprobe.core.intervals import DELTA_FROM, normal_interval, table_intervals
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, TableMetric
@@ -57,7 +57,13 @@ def _paired_counts(
     def delta(tables: np.ndarray) -> np.ndarray:
         return _on_tables(metric, tables.sum(axis=-2)) - _on_tables(metric, tables.sum(axis=-1))
 
-    low, high, se = resample_tables(joint, delta, confidence)
+    [(low, high, se)] = table_intervals(
+        joint,
+        [delta],
+        confidence,
+        bounds=[(-np.inf, np.inf)],
+        delta_from=DELTA_FROM if getattr(metric, "scale_free", True) else np.iinfo(np.int64).max,
+    )
     if isinstance(metric, Accuracy | ErrorRate):
         k = a.n_classes
         true, pa, pb = np.indices((k, k, k))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -95,9 +96,9 @@ class CategoricalColumn:
         """Bool array, True where the value is missing."""
         return self.codes < 0
 
-    @property
+    @cached_property
     def has_nulls(self) -> bool:
-        """Whether any value is missing."""
+        """Whether any value is missing (computed once)."""
         return bool((self.codes < 0).any())
 
     def code_of(self, value: object) -> int:

@@ -20,14 +20,28 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from mlprobe.core.grouping import Grouping, MaskSet, Partition, RowFunction
+from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition, RowFunction
+from mlprobe.core.intervals import table_intervals
 from mlprobe.core.model_arrays import ModelArrays
 
-__all__ = ["GroupStats", "RestStats"]
+__all__ = ["GroupStats", "RestStats", "TableStatistic"]
+
+
+@runtime_checkable
+class TableStatistic(Protocol):
+    """A metric computed from confusion tables alone (its interval comes from the tables)."""
+
+    name: str
+    bounds: tuple[float, float]
+
+    def statistic(self, tables: np.ndarray) -> np.ndarray:
+        """Values for tables of shape (..., K, K)."""
+        ...
 
 
 class GroupStats:
@@ -38,6 +52,7 @@ class GroupStats:
         self.arrays = arrays
         self._cache: dict[str, np.ndarray] = {}
         self._overall: GroupStats | None = None
+        self._table_metrics: list[TableStatistic] = []
 
     @property
     def n_groups(self) -> int:
@@ -51,6 +66,8 @@ class GroupStats:
 
     def sizes(self) -> np.ndarray:
         """Rows per group."""
+        if self.arrays.n_classes:  # the confusion tables are counted anyway
+            return self._cached("sizes", lambda: self.tables().sum(axis=(1, 2)))
         return self._cached("sizes", self.grouping.sizes)
 
     def tables(self) -> np.ndarray:
@@ -61,6 +78,35 @@ class GroupStats:
             return self.grouping.count(self.arrays.cells, k * k).reshape(-1, k, k)
 
         return self._cached("tables", compute)
+
+    def expect_table_metrics(self, metrics: Sequence[object]) -> None:
+        """Announce the call's metrics, so that resampled tables serve all of them at once."""
+        self._table_metrics = [
+            m
+            for m in metrics
+            if isinstance(m, TableStatistic) and getattr(m, "scale_free", False)
+        ]
+
+    def table_intervals(
+        self, metric: TableStatistic, confidence: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(low, high, standard error) of a metric computed from the confusion tables."""
+        key = f"interval:{confidence}:"
+        if key + metric.name not in self._cache:
+            pending = [
+                m for m in self._table_metrics if key + m.name not in self._cache and m is not metric
+            ]
+            batch = [metric, *pending]
+            results = table_intervals(
+                self.tables(),
+                [m.statistic for m in batch],
+                confidence,
+                bounds=[m.bounds for m in batch],
+            )
+            for m, (low, high, se) in zip(batch, results, strict=True):
+                self._cache[key + m.name] = np.stack([low, high, se])
+        low, high, se = self._cache[key + metric.name]
+        return low, high, se
 
     def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
         """Per-group sum of a per-row array, kept under ``name``."""
@@ -83,8 +129,11 @@ class GroupStats:
     def overall(self) -> GroupStats:
         """Statistics of all rows, as one group."""
         if self._overall is None:
-            n = self.arrays.n_rows
-            self._overall = GroupStats(Partition(np.zeros(n, dtype=np.int8), 1), self.arrays)
+            self._overall = GroupStats(Everything(self.arrays.n_rows), self.arrays)
+            if isinstance(self.grouping, Partition) and self.arrays.n_classes:
+                # the groups cover every row once: the overall table is their sum
+                total = self.tables().sum(axis=0, keepdims=True)
+                self._overall._cache["tables"] = total
         return self._overall
 
     def rest(self) -> RestStats:

@@ -11,6 +11,8 @@ does not care which kind it got.
 Examples
 --------
 >>> import numpy as np
+
+from mlprobe.core.encoding import smallest_int_dtype
 >>> part = Partition(np.array([0, 1, 1, 0, 1]), 2)
 >>> part.count(np.array([0, 1, 1, 1, 0]), 2).tolist()
 [[1, 1], [1, 2]]
@@ -26,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Grouping", "MaskSet", "Partition"]
+from mlprobe.core.encoding import smallest_int_dtype
+
+__all__ = ["Everything", "Grouping", "MaskSet", "Partition"]
 
 #: ``f(deviations, rows) -> per-row values``; ``rows`` indexes other per-row arrays.
 RowFunction = Callable[[np.ndarray, Any], np.ndarray]
@@ -41,7 +45,9 @@ class Partition:
 
     def count(self, keys: np.ndarray, width: int) -> np.ndarray:
         """``out[g, k]`` = rows of group g with ``keys == k`` (keys in ``0 .. width-1``)."""
-        combined = self.codes.astype(np.intp) * width + keys
+        combined = self.codes.astype(np.intp)
+        combined *= width
+        combined += keys
         return np.bincount(combined, minlength=self.n_groups * width).reshape(self.n_groups, width)
 
     def sizes(self) -> np.ndarray:
@@ -84,9 +90,16 @@ class MaskSet:
 
     def count(self, keys: np.ndarray, width: int) -> np.ndarray:
         """``out[s, k]`` = rows of slice s with ``keys == k``."""
+        # one pass per slice with no row selection: keys of the slice's rows shift
+        # up by ``width``, and the upper half of the bincount is the slice's counts
+        dtype = smallest_int_dtype(2 * width)
+        keys = keys.astype(dtype, copy=False)
+        step = dtype.type(width)
         out = np.zeros((self.n_groups, width), dtype=np.int64)
         for s, mask in enumerate(self.mask_list):
-            out[s] = np.bincount(keys[mask], minlength=width)
+            shifted = mask.view(np.int8).astype(dtype, copy=False) * step
+            shifted += keys
+            out[s] = np.bincount(shifted, minlength=2 * width)[width:]
         return out
 
     def sizes(self) -> np.ndarray:
@@ -121,4 +134,39 @@ class MaskSet:
         return rows, groups
 
 
-Grouping = Partition | MaskSet
+class Everything:
+    """One group holding every row: the ``overall`` row of a breakdown."""
+
+    n_groups = 1
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+
+    def count(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """``out[0, k]`` = rows with ``keys == k``."""
+        return np.bincount(keys, minlength=width)[None, :]
+
+    def sizes(self) -> np.ndarray:
+        """``[n_rows]``."""
+        return np.array([self.n_rows], dtype=np.int64)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        """``[values.sum()]``."""
+        return np.array([values.sum()], dtype=np.float64)
+
+    def sum_about(
+        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+    ) -> np.ndarray:
+        """``[sum(function(values - centers[0], all rows))]``."""
+        return np.array([function(values - centers[0], slice(None)).sum()], dtype=np.float64)
+
+    def masks(self) -> list[np.ndarray]:
+        """One all-True mask."""
+        return [np.ones(self.n_rows, dtype=bool)]
+
+    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``order`` itself, all in group 0."""
+        return order, np.zeros(len(order), dtype=np.intp)
+
+
+Grouping = Partition | MaskSet | Everything

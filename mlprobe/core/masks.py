@@ -47,8 +47,9 @@ from mlprobe.errors import ValidationError
 
 __all__ = ["evaluate"]
 
-# (is_true, is_false): a row that is neither is unknown
-Truth = tuple[np.ndarray, np.ndarray]
+# (is_true, is_false): a row that is neither is unknown. "is_false" is only
+# computed where a "not" above needs it (None otherwise), which saves a pass.
+Truth = tuple[np.ndarray, np.ndarray | None]
 
 
 def evaluate(predicate: Predicate, table: EncodedTable) -> np.ndarray:
@@ -58,30 +59,30 @@ def evaluate(predicate: Predicate, table: EncodedTable) -> np.ndarray:
             f"expected a predicate built with col(...) or Slice.parse; received {predicate!r} "
             f"({type(predicate).__name__})."
         )
-    return _truth(predicate, table)[0]
+    return _truth(predicate, table, need_false=False)[0]
 
 
-def _truth(p: Predicate, table: EncodedTable) -> Truth:
-    if isinstance(p, And):
-        parts = [_truth(c, table) for c in p.children]
-        return (
-            np.logical_and.reduce([t for t, _ in parts]),
-            np.logical_or.reduce([f for _, f in parts]),
-        )
-    if isinstance(p, Or):
-        parts = [_truth(c, table) for c in p.children]
-        return (
-            np.logical_or.reduce([t for t, _ in parts]),
-            np.logical_and.reduce([f for _, f in parts]),
+def _truth(p: Predicate, table: EncodedTable, *, need_false: bool) -> Truth:
+    if isinstance(p, And | Or):
+        parts = [_truth(c, table, need_false=need_false) for c in p.children]
+        true_parts = [t for t, _ in parts]
+        is_true = (np.logical_and if isinstance(p, And) else np.logical_or).reduce(true_parts)
+        if not need_false:
+            return is_true, None
+        false_parts = [f for _, f in parts if f is not None]
+        return is_true, (np.logical_or if isinstance(p, And) else np.logical_and).reduce(
+            false_parts
         )
     if isinstance(p, Not):
-        is_true, is_false = _truth(p.child, table)
-        return is_false, is_true
+        is_true, is_false = _truth(p.child, table, need_false=True)
+        return is_false, is_true  # type: ignore[return-value]
     column = table.column(p.column)  # type: ignore[attr-defined]
     if isinstance(p, IsNull | NotNull):
         null = column.null
         return (null, ~null) if isinstance(p, IsNull) else (~null, null)
     holds = _leaf(p, column)
+    if not need_false:
+        return holds, None
     if not column.has_nulls:
         return holds, ~holds
     return holds, ~holds & ~column.null

@@ -149,12 +149,23 @@ def test_p_value_of_a_proportion_is_the_two_proportion_test_vs_the_rest(
         np.testing.assert_allclose(p, 2 * stats.norm.sf(abs(z)), rtol=1e-9)
 
 
-def test_q_values_are_benjamini_hochberg_over_the_slice_rows(probe: mp.Probe) -> None:
+def test_q_values_are_benjamini_hochberg_over_each_models_slice_rows(probe: mp.Probe) -> None:
     table = probe.breakdown(by="g", slices=SLICES, metrics=["accuracy"])
     assert table["q_value"].iloc[:2].isna().all()  # overall rows are not tested
     body = table.iloc[2:]
-    expected = stats.false_discovery_control(body["p_value"].to_numpy(dtype=float), method="bh")
-    np.testing.assert_allclose(body["q_value"].to_numpy(dtype=float), expected, rtol=1e-12)
+    for model in ("v1", "v2"):
+        rows = body[body["model"] == model]
+        expected = stats.false_discovery_control(rows["p_value"].to_numpy(dtype=float), method="bh")
+        np.testing.assert_allclose(rows["q_value"].to_numpy(dtype=float), expected, rtol=1e-12)
+
+
+def test_a_models_q_values_do_not_depend_on_the_other_models_in_the_call(
+    probe: mp.Probe,
+) -> None:
+    both = probe.breakdown(slices=SLICES, metrics=["accuracy"])
+    alone = probe.breakdown(slices=SLICES, metrics=["accuracy"], model="v1")
+    q_both = both[(both["model"] == "v1")]["q_value"].to_numpy(dtype=float)
+    np.testing.assert_array_equal(q_both, alone["q_value"].to_numpy(dtype=float))
 
 
 def test_the_slice_that_is_much_worse_is_found(probe: mp.Probe) -> None:

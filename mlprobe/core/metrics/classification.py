@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import resample_tables
 from mlprobe.core.metrics._base import Metric, MetricValues, ProportionMetric
 
 __all__ = [
@@ -115,18 +114,27 @@ class Recall(_PerClassProportion):
 
 
 class TableMetric(Metric):
-    """A metric with no closed-form interval: resample the confusion table."""
+    """A metric of the confusion table with no closed-form interval.
+
+    Its interval comes from the table: resampled (multinomial) for small
+    tables, by the delta method on the cell shares for large ones
+    (see :func:`mlprobe.core.intervals.table_intervals`). ``statistic`` must
+    then depend on the cell shares only, as ratios of counts do.
+    """
 
     bounds = (0.0, 1.0)
+    #: depends on cell shares only (ratios of counts); False forces resampling
+    scale_free = True
 
     def statistic(self, tables: np.ndarray) -> np.ndarray:
         """Values of the metric for tables of shape (..., K, K)."""
         raise NotImplementedError
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
-        tables = stats.tables()
-        low, high, se = resample_tables(tables, self.statistic, confidence)
-        return MetricValues(self.statistic(tables), low, high, se)
+        low, high, se = stats.table_intervals(self, confidence)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = self.statistic(stats.tables())
+        return MetricValues(value, low, high, se)
 
 
 class BalancedAccuracy(TableMetric):

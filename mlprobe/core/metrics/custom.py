@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
+from mlprobe.core.intervals import resample_tables
 from mlprobe.core.metrics._base import Metric, MetricValues
 from mlprobe.core.metrics.classification import TableMetric
 from mlprobe.errors import MlprobeError
@@ -23,6 +24,12 @@ class CountsMetric(TableMetric):
     """A user function of one K x K confusion table (true on axis 0)."""
 
     bounds = (-np.inf, np.inf)
+    scale_free = False  # a user function may read raw counts: always resample
+
+    def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
+        tables = stats.tables()
+        low, high, se = resample_tables(tables, self.statistic, confidence)
+        return MetricValues(self.statistic(tables), low, high, se)
 
     def __init__(
         self, name: str, function: Callable[[np.ndarray], float], higher_is_better: bool
