@@ -19,6 +19,13 @@ loop calling sklearn.metrics, by fairlearn's ``MetricFrame`` (smallest size
 only) and by a bare numpy ``np.bincount`` on pre-encoded codes. All answers
 are checked to agree before any time is printed.
 
+mlprobe's intervals with the three metrics: Wilson for accuracy; for balanced
+accuracy and macro F1, the delta method on the multinomial cell shares for
+groups of at least ``mlprobe.core.intervals.DELTA_FROM`` (1000) rows, and 1000
+resampled confusion tables (one draw per group, shared by both metrics) for
+smaller groups. The time of that call therefore depends on how many groups
+are under 1000 rows.
+
 Timings are the best of several repeats after a warm-up (``time.perf_counter``,
 garbage collector off while timing). The probe is built once per size before
 the breakdowns (its construction is timed separately); its encoded columns and
@@ -47,6 +54,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 import mlprobe as mp
+from mlprobe.core.intervals import DELTA_FROM
 from mlprobe.core.slices import Slice
 
 K = 5
@@ -603,7 +611,8 @@ def measure_memory(data: pd.DataFrame, slices: list[Slice], n: int) -> dict[str,
     """tracemalloc of building a fresh probe and asking the three questions.
 
     Accuracy only: what grows with the rows is the same for every metric (the
-    resampling scratch of the other two is per group, not per row).
+    interval scratch of the other two, delta method or resampled tables, is per
+    group, not per row).
     """
     gc.collect()
     tracemalloc.start()
@@ -625,24 +634,31 @@ def measure_memory(data: pd.DataFrame, slices: list[Slice], n: int) -> dict[str,
 # --- printing ------------------------------------------------------------------------------
 
 
+#: the method of the three-metric call, for its label
+THREE_METRICS_LABEL = (
+    f"mlprobe, 3 metrics (table intervals: delta method >= {DELTA_FROM} rows, resampled below)"
+)
+
+
 def print_case(row: dict[str, Any], with_fairlearn: bool) -> None:
+    width = len(THREE_METRICS_LABEL)
+
+    def line(label: str, ms: float, note: str = "") -> None:
+        print(f"    {label:<{width}} {ms:10.1f} ms{note}")
+
     print(f"\n  {row['case']}")
-    print(f"    bare numpy bincount (3 metrics, no intervals) {row['numpy_ms']:10.1f} ms")
-    print(
-        f"    mlprobe, 3 metrics (resampled intervals)      {row['mlprobe_ms']:10.1f} ms  (best of {row['mlprobe_repeats']})"
-    )
-    print(f"    mlprobe, accuracy only (Wilson intervals)     {row['mlprobe_acc_ms']:10.1f} ms")
-    print(f"    mlprobe first call, fresh probe, accuracy     {row['first_call_acc_ms']:10.1f} ms")
-    print(f"    pandas + sklearn loop                         {row['pandas_ms']:10.1f} ms")
+    line("bare numpy bincount (3 metrics, no intervals)", row["numpy_ms"])
+    line(THREE_METRICS_LABEL, row["mlprobe_ms"], f"  (best of {row['mlprobe_repeats']})")
+    line("mlprobe, accuracy only (Wilson intervals)", row["mlprobe_acc_ms"])
+    line("mlprobe first call, fresh probe, accuracy", row["first_call_acc_ms"])
+    line("pandas + sklearn loop", row["pandas_ms"])
     if with_fairlearn:
         estimate = (
             f"  (estimate: {FAIRLEARN_SLICES} slices timed, x{50 // FAIRLEARN_SLICES})"
             if row.get("fairlearn_estimated")
             else ""
         )
-        print(
-            f"    fairlearn MetricFrame                         {row['fairlearn_ms']:10.1f} ms{estimate}"
-        )
+        line("fairlearn MetricFrame", row["fairlearn_ms"], estimate)
     print(
         f"    mlprobe / bincount          3 metrics {row['ratio_mlprobe_numpy']:8.1f}x  {verdict('mlprobe / bincount', row['ratio_mlprobe_numpy'])}"
         f" | accuracy only {row['ratio_acc_numpy']:6.1f}x  {verdict('mlprobe / bincount', row['ratio_acc_numpy'])}"

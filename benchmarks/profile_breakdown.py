@@ -9,12 +9,17 @@ For each case (one ``by`` column, two crossed ``by`` columns, 50 predicate
 slices) and each metric set (accuracy alone; the three default metrics) it
 profiles one warm call (the probe built and the call made once before), and
 prints the functions with the most own time. It then times the parts of one
-resampled interval (``mlprobe.core.intervals.resample_tables``) for a single
-group, the cost that dominates breakdowns with balanced accuracy or macro F1.
-Last, it times the steps of the accuracy-only path and a few candidate fixes
-(prototypes here, not in mlprobe): counts that skip redundant passes, mask
-counting without boolean compaction, and delta-method intervals in place of
-resampling (checked against the resampled standard errors).
+resampled interval for a single group. mlprobe resamples the confusion table
+(1000 multinomial draws, shared by balanced accuracy and macro F1) only for
+groups under ``mlprobe.core.intervals.DELTA_FROM`` (1000) rows; larger groups
+get delta-method intervals. Resampling the small groups is the cost that still
+dominates breakdowns with those metrics when there are many small groups.
+Then it times the steps of the accuracy-only path, including the fixes that
+were prototyped here and have since landed in mlprobe (sizes and overall
+counts from the group tables, one bincount pass per mask with no row
+selection), and one candidate that has not (OR-ing code equalities for a small
+``in``). Last, it checks mlprobe's delta-method intervals against resampling
+on the crossed groups.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import mlprobe as mp
 from mlprobe.core import intervals
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import MaskSet
+from mlprobe.core.intervals import DELTA_FROM
 from mlprobe.core.masks import evaluate
 from mlprobe.core.metrics.classification import balanced_accuracy, macro_f1
 from mlprobe.core.slices import Slice
@@ -75,13 +81,20 @@ def resample_parts(n: int, repeats: int = 200) -> None:
     steps["macro_f1(draws) (1000 tables)"] = lambda: macro_f1(draws)
     steps["np.quantile(values, [a, 1-a])"] = lambda: np.quantile(values, [0.025, 0.975])
     steps["values.std(ddof=1)"] = lambda: values.std(ddof=1)
-    steps["whole resample_tables (1 group)"] = lambda: intervals.resample_tables(
+    steps["whole resample_tables (1 group, 1 metric)"] = lambda: intervals.resample_tables(
         table.reshape(1, 5, 5), macro_f1, 0.95
     )
-    print(f"\nresample_tables, one group of {n:,} rows, K=5, 1000 resamples (best of {repeats}):")
+    steps["one draw, 2 metrics (as a breakdown)"] = lambda: intervals._resample_one(
+        table.reshape(5, 5), [balanced_accuracy, macro_f1], 0.95, intervals.N_RESAMPLES
+    )
+    method = "resampled" if n < DELTA_FROM else f"delta method in mlprobe (>= {DELTA_FROM})"
+    print(
+        f"\nresample_tables, one group of {n:,} rows, K=5, 1000 resamples (best of {repeats}); "
+        f"a breakdown uses: {method}"
+    )
     for name, fn in steps.items():
         best = min(_time(fn) for _ in range(repeats))
-        print(f"  {name:<40} {1e3 * best:8.3f} ms")
+        print(f"  {name:<42} {1e3 * best:8.3f} ms")
 
 
 def _time(fn) -> float:
@@ -96,7 +109,13 @@ def _best_ms(fn, repeats: int = 10) -> float:
 
 
 def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
-    """The row passes of an accuracy-only breakdown, and cheaper ways to get the same counts."""
+    """The row passes of an accuracy-only breakdown.
+
+    Sizes and overall counts derived from the group tables, and one bincount pass
+    per mask (``bincount(cells + K*K*mask)``, no row selection), were prototyped
+    here and have landed in mlprobe; the old ways are no longer timed. OR-ing
+    code equalities for a small ``in`` is still a candidate.
+    """
     arrays = probe._arrays["model"]
     k2 = arrays.n_classes**2
     print("\nsteps of an accuracy-only breakdown (ms, best of 10):")
@@ -111,32 +130,14 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
             f"    group tables: Partition.count           {_best_ms(lambda p=partition: GroupStats(p, arrays).tables()):8.2f}"
         )
         print(
-            f"    group sizes: bincount(codes)            {_best_ms(lambda p=partition: GroupStats(p, arrays).sizes()):8.2f}"
+            f"    landed: sizes = tables.sum((1, 2))      {_best_ms(lambda t=tables: t.sum(axis=(1, 2))):8.3f}"
         )
         print(
-            f"    overall tables: all-zero partition      {_best_ms(lambda p=partition: GroupStats(p, arrays).overall().tables()):8.2f}"
-        )
-        print(
-            f"    overall sizes: bincount(zeros)          {_best_ms(lambda p=partition: GroupStats(p, arrays).overall().sizes()):8.2f}"
-        )
-        print(
-            f"    candidate: sizes = tables.sum((1, 2))   {_best_ms(lambda t=tables: t.sum(axis=(1, 2))):8.3f}"
-        )
-        print(
-            f"    candidate: overall = tables.sum(0)      {_best_ms(lambda t=tables: t.sum(axis=0)):8.3f}"
+            f"    landed: overall = tables.sum(0)         {_best_ms(lambda t=tables: t.sum(axis=0)):8.3f}"
         )
     masks = [evaluate(s.predicate, probe._table) for s in slices]
     cells = arrays.cells
     masks_set = MaskSet(masks)
-    reference = masks_set.count(cells, k2)
-
-    def folded() -> np.ndarray:
-        out = np.empty((len(masks), k2), dtype=np.int64)
-        for i, m in enumerate(masks):  # slice and rest in one pass, no compaction
-            out[i] = np.bincount(cells + np.int8(k2) * m.view(np.int8), minlength=2 * k2)[k2:]
-        return out
-
-    assert np.array_equal(folded(), reference)
     print("  50 predicate slices")
     print(
         f"    whole breakdown                         {_best_ms(lambda: probe.breakdown(slices=slices, metrics=['accuracy']), 5):8.1f}"
@@ -145,9 +146,8 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
         f"    evaluate the 50 predicates              {_best_ms(lambda: [evaluate(s.predicate, probe._table) for s in slices], 5):8.1f}"
     )
     print(
-        f"    MaskSet.count: bincount(cells[mask])    {_best_ms(lambda: masks_set.count(cells, k2), 5):8.1f}"
+        f"    landed: MaskSet.count, cells + K*K*mask {_best_ms(lambda: masks_set.count(cells, k2), 5):8.1f}"
     )
-    print(f"    candidate: bincount(cells + K*K*mask)   {_best_ms(folded, 5):8.1f}")
     codes = probe._table.column("region").codes
     selected = np.zeros(len(bench.levels("region")) + 1, dtype=bool)
     selected[[3, 7, 11]] = True
@@ -157,44 +157,25 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
     )
 
 
-def delta_interval(tables: np.ndarray, statistic, confidence: float, h: float = 1e-6):
-    """Prototype: delta-method normal interval for a scale-free table statistic, all groups at once.
-
-    Var ~ (sum_c p_c g_c^2 - (sum_c p_c g_c)^2) / n with g the gradient of the
-    statistic in the cell shares p (central differences; 2 K^2 vectorized calls).
-    """
-    groups = tables.shape[0]
-    flat = tables.reshape(groups, -1).astype(np.float64)
-    n = flat.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = flat / n[:, None]
-    grad = np.empty_like(p)
-    for c in range(p.shape[1]):
-        up, down = p.copy(), p.copy()
-        up[:, c] += h
-        down[:, c] = np.maximum(down[:, c] - h, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            change = statistic(up.reshape(tables.shape)) - statistic(down.reshape(tables.shape))
-        grad[:, c] = change / (up[:, c] - down[:, c])
-    g = np.where(p > 0, grad, 0.0)
-    se = np.sqrt(np.maximum(((p * g**2).sum(axis=1) - (p * g).sum(axis=1) ** 2) / n, 0.0))
-    z = intervals.z_value(confidence)
-    value = statistic(tables)
-    return np.clip(value - z * se, 0, 1), np.clip(value + z * se, 0, 1), se
-
-
 def compare_delta(probe: mp.Probe) -> None:
+    """mlprobe's delta-method intervals (landed; prototyped here first) against resampling.
+
+    Both are run on every group, whatever its size; a breakdown uses the delta
+    method only for groups of at least ``DELTA_FROM`` rows.
+    """
     partition, _ = probe._group_by(bench.BY_TWO, None)
     tables = GroupStats(partition, probe._arrays["model"]).tables()
+    small = int((tables.sum(axis=(1, 2)) < DELTA_FROM).sum())
     print(
-        f"\nintervals for the {len(tables)} groups of by={bench.BY_TWO}: resampling vs delta method"
+        f"\nintervals for the {len(tables)} groups of by={bench.BY_TWO} ({small} under {DELTA_FROM} "
+        f"rows, resampled in a breakdown): resampling vs mlprobe's delta method, on all groups"
     )
     for statistic in (balanced_accuracy, macro_f1):
         start = time.perf_counter()
         low, high, se = intervals.resample_tables(tables, statistic, 0.95)
         resample_ms = 1e3 * (time.perf_counter() - start)
         start = time.perf_counter()
-        d_low, d_high, d_se = delta_interval(tables, statistic, 0.95)
+        d_low, d_high, d_se = intervals.delta_interval(tables, statistic, 0.95)
         delta_ms = 1e3 * (time.perf_counter() - start)
         ratio = d_se / se
         print(
@@ -222,7 +203,7 @@ def main() -> None:
             print(f"\n##### {args.rows:,} rows, {name}, metrics={metrics}")
             elapsed = profile_call(probe, call, metrics, args.top)
             print(f"(profiled call: {1e3 * elapsed:.1f} ms with profiler overhead)")
-    for n in (2_000, 20_000, args.rows):
+    for n in (250, 900, 20_000):  # mlprobe resamples only the first two
         resample_parts(n)
     accuracy_path_steps(probe, slices)
     compare_delta(probe)

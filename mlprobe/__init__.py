@@ -15,6 +15,7 @@ from mlprobe.errors import (
     DataError,
     MlprobeError,
     ParseError,
+    UnknownValueWarning,
     ValidationError,
 )
 from mlprobe.probe import Probe
@@ -28,6 +29,7 @@ __all__ = [
     "ParseError",
     "Probe",
     "Slice",
+    "UnknownValueWarning",
     "ValidationError",
     "__version__",
     "available_metrics",

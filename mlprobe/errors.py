@@ -15,8 +15,10 @@ __all__ = [
     "DataError",
     "MlprobeError",
     "ParseError",
+    "UnknownValueWarning",
     "ValidationError",
     "did_you_mean",
+    "find_stack_level",
     "missing_column_error",
 ]
 
@@ -38,6 +40,24 @@ class ColumnNotFoundError(MlprobeError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownValueWarning(UserWarning):
+    """A slice names a value that never occurs in its column: it selects nothing there."""
+
+
+def find_stack_level() -> int:
+    """The stack level of the first frame outside mlprobe, so warnings point at user code."""
+    import inspect
+    import os
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = inspect.currentframe()
+    level = 0
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class ParseError(MlprobeError, ValueError):

@@ -24,7 +24,7 @@ from mlprobe.core.encoding import (
 )
 from mlprobe.core.frames import to_pandas
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import Grouping, MaskSet, Partition
+from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
 from mlprobe.core.groups import Bins, group_by
 from mlprobe.core.labels import Task
 from mlprobe.core.masks import evaluate
@@ -451,7 +451,7 @@ class Probe:
             has_scores=self._arrays[name].scores is not None,
         )
         s = _as_slice(slice) if slice is not None else None
-        grouping = MaskSet([np.ones(self.n_rows, bool) if s is None else self.mask(s, model=name)])
+        grouping = Everything(self.n_rows) if s is None else MaskSet([self.mask(s, model=name)])
         stats = GroupStats(grouping, self._arrays[name])
         values = metric_object.compute(stats, check_confidence(confidence))
         return {

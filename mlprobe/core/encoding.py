@@ -240,11 +240,13 @@ class EncodedTable:
         self.n_rows = len(data)
         self._virtual = dict(virtual or {})
         self._cache: dict[str, EncodedColumn] = {}
+        self._owned_bytes: dict[str, int] = {}
 
     def with_virtual(self, virtual: Mapping[str, EncodedColumn]) -> EncodedTable:
         """Return a view sharing this table's encoded columns, with other virtual columns."""
         view = EncodedTable(self.data, virtual)
         view._cache = self._cache  # shared on purpose: encoding is per data column
+        view._owned_bytes = self._owned_bytes
         return view
 
     @property
@@ -269,16 +271,29 @@ class EncodedTable:
             )
         encoded = encode_column(series, name=name)
         self._cache[name] = encoded
+        self._owned_bytes[name] = _owned_bytes(encoded, series)
         return encoded
 
     def nbytes(self) -> int:
         """Bytes of the arrays this table created; views of the user's data count nothing."""
-        total = 0
-        for encoded in self._cache.values():
-            arrays = (
-                [encoded.codes]
-                if isinstance(encoded, CategoricalColumn)
-                else [encoded.values, encoded.null_mask]
-            )
-            total += sum(a.nbytes for a in arrays if a is not None and a.base is None)
-        return total
+        return sum(self._owned_bytes.values())
+
+
+def _owned_bytes(encoded: EncodedColumn, series: pd.Series) -> int:
+    """Bytes of the encoded arrays that are not views of the column's own data."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        source: np.ndarray | None = np.asarray(series.array.codes)
+    elif isinstance(series.dtype, np.dtype):
+        source = series.to_numpy(copy=False)
+    else:
+        source = None
+    arrays = (
+        [encoded.codes]
+        if isinstance(encoded, CategoricalColumn)
+        else [encoded.values, encoded.null_mask]
+    )
+    return sum(
+        a.nbytes
+        for a in arrays
+        if a is not None and (source is None or not np.shares_memory(a, source))
+    )

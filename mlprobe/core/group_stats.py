@@ -82,9 +82,7 @@ class GroupStats:
     def expect_table_metrics(self, metrics: Sequence[object]) -> None:
         """Announce the call's metrics, so that resampled tables serve all of them at once."""
         self._table_metrics = [
-            m
-            for m in metrics
-            if isinstance(m, TableStatistic) and getattr(m, "scale_free", False)
+            m for m in metrics if isinstance(m, TableStatistic) and getattr(m, "scale_free", False)
         ]
 
     def table_intervals(
@@ -94,7 +92,9 @@ class GroupStats:
         key = f"interval:{confidence}:"
         if key + metric.name not in self._cache:
             pending = [
-                m for m in self._table_metrics if key + m.name not in self._cache and m is not metric
+                m
+                for m in self._table_metrics
+                if key + m.name not in self._cache and m is not metric
             ]
             batch = [metric, *pending]
             results = table_intervals(

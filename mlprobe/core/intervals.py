@@ -147,9 +147,7 @@ def delta_interval(
     with np.errstate(invalid="ignore", divide="ignore"):
         value = statistic(shares.reshape(n_groups, *cell_shape))
         f_up = statistic(up.reshape(n_groups * n_cells, *cell_shape)).reshape(n_groups, n_cells)
-        f_down = statistic(down.reshape(n_groups * n_cells, *cell_shape)).reshape(
-            n_groups, n_cells
-        )
+        f_down = statistic(down.reshape(n_groups * n_cells, *cell_shape)).reshape(n_groups, n_cells)
         gradient = np.where(shares > 0, (f_up - f_down) / (2 * step), 0.0)
         mean_gradient = (shares * gradient).sum(axis=1)
         variance = ((shares * gradient**2).sum(axis=1) - mean_gradient**2) / total[:, 0]

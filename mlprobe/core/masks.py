@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from mlprobe.core.predicates import (
     Scalar,
     format_value,
 )
-from mlprobe.errors import ValidationError
+from mlprobe.errors import UnknownValueWarning, ValidationError, did_you_mean, find_stack_level
 
 __all__ = ["evaluate"]
 
@@ -119,18 +120,51 @@ def _lookup(column: CategoricalColumn, selected: np.ndarray) -> np.ndarray:
     return table[column.codes]
 
 
+_FEW_CODES = 4
+
+
+def _warn_unknown(
+    column: CategoricalColumn,
+    values: list[Scalar],
+    p: Predicate,
+    consequence: str = "no row matches it",
+) -> None:
+    """Warn that values of a condition never occur in the column (a typo, most often)."""
+    if not values:
+        return
+    levels = [str(c) for c in column.categories.tolist()]
+    hints = "".join(did_you_mean(str(v), levels) for v in values)
+    shown = ", ".join(format_value(v) for v in values)
+    warnings.warn(
+        f"in {p}: {shown} {'is' if len(values) == 1 else 'are'} not among the values of "
+        f"column {column.name!r} in this data, so {consequence}.{hints}",
+        UnknownValueWarning,
+        stacklevel=find_stack_level(),
+    )
+
+
 def _categorical_leaf(p: Predicate, column: CategoricalColumn) -> np.ndarray:
     n_categories = len(column.categories)
     if isinstance(p, IsIn):
         for v in p.values:
             _check_kind(column, v, p)
         positions = column.categories.get_indexer(pd.Index(list(p.values), dtype=object))
+        _warn_unknown(column, [v for v, i in zip(p.values, positions, strict=True) if i < 0], p)
+        found = positions[positions >= 0]
+        if len(found) <= _FEW_CODES:  # a few equalities beat a table lookup per row
+            holds = np.zeros(len(column.codes), dtype=bool)
+            for code in found:
+                holds |= column.codes == code
+            return holds
         selected = np.zeros(n_categories, dtype=bool)
-        selected[positions[positions >= 0]] = True
+        selected[found] = True
         return _lookup(column, selected)
     if isinstance(p, Compare) and p.op in ("eq", "ne"):
         _check_kind(column, p.value, p)
         code = column.code_of(p.value)
+        if code < 0:
+            consequence = "no row matches it" if p.op == "eq" else "every row with a value does"
+            _warn_unknown(column, [p.value], p, consequence)
         if p.op == "eq":
             return column.codes == code if code >= 0 else np.zeros(len(column.codes), bool)
         return (column.codes != code) & (column.codes >= 0)

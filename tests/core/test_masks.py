@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -551,3 +552,35 @@ def test_evaluate_rejects_what_is_not_a_predicate() -> None:
 def test_nan_literal_is_refused_before_any_row_is_read() -> None:
     with pytest.raises(ValidationError, match="isnull"):
         col("x") == math.nan  # noqa: B015
+
+
+def test_a_value_absent_from_a_column_warns_with_a_suggestion() -> None:
+    frame = pd.DataFrame({"sex": ["Female", "Male", None]})
+    with pytest.warns(
+        mp.UnknownValueWarning, match=r"'female' is not among .* Did you mean 'Female'"
+    ):
+        mask = mp.Slice.parse("sex == 'female'").mask(frame)
+    assert not mask.any()
+    with pytest.warns(mp.UnknownValueWarning, match="every row with a value does"):
+        mask = mp.Slice.parse("sex != 'female'").mask(frame)
+    assert mask.tolist() == [True, True, False]
+    with pytest.warns(mp.UnknownValueWarning, match="'X' is not among"):
+        mask = mp.Slice.parse("sex in ['Male', 'X']").mask(frame)
+    assert mask.tolist() == [False, True, False]
+
+
+def test_values_present_in_the_column_do_not_warn() -> None:
+    frame = pd.DataFrame({"sex": ["Female", "Male"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mp.Slice.parse("sex in ['Female', 'Male'] and sex != 'Male'").mask(frame)
+
+
+def test_in_with_many_levels_matches_the_lookup_path() -> None:
+    levels = [f"l{i}" for i in range(12)]
+    frame = pd.DataFrame({"x": levels * 3 + [None]})
+    few = mp.col("x").isin(levels[:3])
+    many = mp.col("x").isin(levels[:9])
+    assert mp.Slice(None, few).mask(frame).sum() == 9
+    assert mp.Slice(None, many).mask(frame).sum() == 27
+    assert mp.Slice(None, ~many).mask(frame).sum() == 9  # the missing row stays out

@@ -102,15 +102,26 @@ def default_metrics(task: Task) -> list[str]:
     return list(_DEFAULTS[task])
 
 
-def available_metrics(task: Task, classes: Sequence[Any] = ()) -> list[str]:
+def available_metrics(task: Task | None = None, classes: Sequence[Any] = ()) -> list[str]:
     """Every metric name valid for ``task`` (per-class names spelt out for ``classes``).
+
+    With no task, every name, per-class ones spelt ``family[<class>]``.
 
     Examples
     --------
     >>> available_metrics("binary", ["no", "yes"])[:4]
     ['accuracy', 'error_rate', 'balanced_accuracy', 'macro_f1']
+    >>> "recall[<class>]" in available_metrics()
+    True
     """
-    names = [n for n, e in {**_BUILTIN, **_CUSTOM}.items() if task in e.tasks]
+    entries = {**_BUILTIN, **_CUSTOM}
+    if task is None:
+        return list(entries) + [f"{family}[<class>]" for family in _FAMILIES]
+    if task not in _DEFAULTS:
+        raise ValidationError(
+            f"available_metrics: task must be one of {list(_DEFAULTS)} or None; received {task!r}."
+        )
+    names = [n for n, e in entries.items() if task in e.tasks]
     if task != "regression":
         names += [f"{family}[{label}]" for family in _FAMILIES for label in classes]
     return names
