@@ -241,6 +241,18 @@ class Probe:
             self._partitions[key] = group_by(self._table, columns, bins)
         return self._partitions[key]
 
+    def _named_prediction_columns(self, by: str | Sequence[str], models: list[str]) -> list[str]:
+        """``by`` with '@prediction' spelt as the one model's '@prediction[name]'."""
+        columns = [by] if isinstance(by, str) else list(by)
+        if PREDICTION not in columns:
+            return columns
+        if len(models) > 1:
+            raise ValidationError(
+                f"by: '{PREDICTION}' differs between the models {models}; group by one model's "
+                f"predictions, e.g. by='{prediction_column(models[0])}', or pass model=."
+            )
+        return [prediction_column(models[0]) if c == PREDICTION else c for c in columns]
+
     def _resolve_groups(
         self,
         by: str | Sequence[str] | None,
@@ -252,6 +264,8 @@ class Probe:
         if bins is not None and by is None:
             raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
         own = [_as_slice(s) for s in (slices or [])]
+        if by is not None:
+            by = self._named_prediction_columns(by, models)
         if by is not None and not own:
             partition, by_slices = self._group_by(by, bins)
             return by_slices, dict.fromkeys(models, partition)

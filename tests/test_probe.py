@@ -553,3 +553,21 @@ def test_repr_names_rows_task_models_and_classes(probe: mp.Probe) -> None:
         repr(probe)
         == "<mlprobe.Probe: 400 rows, task='binary', models=['v1', 'v2'], classes=['<=50K', '>50K']>"
     )
+
+
+def test_by_prediction_groups_rows_by_the_one_models_predicted_class() -> None:
+    frame = pd.DataFrame(
+        {"y": ["a", "b", "b", "a"], "v1": ["a", "a", "b", "b"], "v2": list("abba")}
+    )
+    probe = mp.Probe(frame, target="y", predictions={"v1": "v1", "v2": "v2"})
+    table = probe.breakdown(by="@prediction", model="v1", metrics=["accuracy"])
+    assert table["slice"].tolist() == [
+        "overall",
+        "@prediction[v1] == 'a'",
+        "@prediction[v1] == 'b'",
+    ]
+    assert table["n"].tolist() == [4, 2, 2]
+    with pytest.raises(mp.ValidationError, match=r"by='@prediction\[v1\]'"):
+        probe.breakdown(by="@prediction")
+    by_target = probe.breakdown(by="@target", model="v2", metrics=["accuracy"])
+    assert by_target["accuracy"].tolist() == [1.0, 1.0, 1.0]
