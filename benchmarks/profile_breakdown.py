@@ -17,9 +17,9 @@ dominates breakdowns with those metrics when there are many small groups.
 Then it times the steps of the accuracy-only path, including the fixes that
 were prototyped here and have since landed in mlprobe (sizes and overall
 counts from the group tables, one bincount pass per mask with no row
-selection), and one candidate that has not (OR-ing code equalities for a small
-``in``). Last, it checks mlprobe's delta-method intervals against resampling
-on the crossed groups.
+selection, OR-ing code equalities for an ``in`` of a few levels). Last, it
+checks mlprobe's delta-method intervals against resampling on the crossed
+groups.
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
     Sizes and overall counts derived from the group tables, and one bincount pass
     per mask (``bincount(cells + K*K*mask)``, no row selection), were prototyped
     here and have landed in mlprobe; the old ways are no longer timed. OR-ing
-    code equalities for a small ``in`` is still a candidate.
+    code equalities for an ``in`` of up to ``mlprobe.core.masks._FEW_CODES`` (4) levels
+    has landed too; both ways are still timed, since mlprobe keeps the lookup table
+    for more levels.
     """
     arrays = probe._arrays["model"]
     k2 = arrays.n_classes**2
@@ -152,8 +154,9 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
     selected = np.zeros(len(bench.levels("region")) + 1, dtype=bool)
     selected[[3, 7, 11]] = True
     print(f"    'in' of 3 levels: lookup table[codes]   {_best_ms(lambda: selected[codes]):8.2f}")
+    # mlprobe ORs code equalities for up to _FEW_CODES levels and uses the table above that
     print(
-        f"    candidate: OR of 3 code equalities      {_best_ms(lambda: (codes == 3) | (codes == 7) | (codes == 11)):8.2f}"
+        f"    landed: OR of 3 code equalities         {_best_ms(lambda: (codes == 3) | (codes == 7) | (codes == 11)):8.2f}"
     )
 
 
@@ -177,7 +180,8 @@ def compare_delta(probe: mp.Probe) -> None:
         start = time.perf_counter()
         d_low, d_high, d_se = intervals.delta_interval(tables, statistic, 0.95)
         delta_ms = 1e3 * (time.perf_counter() - start)
-        ratio = d_se / se
+        with np.errstate(invalid="ignore", divide="ignore"):  # se 0 for tiny groups
+            ratio = d_se / se
         print(
             f"  {statistic.__name__:<18} resample {resample_ms:7.0f} ms, delta {delta_ms:5.1f} ms; "
             f"se delta/resample median {np.nanmedian(ratio):.3f} [{np.nanmin(ratio):.3f}, {np.nanmax(ratio):.3f}]; "

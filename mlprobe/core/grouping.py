@@ -3,7 +3,8 @@
 A :class:`Partition` gives every row one group code (the groups of a ``by=``
 column, or crossed columns): its counts are one ``np.bincount`` over
 ``code * width + key``. A :class:`MaskSet` holds slices that may overlap:
-each is counted with a bincount over its own rows.
+each is counted with one bincount pass (no row selection). :class:`Everything`
+is the one group of all rows.
 
 Both return arrays with the group as first axis, so metric code downstream
 does not care which kind it got.
@@ -11,8 +12,6 @@ does not care which kind it got.
 Examples
 --------
 >>> import numpy as np
-
-from mlprobe.core.encoding import smallest_int_dtype
 >>> part = Partition(np.array([0, 1, 1, 0, 1]), 2)
 >>> part.count(np.array([0, 1, 1, 1, 0]), 2).tolist()
 [[1, 1], [1, 2]]
