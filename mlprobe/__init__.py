@@ -19,16 +19,22 @@ from mlprobe.errors import (
     ValidationError,
 )
 from mlprobe.probe import Probe
+from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Baseline",
     "ColumnNotFoundError",
     "DataError",
     "MlprobeError",
     "ParseError",
     "Probe",
     "Slice",
+    "SliceTest",
+    "Suite",
+    "SuiteFileError",
+    "SuiteResult",
     "UnknownValueWarning",
     "ValidationError",
     "__version__",

@@ -1,0 +1,204 @@
+"""A saved slice test: a slice, a metric, and what the metric must satisfy there.
+
+Declaration only: running a test is :mod:`mlprobe.spec.runner`'s job.
+
+Examples
+--------
+>>> import mlprobe as mp
+>>> t = SliceTest(id="older-women-recall", slice=mp.Slice.parse("age >= 60 and sex == 'Female'"),
+...               metric="recall[>50K]", at_least=0.8)
+>>> t.expectation, t.threshold_value
+('at_least', 0.8)
+>>> SliceTest.from_dict(t.to_dict()) == t
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mlprobe.core.slices import Slice
+from mlprobe.errors import ValidationError
+
+__all__ = ["EXPECTATIONS", "Baseline", "SliceTest"]
+
+#: The kinds of expectation, in the order they are documented.
+EXPECTATIONS = ("at_least", "at_most", "max_gap_to_overall", "max_drop_from_baseline")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+
+def _number(value: object, where: str, *, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValidationError(f"{where}: expected a number; received {value!r}.")
+    if minimum is not None and value < minimum:
+        raise ValidationError(f"{where}: expected a number >= {minimum}; received {value!r}.")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A metric value recorded for a test, to detect later drops."""
+
+    value: float | None
+    n: int | None = None
+    model: str | None = None
+    recorded: str | None = None  # ISO date
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, without unset fields."""
+        out: dict[str, Any] = {"value": self.value}
+        for key in ("n", "model", "recorded"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Baseline:
+        """Inverse of :meth:`to_dict`."""
+        recorded = data.get("recorded")
+        if isinstance(recorded, dt.date):
+            recorded = recorded.isoformat()
+        return cls(data.get("value"), data.get("n"), data.get("model"), recorded)
+
+
+@dataclass(frozen=True)
+class SliceTest:
+    """A test that a metric on a slice meets an expectation.
+
+    Give exactly one of ``at_least``, ``at_most``, ``max_gap_to_overall``
+    (the slice may trail the overall value by at most this much) and
+    ``max_drop_from_baseline`` (it may trail its recorded baseline by at most
+    this much).
+
+    Parameters
+    ----------
+    min_support : int
+        Below this many rows in the slice the test is inconclusive.
+    confidence : float, optional
+        When set, the test passes or fails only when the whole interval at this
+        level clears the threshold; otherwise it is inconclusive.
+    model : str, optional
+        Which model of a probe the test applies to.
+    """
+
+    id: str
+    slice: Slice
+    metric: str
+    at_least: float | None = None
+    at_most: float | None = None
+    max_gap_to_overall: float | None = None
+    max_drop_from_baseline: float | None = None
+    min_support: int = 30
+    confidence: float | None = None
+    description: str = ""
+    baseline: Baseline | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        where = f"SliceTest {self.id!r}"
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValidationError(
+                f"SliceTest: 'id' must be letters, digits, '_', '.' or '-', starting with a "
+                f"letter or digit (e.g. 'older-women-recall'); received {self.id!r}."
+            )
+        if isinstance(self.slice, str):
+            object.__setattr__(self, "slice", Slice.parse(self.slice))
+        if not isinstance(self.slice, Slice):
+            raise ValidationError(
+                f"{where}: 'slice' must be a Slice or an expression string; received "
+                f"{type(self.slice).__name__}."
+            )
+        if not isinstance(self.metric, str) or not self.metric:
+            raise ValidationError(f"{where}: 'metric' must be a metric name such as 'accuracy'.")
+        given = [k for k in EXPECTATIONS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValidationError(
+                f"{where}: give exactly one of {', '.join(EXPECTATIONS)}; received "
+                f"{given or 'none'}."
+            )
+        minimum = 0.0 if given[0].startswith("max_") else None
+        object.__setattr__(
+            self,
+            given[0],
+            _number(getattr(self, given[0]), f"{where}: {given[0]}", minimum=minimum),
+        )
+        if (
+            isinstance(self.min_support, bool)
+            or not isinstance(self.min_support, int)
+            or (self.min_support < 0)
+        ):
+            raise ValidationError(
+                f"{where}: 'min_support' must be a whole number >= 0; received {self.min_support!r}."
+            )
+        if self.confidence is not None and not (
+            isinstance(self.confidence, int | float) and 0 < self.confidence < 1
+        ):
+            raise ValidationError(
+                f"{where}: 'confidence' must be None or between 0 and 1 (e.g. 0.95); "
+                f"received {self.confidence!r}."
+            )
+        if isinstance(self.tags, str) or not isinstance(self.tags, Iterable):
+            raise ValidationError(f"{where}: 'tags' must be a list of str; received {self.tags!r}.")
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    @property
+    def expectation(self) -> str:
+        """Which expectation the test states, e.g. ``"at_least"``."""
+        return next(k for k in EXPECTATIONS if getattr(self, k) is not None)
+
+    @property
+    def threshold_value(self) -> float:
+        """The number given with the expectation."""
+        value: float = getattr(self, self.expectation)
+        return value
+
+    def with_baseline(self, baseline: Baseline | None) -> SliceTest:
+        """A copy with ``baseline`` recorded."""
+        return replace(self, baseline=baseline)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The test as it is written in a suite file (keys in a fixed order)."""
+        out: dict[str, Any] = {"id": self.id}
+        if self.description:
+            out["description"] = self.description
+        out["slice"] = self.slice.to_dict()
+        out["metric"] = self.metric
+        out["expect"] = {self.expectation: self.threshold_value}
+        if self.min_support != 30:
+            out["min_support"] = self.min_support
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
+        if self.model is not None:
+            out["model"] = self.model
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.baseline is not None:
+            out["baseline"] = self.baseline.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, path: str = "test") -> SliceTest:
+        """Build a test from :meth:`to_dict` output (already checked against the schema)."""
+        expect = dict(data["expect"])
+        baseline = data.get("baseline")
+        try:
+            return cls(
+                id=data["id"],
+                slice=Slice.from_dict(data["slice"], path=f"{path}.slice"),
+                metric=data["metric"],
+                **expect,
+                min_support=data.get("min_support", 30),
+                confidence=data.get("confidence"),
+                description=data.get("description", ""),
+                baseline=Baseline.from_dict(baseline) if baseline is not None else None,
+                tags=tuple(data.get("tags", ())),
+                model=data.get("model"),
+            )
+        except ValidationError as error:
+            raise ValidationError(f"{path}: {error}") from None

@@ -1,0 +1,198 @@
+"""A suite: named, ordered slice tests that load from and save to a readable file.
+
+Examples
+--------
+>>> import mlprobe as mp
+>>> suite = mp.Suite("income-model")
+>>> suite.add(mp.SliceTest(id="older-women-recall", metric="recall[>50K]", at_least=0.8,
+...     slice=mp.Slice("older women", (mp.col("age") >= 60) & (mp.col("sex") == "Female"))))
+<Suite 'income-model': 1 test>
+>>> print(suite.dumps())
+mlprobe: 1
+name: income-model
+tests:
+  - id: older-women-recall
+    slice: {name: older women, and: [{column: age, ge: 60}, {column: sex, eq: Female}]}
+    metric: recall[>50K]
+    expect: {at_least: 0.8}
+<BLANKLINE>
+>>> mp.Suite.loads(suite.dumps()) == suite
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlprobe.errors import MlprobeError, ValidationError
+from mlprobe.spec.errors import SuiteFileError
+from mlprobe.spec.files import dump_document, read_document, read_document_text, write_atomic
+from mlprobe.spec.result import SuiteResult
+from mlprobe.spec.runner import run_test
+from mlprobe.spec.schema import FORMAT_VERSION, validate_document
+from mlprobe.spec.slice_test import Baseline, SliceTest
+
+__all__ = ["DEFAULT_FIXTURE", "Suite"]
+
+#: The pytest fixture that provides the probe, unless a suite names another.
+DEFAULT_FIXTURE = "mlprobe_probe"
+
+
+@dataclass(eq=True)
+class Suite:
+    """Slice tests for a model, in order; unique ids.
+
+    Parameters
+    ----------
+    name : str
+        The suite's name (shown in reports and JUnit XML).
+    tests : iterable of SliceTest
+    description : str
+    fixture : str, optional
+        The pytest fixture providing the probe (default ``mlprobe_probe``).
+    """
+
+    name: str
+    tests: list[SliceTest] = field(default_factory=list)
+    description: str = ""
+    fixture: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValidationError(f"Suite: 'name' must be a non-empty str; received {self.name!r}.")
+        tests = list(self.tests)
+        self.tests = []
+        for test in tests:
+            self.add(test)
+
+    def __repr__(self) -> str:
+        count = len(self.tests)
+        return f"<Suite {self.name!r}: {count} test{'' if count == 1 else 's'}>"
+
+    def __len__(self) -> int:
+        return len(self.tests)
+
+    def __iter__(self) -> Any:
+        return iter(self.tests)
+
+    def __getitem__(self, test_id: str) -> SliceTest:
+        for test in self.tests:
+            if test.id == test_id:
+                return test
+        raise KeyError(f"no test {test_id!r} in suite {self.name!r}")
+
+    def add(self, test: SliceTest) -> Suite:
+        """Append a test (in place); a duplicate id is an error. Returns the suite."""
+        if not isinstance(test, SliceTest):
+            raise ValidationError(
+                f"Suite.add: expected a SliceTest; received {type(test).__name__}."
+            )
+        if any(t.id == test.id for t in self.tests):
+            raise ValidationError(
+                f"Suite.add: suite {self.name!r} already has a test with id {test.id!r}; "
+                "ids must be unique."
+            )
+        self.tests.append(test)
+        return self
+
+    # --- plain data -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The suite document, as written to a file."""
+        document: dict[str, Any] = {"mlprobe": FORMAT_VERSION, "name": self.name}
+        if self.description:
+            document["description"] = self.description
+        if self.fixture is not None:
+            document["fixture"] = self.fixture
+        document["tests"] = [t.to_dict() for t in self.tests]
+        return document
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> Suite:
+        """Validate a suite document against the schema and build the suite."""
+        validate_document(document)
+        ids = [t["id"] for t in document["tests"]]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            first = ids.index(duplicates[0])
+            second = ids.index(duplicates[0], first + 1)
+            raise SuiteFileError(
+                f"tests[{second}].id: {duplicates[0]!r} is already the id of tests[{first}]; "
+                "ids must be unique."
+            )
+        tests = []
+        for i, raw in enumerate(document["tests"]):
+            try:
+                tests.append(SliceTest.from_dict(raw, path=f"tests[{i}]"))
+            except MlprobeError as error:
+                raise SuiteFileError(str(error)) from None
+        return cls(
+            document["name"],
+            tests,
+            description=document.get("description", ""),
+            fixture=document.get("fixture"),
+        )
+
+    # --- files ------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Suite:
+        """Read a suite file (YAML, or JSON for ``.json``); data only, never code."""
+        document = read_document(path)
+        try:
+            return cls.from_dict(document)
+        except SuiteFileError as error:
+            raise SuiteFileError(f"{path}: {error}") from None
+
+    @classmethod
+    def loads(cls, text: str, *, json_format: bool = False) -> Suite:
+        """Read a suite from text."""
+        source = "<text>.json" if json_format else "<text>"
+        return cls.from_dict(read_document_text(text, source=source))
+
+    def dumps(self, *, json_format: bool = False) -> str:
+        """The suite file text: stable key order, one test after another."""
+        return dump_document(self.to_dict(), json_format=json_format)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the suite atomically (JSON for ``.json``, else YAML); returns the path."""
+        path = Path(path)
+        write_atomic(path, self.dumps(json_format=path.suffix == ".json"))
+        return path
+
+    # --- against a probe -----------------------------------------------------------------
+
+    def run(self, probe: Any, *, model: str | None = None) -> SuiteResult:
+        """Run every test on ``probe`` (``model`` for tests that name none)."""
+        return SuiteResult(self.name, [run_test(t, probe, model=model) for t in self.tests])
+
+    def with_baselines(self, probe: Any, model: str | None = None) -> Suite:
+        """A copy whose tests record the probe's current values as their baselines."""
+        today = dt.date.today().isoformat()
+        tests = []
+        for test in self.tests:
+            name = test.model or model
+            try:
+                result = probe.metric(test.metric, test.slice, model=name)
+            except MlprobeError as error:
+                raise MlprobeError(
+                    f"cannot record a baseline for test {test.id!r}: {error}"
+                ) from error
+            recorded_model = name if name is not None else _only_model(probe)
+            value = round(result["value"], 6)  # what a review can read; far below any noise
+            tests.append(
+                test.with_baseline(
+                    Baseline(None if value != value else value, result["n"], recorded_model, today)
+                )
+            )
+        return Suite(self.name, tests, description=self.description, fixture=self.fixture)
+
+
+def _only_model(probe: Any) -> str | None:
+    models = getattr(probe, "models", None)
+    return models[0] if models and len(models) == 1 else None
