@@ -1,15 +1,19 @@
 """mlprobe: find where ML models fail, slice by slice, and keep them from failing there again.
 
+The public names below load on first use, so ``import mlprobe`` (and the pytest
+plugin, which every pytest session in the environment loads) stays cheap.
+
 >>> import mlprobe as mp
 >>> s = mp.Slice.parse("age >= 60 and sex == 'Female'", name="older women")
 >>> s.to_dict()["and"][0]
 {'column': 'age', 'ge': 60}
 """
 
-from mlprobe import datasets
-from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
-from mlprobe.core.predicates import col
-from mlprobe.core.slices import Slice
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mlprobe.errors import (
     ColumnNotFoundError,
     DataError,
@@ -18,10 +22,46 @@ from mlprobe.errors import (
     UnknownValueWarning,
     ValidationError,
 )
-from mlprobe.probe import Probe
-from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
+
+if TYPE_CHECKING:
+    from mlprobe import datasets
+    from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
+    from mlprobe.core.predicates import col
+    from mlprobe.core.slices import Slice
+    from mlprobe.probe import Probe
+    from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
 
 __version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_LAZY = {
+    "Probe": "mlprobe.probe",
+    "Slice": "mlprobe.core.slices",
+    "col": "mlprobe.core.predicates",
+    "available_metrics": "mlprobe.core.metrics",
+    "register_metric": "mlprobe.core.metrics",
+    "unregister_metric": "mlprobe.core.metrics",
+    "Baseline": "mlprobe.spec",
+    "SliceTest": "mlprobe.spec",
+    "Suite": "mlprobe.spec",
+    "SuiteFileError": "mlprobe.spec",
+    "SuiteResult": "mlprobe.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "datasets":
+        return importlib.import_module("mlprobe.datasets")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'mlprobe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Baseline",

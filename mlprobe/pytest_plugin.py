@@ -1,0 +1,81 @@
+"""pytest plugin: every test in a ``*.mlprobe.yaml`` / ``*.mlprobe.json`` file is a pytest item.
+
+Registered through the ``pytest11`` entry point, so installing mlprobe is all
+it takes (``-p no:mlprobe`` turns it off). A suite file collects as one
+pytest file; each of its tests becomes an item with the node id
+``path/to/income.mlprobe.yaml::older-women-recall``, so ``-k`` selects them
+by id (or by tag).
+
+The probe comes from a fixture you define in ``conftest.py``, named
+``mlprobe_probe`` unless the suite file names another with a top-level
+``fixture:``::
+
+    @pytest.fixture(scope="session")
+    def mlprobe_probe():
+        data = pd.read_parquet("eval.parquet")
+        return mlprobe.Probe(data, target="income", model=load_model())
+
+How the fixture reaches the item: each item is a :class:`pytest.Function`,
+and the suite file node carries ``pytest.mark.usefixtures(<fixture>)``, so
+pytest resolves the fixture exactly as for any test (conftest visibility,
+scopes, caching, ``--setup-plan``, ``--fixtures-per-test``, setup errors) and
+puts its value in ``item.funcargs``. The item's ``runtest`` then runs the
+slice test on that value.
+
+Outcomes: passed; failed and error fail the item with the slice, metric,
+observed value, interval, threshold, n and description; inconclusive skips it
+with the reason, or fails it under ``--mlprobe-strict``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from mlprobe.pytest_suite import SuiteFile
+
+__all__ = ["SUFFIXES"]
+
+#: File names the plugin collects.
+SUFFIXES = (".mlprobe.yaml", ".mlprobe.yml", ".mlprobe.json")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlprobe", "mlprobe slice tests")
+    group.addoption(
+        "--mlprobe-strict",
+        action="store_true",
+        default=False,
+        dest="mlprobe_strict",
+        help="fail inconclusive slice tests (too few rows, an undefined metric, an interval "
+        "straddling the threshold) instead of skipping them.",
+    )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
+    if file_path.name.endswith(SUFFIXES):
+        from mlprobe.pytest_suite import SuiteFile  # the heavy part, only when needed
+
+        return SuiteFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Point a skipped slice test at its line in the suite file, not at this plugin."""
+    report = yield
+    nodes = sys.modules.get("mlprobe.pytest_suite")
+    if (
+        nodes is not None
+        and isinstance(item, nodes.SliceTestItem)
+        and report.skipped
+        and isinstance(report.longrepr, tuple)
+        and len(report.longrepr) == 3
+    ):
+        lineno = item.reportinfo()[1]
+        report.longrepr = (str(item.path), (lineno or 0) + 1, report.longrepr[2])
+    return report

@@ -1,0 +1,166 @@
+"""The pytest nodes of suite files: a file node and one item per slice test.
+
+Loaded by :mod:`mlprobe.pytest_plugin` only when a pytest run meets a suite
+file, so sessions without suite files never import pandas or mlprobe's core.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mlprobe.spec import DEFAULT_FIXTURE, SliceTest, Suite, SuiteFileError, TestOutcome, run_test
+from mlprobe.testing import format_outcome
+
+__all__ = ["SliceTestFailed", "SliceTestItem", "SuiteFile"]
+
+_ID_LINE = re.compile(r"""(?:^|[\s{,-])["']?id["']?\s*:\s*["']?([A-Za-z0-9][A-Za-z0-9_.-]*)""")
+
+
+class SliceTestFailed(AssertionError):
+    """A slice test failed, errored, or (under ``--mlprobe-strict``) was inconclusive."""
+
+    def __init__(self, outcome: TestOutcome, text: str) -> None:
+        super().__init__(text)
+        self.outcome = outcome
+        self.text = text
+
+
+def _id_lines(text: str) -> dict[str, int]:
+    """0-based line of each ``id:`` in a suite file (first occurrence), for reports."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines()):
+        for match in _ID_LINE.finditer(line):
+            lines.setdefault(match.group(1), number)
+    return lines
+
+
+class SuiteFile(pytest.Module):
+    """A suite file: its tests are the items; a bad file is a collection error.
+
+    It is a :class:`pytest.Module` so that module-scoped fixtures work for its
+    items (pytest scopes them to the nearest Module node) and live for one
+    suite file, as they would for one test module; it holds an empty module
+    object and never imports anything.
+    """
+
+    def _getobj(self) -> types.ModuleType:
+        module = types.ModuleType(self.path.name, f"mlprobe suite file {self.path.name}")
+        module.__file__ = str(self.path)
+        return module
+
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
+        return self.path, 0, self.name
+
+    def collect(self) -> Iterator[SliceTestItem]:
+        try:
+            suite = Suite.load(self.path)
+        except SuiteFileError as error:
+            raise self.CollectError(self._shorter(str(error))) from None
+        fixture = suite.fixture or DEFAULT_FIXTURE
+        # the items ask for the probe like any test asks for a fixture: pytest resolves it
+        # (conftest visibility, scope, caching, setup errors) and fills item.funcargs
+        self.add_marker(pytest.mark.usefixtures(fixture))
+        try:
+            lines = _id_lines(self.path.read_text(encoding="utf-8"))
+        except OSError:  # pragma: no cover - the file was just read
+            lines = {}
+        for test in suite.tests:
+            yield SliceTestItem.from_parent(
+                self,
+                name=test.id,
+                callobj=_slice_test,
+                suite=suite,
+                test=test,
+                fixture=fixture,
+                lineno=lines.get(test.id, 0),
+            )
+
+    def _shorter(self, message: str) -> str:
+        try:
+            relative = os.path.relpath(self.path, self.config.invocation_params.dir)
+        except ValueError:  # pragma: no cover - another drive on Windows
+            return message
+        return message.replace(str(self.path), relative, 1)
+
+
+def _slice_test() -> None:  # pragma: no cover - SliceTestItem.runtest does the work
+    """Stands in for a test function, so each item is a plain :class:`pytest.Function`."""
+
+
+class SliceTestItem(pytest.Function):
+    """One saved slice test, run on the probe the suite's fixture provides."""
+
+    def __init__(
+        self,
+        *,
+        suite: Suite,
+        test: SliceTest,
+        fixture: str,
+        lineno: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        self.suite = suite
+        self.slice_test = test
+        self.fixture = fixture
+        self._lineno = lineno
+        super().__init__(**kwargs)
+        self.extra_keyword_matches.update(test.tags)  # -k selects by tag as well as by id
+
+    def setup(self) -> None:
+        try:
+            super().setup()
+        except pytest.FixtureLookupError as error:
+            if error.argname != self.fixture:
+                raise
+        else:
+            return
+        pytest.fail(self._missing_fixture_message(), pytrace=False)
+
+    def _missing_fixture_message(self) -> str:
+        named = (
+            f" (the suite names it with 'fixture: {self.fixture}')"
+            if self.fixture != DEFAULT_FIXTURE
+            else " (a suite file may name another with a top-level 'fixture:')"
+        )
+        return (
+            f"fixture {self.fixture!r} not found{named}.\n"
+            f"Define it in a conftest.py in the folder of {self.path.name} or above, returning "
+            f"the mlprobe.Probe the suite {self.suite.name!r} runs on:\n\n"
+            f"    @pytest.fixture(scope='session')\n"
+            f"    def {self.fixture}():\n"
+            f"        return mlprobe.Probe(data, target=..., model=... or predictions=...)"
+        )
+
+    def runtest(self) -> None:
+        probe = self.funcargs[self.fixture]
+        if not all(hasattr(probe, a) for a in ("metric", "task", "classes")):
+            pytest.fail(
+                f"fixture {self.fixture!r} returned {type(probe).__name__}; it must return an "
+                "mlprobe.Probe.",
+                pytrace=False,
+            )
+        outcome = run_test(self.slice_test, probe)
+        if outcome.outcome == "passed":
+            return
+        if outcome.outcome == "inconclusive" and not self.config.getoption("mlprobe_strict"):
+            pytest.skip(f"inconclusive: {outcome.reason}")
+        text = format_outcome(outcome, self.slice_test, probe=probe, suite=self.suite.name)
+        if outcome.outcome == "inconclusive":
+            text += "\n  (inconclusive counts as a failure under --mlprobe-strict)"
+        raise SliceTestFailed(outcome, text)
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> Any:
+        if isinstance(excinfo.value, SliceTestFailed):
+            return excinfo.value.text
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
+        return self.path, self._lineno, f"{self.suite.name}::{self.name}"
