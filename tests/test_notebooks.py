@@ -35,6 +35,15 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ('probe.compare("logreg", "gbm", by="race")', "improved"),
         ('probe.flips("logreg", "gbm")', "correct"),
     ],
+    "02-tests.ipynb": [
+        ("suite.with_baselines(probe", "n: 455, model: v1, recorded:"),
+        ("return done.returncode", "5 passed"),
+        ("exit_code = run_pytest()", "4 failed, 1 passed"),
+        ("exit_code = run_pytest()", "pytest exit code: 1"),
+        ("result = saved.run(both", "1 passed, 4 failed"),
+        ('both.compare("v1", "v2"', "regressed"),
+        ('"--junit"', "exit code: 1"),
+    ],
 }
 
 
