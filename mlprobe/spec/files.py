@@ -44,7 +44,9 @@ MAX_DEPTH = 64
 
 
 class _DataLoader(yaml.SafeLoader):
-    """Safe YAML without tags, aliases or implicit dates."""
+    """Safe YAML without tags, aliases or implicit dates, nested at most MAX_DEPTH deep."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -53,7 +55,15 @@ class _DataLoader(yaml.SafeLoader):
                 f"aliases (*{event.anchor}) are not allowed in a suite file "
                 f"(line {event.start_mark.line + 1}); write the value out."
             )
-        return super().compose_node(parent, index)
+        # stop deep nesting here, before PyYAML's scanner (quadratic in the depth of
+        # [[[...]]]) and composer (recursive) spend seconds reaching the recursion limit
+        if self._depth >= MAX_DEPTH:
+            raise SuiteFileError(f"nested more than {MAX_DEPTH} levels deep.")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_undefined(self, node: Any) -> Any:
         raise SuiteFileError(
@@ -111,7 +121,9 @@ def read_document_text(text: str, *, source: str) -> Any:
                 loader.dispose()
     except SuiteFileError as error:
         raise SuiteFileError(f"{source}: {error}") from None
-    except (yaml.YAMLError, json.JSONDecodeError, RecursionError, ValueError) as error:
+    except RecursionError:
+        raise SuiteFileError(f"{source}: nested more than {MAX_DEPTH} levels deep.") from None
+    except (yaml.YAMLError, json.JSONDecodeError, ValueError) as error:
         detail = str(error).replace("\n", " ")
         raise SuiteFileError(
             f"{source}: not valid {'JSON' if source.endswith('.json') else 'YAML'}: {detail}"
@@ -151,6 +163,15 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)  # indent list items under their key
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> Any:
+    # PyYAML writes NEL and the Unicode line/paragraph separators raw in plain and
+    # single-quoted scalars, and reads them back as line breaks (folded to spaces):
+    # double quotes escape them, so the text survives a round trip.
+    style = '"' if any(ch in data for ch in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(
     _FlowDict,
     lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import cached_property
@@ -30,6 +31,15 @@ _COLUMNS = [
     "model",
     "description",
 ]
+# characters XML 1.0 cannot hold, even escaped (control characters, lone surrogates...)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with the characters XML cannot hold written as ``\\xNN`` escapes."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "inconclusive": "#9a6700", "error": "#8250df"}
 
 
@@ -87,7 +97,7 @@ class SuiteResult:
         counts = self.counts()
         suite = ElementTree.Element(
             "testsuite",
-            name=self.suite_name,
+            name=_xml_text(self.suite_name),
             tests=str(len(self.items)),
             failures=str(counts["failed"]),
             errors=str(counts["error"]),
@@ -95,12 +105,16 @@ class SuiteResult:
         )
         for o in self.items:
             case = ElementTree.SubElement(
-                suite, "testcase", classname=f"mlprobe.{self.suite_name}", name=o.id
+                suite,
+                "testcase",
+                classname=_xml_text(f"mlprobe.{self.suite_name}"),
+                name=_xml_text(o.id),
             )
             tag = {"failed": "failure", "error": "error", "inconclusive": "skipped"}.get(o.outcome)
             if tag is not None:
-                element = ElementTree.SubElement(case, tag, message=o.reason)
-                element.text = f"slice: {o.slice}\n{o.reason}\n{o.description}".strip()
+                element = ElementTree.SubElement(case, tag, message=_xml_text(o.reason))
+                text = f"slice: {o.slice}\n{o.reason}\n{o.description}".strip()
+                element.text = _xml_text(text)
         root = ElementTree.Element("testsuites")
         root.append(suite)
         ElementTree.indent(root)

@@ -16,7 +16,6 @@ mlprobe.spec.errors.SuiteFileError: tests[0].expect.at_leats: unknown key; did y
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -71,12 +70,16 @@ def _version_check(document: Any) -> None:
         raise SuiteFileError(
             "mlprobe: missing. A suite file starts with 'mlprobe: 1' (the format version)."
         )
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+    if (
+        isinstance(version, int | float)
+        and not isinstance(version, bool)
+        and version > FORMAT_VERSION
+    ):
         raise SuiteFileError(
             f"mlprobe: this file is format version {version}, newer than this mlprobe reads "
             f"(version {FORMAT_VERSION}). Upgrade mlprobe: pip install -U mlprobe."
         )
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise SuiteFileError(
             f"mlprobe: expected the format version {FORMAT_VERSION}; received {version!r}."
         )
@@ -104,9 +107,9 @@ def _message(error: Any, document: Any) -> str:
     if slice_message is not None:
         return slice_message
     if error.validator == "additionalProperties":
-        unexpected = re.findall(r"'([^']+)'", error.message.split("(")[-1])
         valid = list(error.schema.get("properties", {}))
-        key = unexpected[0] if unexpected else "?"
+        unexpected = [k for k in error.instance if k not in valid]
+        key = str(unexpected[0]) if unexpected else "?"
         hint = did_you_mean(key, valid).replace(" Did you mean", " did you mean")
         return (
             (
@@ -129,7 +132,13 @@ def validate_document(document: Any) -> None:
     _version_check(document)
     errors = sorted(
         _validator().iter_errors(document),
-        key=lambda e: (list(map(str, e.absolute_path)), -len(e.absolute_path)),
+        key=lambda e: (
+            list(map(str, e.absolute_path)),
+            -len(e.absolute_path),
+            # a misspelt key ('idd') is better reported as itself, with a suggestion,
+            # than as the required key it stands for being missing
+            e.validator != "additionalProperties",
+        ),
     )
     if errors:
         raise SuiteFileError(_message(errors[0], document))

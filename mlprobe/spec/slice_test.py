@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
@@ -30,14 +31,29 @@ __all__ = ["EXPECTATIONS", "Baseline", "SliceTest"]
 #: The kinds of expectation, in the order they are documented.
 EXPECTATIONS = ("at_least", "at_most", "max_gap_to_overall", "max_drop_from_baseline")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
 
 def _number(value: object, where: str, *, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ValidationError(f"{where}: expected a number; received {value!r}.")
-    if minimum is not None and value < minimum:
+    number = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError):  # an int too large for a float stays NaN
+            number = float(value)
+    if not math.isfinite(number):  # NaN or infinite: no file format round-trips both
+        raise ValidationError(f"{where}: expected a finite number; received {value!r}.")
+    if minimum is not None and number < minimum:
         raise ValidationError(f"{where}: expected a number >= {minimum}; received {value!r}.")
-    return float(value)
+    return number
+
+
+def _iso_date(value: object) -> bool:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,28 @@ class Baseline:
     n: int | None = None
     model: str | None = None
     recorded: str | None = None  # ISO date
+
+    def __post_init__(self) -> None:
+        # what a suite file cannot hold is refused here, not when the file is read back
+        if self.value is not None:
+            object.__setattr__(self, "value", _number(self.value, "Baseline: 'value'"))
+        if self.n is not None and (
+            isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0
+        ):
+            raise ValidationError(
+                f"Baseline: 'n' must be None or a whole number >= 0; received {self.n!r}."
+            )
+        if self.model is not None and not isinstance(self.model, str):
+            raise ValidationError(
+                f"Baseline: 'model' must be None or a str; received {self.model!r}."
+            )
+        if isinstance(self.recorded, dt.date):
+            object.__setattr__(self, "recorded", self.recorded.isoformat())
+        if self.recorded is not None and not _iso_date(self.recorded):
+            raise ValidationError(
+                "Baseline: 'recorded' must be None or an ISO date such as '2026-11-28'; "
+                f"received {self.recorded!r}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, without unset fields."""
@@ -60,10 +98,7 @@ class Baseline:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Baseline:
         """Inverse of :meth:`to_dict`."""
-        recorded = data.get("recorded")
-        if isinstance(recorded, dt.date):
-            recorded = recorded.isoformat()
-        return cls(data.get("value"), data.get("n"), data.get("model"), recorded)
+        return cls(data.get("value"), data.get("n"), data.get("model"), data.get("recorded"))
 
 
 @dataclass(frozen=True)
@@ -146,6 +181,22 @@ class SliceTest:
         if isinstance(self.tags, str) or not isinstance(self.tags, Iterable):
             raise ValidationError(f"{where}: 'tags' must be a list of str; received {self.tags!r}.")
         object.__setattr__(self, "tags", tuple(self.tags))
+        if not all(isinstance(tag, str) and tag for tag in self.tags):
+            raise ValidationError(
+                f"{where}: 'tags' must be non-empty strs; received {list(self.tags)!r}."
+            )
+        if self.model is not None and (not isinstance(self.model, str) or not self.model):
+            raise ValidationError(
+                f"{where}: 'model' must be None or a model name; received {self.model!r}."
+            )
+        if not isinstance(self.description, str):
+            raise ValidationError(
+                f"{where}: 'description' must be a str; received {self.description!r}."
+            )
+        if self.baseline is not None and not isinstance(self.baseline, Baseline):
+            raise ValidationError(
+                f"{where}: 'baseline' must be None or a Baseline; received {self.baseline!r}."
+            )
 
     @property
     def expectation(self) -> str:
@@ -201,4 +252,7 @@ class SliceTest:
                 model=data.get("model"),
             )
         except ValidationError as error:
-            raise ValidationError(f"{path}: {error}") from None
+            message = str(error)  # errors in the slice already name their path
+            raise ValidationError(
+                message if message.startswith(path) else f"{path}: {message}"
+            ) from None

@@ -23,7 +23,9 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ __all__ = ["DEFAULT_FIXTURE", "Suite"]
 
 #: The pytest fixture that provides the probe, unless a suite names another.
 DEFAULT_FIXTURE = "mlprobe_probe"
+_FIXTURE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(eq=True)
@@ -65,6 +68,17 @@ class Suite:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValidationError(f"Suite: 'name' must be a non-empty str; received {self.name!r}.")
+        if not isinstance(self.description, str):
+            raise ValidationError(
+                f"Suite: 'description' must be a str; received {self.description!r}."
+            )
+        if self.fixture is not None and (
+            not isinstance(self.fixture, str) or not _FIXTURE.match(self.fixture)
+        ):
+            raise ValidationError(
+                "Suite: 'fixture' must be None or the name of a pytest fixture (letters, digits "
+                f"and '_', not starting with a digit); received {self.fixture!r}."
+            )
         tests = list(self.tests)
         self.tests = []
         for test in tests:
@@ -131,12 +145,15 @@ class Suite:
                 tests.append(SliceTest.from_dict(raw, path=f"tests[{i}]"))
             except MlprobeError as error:
                 raise SuiteFileError(str(error)) from None
-        return cls(
-            document["name"],
-            tests,
-            description=document.get("description", ""),
-            fixture=document.get("fixture"),
-        )
+        try:
+            return cls(
+                document["name"],
+                tests,
+                description=document.get("description", ""),
+                fixture=document.get("fixture"),
+            )
+        except MlprobeError as error:  # e.g. a blank name, which the schema lets through
+            raise SuiteFileError(f"name: {error}") from None
 
     # --- files ------------------------------------------------------------------------
 
@@ -157,7 +174,12 @@ class Suite:
 
     def dumps(self, *, json_format: bool = False) -> str:
         """The suite file text: stable key order, one test after another."""
-        return dump_document(self.to_dict(), json_format=json_format)
+        document = self.to_dict()
+        try:  # never write a file that would not load back
+            validate_document(document)
+        except SuiteFileError as error:
+            raise SuiteFileError(f"suite {self.name!r} cannot be saved: {error}") from None
+        return dump_document(document, json_format=json_format)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the suite atomically (JSON for ``.json``, else YAML); returns the path."""
@@ -187,7 +209,13 @@ class Suite:
             value = round(result["value"], 6)  # what a review can read; far below any noise
             tests.append(
                 test.with_baseline(
-                    Baseline(None if value != value else value, result["n"], recorded_model, today)
+                    # undefined (NaN) or unbounded (an infinite log_loss): nothing to compare with
+                    Baseline(
+                        value if math.isfinite(value) else None,
+                        result["n"],
+                        recorded_model,
+                        today,
+                    )
                 )
             )
         return Suite(self.name, tests, description=self.description, fixture=self.fixture)
