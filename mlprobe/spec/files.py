@@ -168,6 +168,8 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> Any:
     # single-quoted scalars, and reads them back as line breaks (folded to spaces):
     # double quotes escape them, so the text survives a round trip.
     style = '"' if any(ch in data for ch in "\x85\u2028\u2029") else None
+    if style is None and "\n" in data:
+        style = "|"  # multi-line text (descriptions) as a literal block; PyYAML falls back if unfit
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
