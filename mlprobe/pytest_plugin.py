@@ -54,6 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail inconclusive slice tests (too few rows, an undefined metric, an interval "
         "straddling the threshold) instead of skipping them.",
     )
+    group.addoption(
+        "--mlprobe-model",
+        default=None,
+        dest="mlprobe_model",
+        metavar="NAME",
+        help="the model of the probe to test, for tests that name none (needed when the "
+        "probe fixture holds several models).",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:

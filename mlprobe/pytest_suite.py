@@ -145,7 +145,7 @@ class SliceTestItem(pytest.Function):
                 "mlprobe.Probe.",
                 pytrace=False,
             )
-        outcome = run_test(self.slice_test, probe)
+        outcome = run_test(self.slice_test, probe, model=self.config.getoption("mlprobe_model"))
         if outcome.outcome == "passed":
             return
         if outcome.outcome == "inconclusive" and not self.config.getoption("mlprobe_strict"):

@@ -240,6 +240,26 @@ def test_strict_option_is_documented_in_help(project: pytest.Pytester) -> None:
 # --- the probe fixture ----------------------------------------------------------------
 
 
+def test_mlprobe_model_chooses_the_model_for_tests_that_name_none(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        CONFTEST.replace(
+            'return mp.Probe(frame(), target="y", predictions="p")',
+            'return mp.Probe(frame(), target="y", predictions={"v1": "p", "v2": "y"})',
+        )
+    )
+    _write(pytester.path, "income.mlprobe.yaml", SUITE)
+    without = _run(pytester)
+    without.assert_outcomes(failed=2)
+    without.stdout.fnmatch_lines(["*several models*"])
+    _run(pytester, "--mlprobe-model", "v2").assert_outcomes(passed=2)  # v2 is always right
+    _run(pytester, "--mlprobe-model", "v1").assert_outcomes(passed=1, failed=1)
+    unknown = _run(pytester, "--mlprobe-model", "v9")
+    unknown.assert_outcomes(failed=2)
+    unknown.stdout.fnmatch_lines(["*unknown model 'v9'*"])
+
+
 def test_a_suite_may_name_its_own_module_scoped_fixture(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         CONFTEST
