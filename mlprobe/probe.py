@@ -115,11 +115,11 @@ class Probe:
         self._data = frame
         self._labels = outputs.labels
         self._arrays: dict[str, ModelArrays] = outputs.models
-        self._table = EncodedTable(frame, self._virtual_columns())
+        shared = self._virtual_columns()
+        self._table = EncodedTable(frame, shared)
+        # per model, '@prediction' is that model's '@prediction[name]' column
         self._model_tables = {
-            name: self._table.with_virtual(
-                {**self._virtual_columns(), PREDICTION: self._output_column(PREDICTION, name)}
-            )
+            name: self._table.with_virtual({**shared, PREDICTION: shared[prediction_column(name)]})
             for name in self._arrays
         }
         self._partitions: dict[tuple[Any, ...], tuple[Partition, list[Slice]]] = {}

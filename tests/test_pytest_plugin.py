@@ -12,6 +12,7 @@ are right everywhere except on 40 rows of group b. So accuracy is 1.0 on a,
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import textwrap
@@ -24,15 +25,8 @@ import pytest
 import mlprobe as mp
 from mlprobe.testing import assert_suite, format_outcome
 
-CONFTEST = """
-import numpy as np
-import pandas as pd
-import pytest
 
-import mlprobe as mp
-
-
-def frame():
+def _frame() -> pd.DataFrame:
     i = np.arange(400)
     g = np.array(list("abcd"))[i % 4]
     y = (i // 4) % 2
@@ -42,10 +36,21 @@ def frame():
     return pd.DataFrame({"g": g, "y": y, "p": p})
 
 
+# the inner pytest runs get the same table: _frame is pasted into their conftest.py
+CONFTEST = """
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlprobe as mp
+
+
+{frame_source}
+
 @pytest.fixture(scope="session")
 def mlprobe_probe():
-    return mp.Probe(frame(), target="y", predictions="p")
-"""
+    return mp.Probe(_frame(), target="y", predictions="p")
+""".replace("{frame_source}", inspect.getsource(_frame))
 
 SUITE = """
 mlprobe: 1
@@ -245,8 +250,8 @@ def test_mlprobe_model_chooses_the_model_for_tests_that_name_none(
 ) -> None:
     pytester.makeconftest(
         CONFTEST.replace(
-            'return mp.Probe(frame(), target="y", predictions="p")',
-            'return mp.Probe(frame(), target="y", predictions={"v1": "p", "v2": "y"})',
+            'return mp.Probe(_frame(), target="y", predictions="p")',
+            'return mp.Probe(_frame(), target="y", predictions={"v1": "p", "v2": "y"})',
         )
     )
     _write(pytester.path, "income.mlprobe.yaml", SUITE)
@@ -267,7 +272,7 @@ def test_a_suite_may_name_its_own_module_scoped_fixture(pytester: pytest.Pyteste
             """
             @pytest.fixture(scope="module")
             def two_models():
-                data = frame().assign(p2=frame()["y"])
+                data = _frame().assign(p2=_frame()["y"])
                 return mp.Probe(data, target="y", predictions={"v1": "p", "v2": "p2"})
             """
         )
@@ -354,16 +359,6 @@ def test_the_plugin_can_be_turned_off(project: pytest.Pytester) -> None:
 
 
 # --- assert_suite ---------------------------------------------------------------------
-
-
-def _frame() -> pd.DataFrame:
-    i = np.arange(400)
-    g = np.array(list("abcd"))[i % 4]
-    y = (i // 4) % 2
-    p = y.copy()
-    wrong = (g == "b") & ((i // 4) % 5 < 2)
-    p[wrong] = 1 - p[wrong]
-    return pd.DataFrame({"g": g, "y": y, "p": p})
 
 
 @pytest.fixture(scope="module")

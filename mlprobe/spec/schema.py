@@ -110,15 +110,8 @@ def _message(error: Any, document: Any) -> str:
         valid = list(error.schema.get("properties", {}))
         unexpected = [k for k in error.instance if k not in valid]
         key = str(unexpected[0]) if unexpected else "?"
-        hint = did_you_mean(key, valid).replace(" Did you mean", " did you mean")
-        return (
-            (
-                f"{field_path([*path, key])}: unknown key;{hint or ''} Valid keys here: "
-                f"{', '.join(valid)}."
-            )
-            .replace(";  ", "; ")
-            .replace("; Valid", ". Valid")
-        )
+        hint = did_you_mean(key, valid).replace(" Did you mean", "; did you mean") or "."
+        return f"{field_path([*path, key])}: unknown key{hint} Valid keys here: {', '.join(valid)}."
     if error.validator == "required":
         return f"{where}: {error.message}."
     if error.validator in ("minProperties", "maxProperties") and path[-1:] == ["expect"]:
