@@ -7,7 +7,9 @@ those encoded arrays. It never copies or changes the user's table.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,10 +30,12 @@ from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
 from mlprobe.core.groups import Bins, group_by
 from mlprobe.core.labels import Task
 from mlprobe.core.masks import evaluate
-from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
+from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.outputs import collect_outputs
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, prediction_column
+from mlprobe.core.profiles import ColumnProfile, profile_column
+from mlprobe.core.row_sample import sample_rows
 from mlprobe.core.slices import Slice
 from mlprobe.errors import DataError, ValidationError, did_you_mean
 
@@ -113,6 +117,7 @@ class Probe:
             features=features,
         )
         self._data = frame
+        self._target_name = target if isinstance(target, str) else None
         self._labels = outputs.labels
         self._arrays: dict[str, ModelArrays] = outputs.models
         shared = self._virtual_columns()
@@ -147,9 +152,66 @@ class Probe:
         return list(self._arrays)
 
     @property
+    def target_name(self) -> str | None:
+        """The target column's name (None when the labels were passed as an array)."""
+        return self._target_name
+
+    @property
     def n_rows(self) -> int:
         """Number of rows."""
         return len(self._data)
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns a slice may use: the data's, then ``@target`` and the prediction columns.
+
+        ``@prediction`` is listed when there is one model; ``@prediction[name]``
+        names each model's predictions.
+        """
+        names = [str(c) for c in self._data.columns] + [TARGET]
+        if len(self._arrays) == 1:
+            names.append(PREDICTION)
+        return names + [prediction_column(m) for m in self._arrays]
+
+    def describe_column(self, name: str) -> ColumnProfile:
+        """A column's levels with their row counts, or its range (see :class:`ColumnProfile`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"g": ["a", "b", "b"], "y": [1, 0, 1]}), target="y", predictions="y")
+        >>> probe.describe_column("g").levels
+        [('b', 2), ('a', 1)]
+        """
+        if not isinstance(name, str):
+            raise ValidationError(f"name: expected a column name; received {name!r}.")
+        table = self._model_tables[self.models[0]] if name == PREDICTION else self._table
+        if name == PREDICTION and len(self._arrays) > 1:
+            raise ValidationError(
+                f"name: '{PREDICTION}' differs between the models {self.models}; "
+                f"describe one model's, e.g. '{prediction_column(self.models[0])}'."
+            )
+        return profile_column(table.column(name, role="column"))
+
+    def available_metrics(self) -> list[str]:
+        """Metric names this probe can compute (scores-based ones only when it has scores).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> Probe(pd.DataFrame({"y": [1.5, 2.0]}), target="y", predictions="y").available_metrics()[:3]
+        ['mae', 'mse', 'rmse']
+        """
+        names = []
+        for name in available_metrics(self.task, self.classes):
+            try:
+                self._metrics([name])
+            except ValidationError:  # needs scores this probe lacks
+                continue
+            names.append(name)
+        return names
 
     def __repr__(self) -> str:
         return (
@@ -474,6 +536,188 @@ class Probe:
             "ci_high": float(values.high[0]),
             "n": int(stats.sizes()[0]),
         }
+
+    def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
+        """The slices ``breakdown(by=...)`` would show: one per group (numeric columns binned).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"g": ["a", "b"], "y": [1, 0]}), target="y", predictions="y")
+        >>> [s.name for s in probe.groups("g")]
+        ["g == 'a'", "g == 'b'"]
+        """
+        columns = self._named_prediction_columns(by, self.models)
+        return list(self._group_by(columns, bins)[1])
+
+    def rows(
+        self,
+        slice: SliceLike | None = None,
+        *,
+        model: str | None = None,
+        n: int = 20,
+        errors_first: bool = True,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Up to ``n`` rows of a slice with the model's outputs, its errors first.
+
+        Classification puts wrong predictions first, the most confident ones
+        (with scores) leading; regression orders rows by absolute error. The
+        rest is a seeded random sample, so a call gives the same rows each time.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of the data (their original index) after the columns
+            ``@target``, ``@prediction``, then ``@correct`` and ``@score`` (the
+            probability given to the predicted class, with scores) or ``@error``
+            (prediction minus target).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"g": ["a", "a", "b"], "y": [1, 0, 1], "p": [1, 1, 1]})
+        >>> Probe(df, target="y", predictions="p").rows("g == 'a'")
+           @target  @prediction  @correct  g  y  p
+        1        0            1     False  a  0  1
+        0        1            1      True  a  1  1
+        """
+        name = self._check_model(model)
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValidationError(f"n: expected a whole number >= 0; received {n!r}.")
+        arrays = self._arrays[name]
+        in_slice = (
+            np.ones(self.n_rows, dtype=bool) if slice is None else self.mask(slice, model=name)
+        )
+        outputs: dict[str, np.ndarray] = {}
+        if self._labels.is_classification:
+            classes = np.asarray(self._labels.classes, dtype=object)
+            wrong = ~arrays.correct
+            rank = None
+            outputs = {
+                TARGET: classes[arrays.y_true],
+                PREDICTION: classes[arrays.y_pred],
+                "@correct": arrays.correct,
+            }
+            if arrays.scores is not None:
+                rank = arrays.scores[np.arange(self.n_rows), arrays.y_pred.astype(np.intp)]
+                outputs["@score"] = rank
+        else:
+            rank = np.abs(arrays.error)
+            wrong = np.ones(self.n_rows, dtype=bool)
+            outputs = {TARGET: arrays.y_true, PREDICTION: arrays.y_pred, "@error": arrays.error}
+        if not errors_first:
+            wrong = np.zeros(self.n_rows, dtype=bool)
+            rank = None
+        positions = sample_rows(in_slice, wrong, n=int(n), rank=rank, seed=seed)
+        picked = self._data.iloc[positions]
+        front = pd.DataFrame(
+            {key: values[positions] for key, values in outputs.items()}, index=picked.index
+        )
+        return pd.concat([front, picked], axis=1)
+
+    def explore(
+        self,
+        *,
+        slices: Sequence[SliceLike] | None = None,
+        by: str | Sequence[str] | None = None,
+        bins: int | None = None,
+        metric: str | None = None,
+        model: str | None = None,
+        name: str | None = None,
+        path: str | None = None,
+        confidence: float = 0.95,
+        min_support: int = 30,
+    ) -> Any:
+        """The interactive explorer (an ipywidgets widget) for Jupyter, VS Code and Notebook 7.
+
+        Build slices with controls or expressions, see the chosen metric per
+        slice with intervals, drill into confusion cells and rows, compare
+        models, and save a slice as a test with its baseline.
+
+        Parameters
+        ----------
+        slices : list of Slice or str, optional
+            Slices in the list at the start.
+        by : str or list of str, optional
+            Also start with every group of this column (numeric ones binned into ``bins``).
+        metric : str, optional
+            The metric shown (default: the task's first default metric).
+        model : str, optional
+            The model of the confusion, rows and save views (default: the first).
+        name : str, optional
+            Suite name of saved tests (default: the target column's name).
+        path : str, optional
+            Suite file tests are saved to (default ``tests/<name>.mlprobe.yaml``).
+        """
+        try:
+            from mlprobe.widgets import Explorer
+        except ImportError as error:  # pragma: no cover - ipywidgets ships with mlprobe
+            raise ImportError(
+                f"explore() needs ipywidgets and anywidget ({error}); "
+                "install them with `pip install ipywidgets anywidget`."
+            ) from error
+        return Explorer(
+            self,
+            slices=[_as_slice(s) for s in slices or []],
+            by=by,
+            bins=bins,
+            metric=metric,
+            model=model,
+            name=name,
+            path=path,
+            confidence=confidence,
+            min_support=min_support,
+        )
+
+    def report(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        by: str | Sequence[str] | None = None,
+        slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
+        metrics: Sequence[str] | str | None = None,
+        suite: Any = None,
+        title: str | None = None,
+        confidence: float = 0.95,
+        min_support: int = 30,
+    ) -> Path:
+        """Write one self-contained HTML file: breakdowns, charts, confusion matrices, suite results.
+
+        The file needs no kernel, no network and no other file: charts are
+        inline SVG. It is written atomically; the path is returned.
+
+        Parameters
+        ----------
+        path : str or path
+            Where to write (``.html``).
+        by : str or list of str, optional
+            Columns to break down by, one section each (several columns: one
+            section per column; pass a tuple to cross columns).
+        slices : list of Slice or str, optional
+            Slices for a section of their own.
+        metrics : list of str, optional
+            Metrics of the tables (default: the task's defaults).
+        suite : Suite or path, optional
+            A suite (or suite file) to run on this probe; its results are shown.
+        """
+        from mlprobe.report import write_report
+
+        return write_report(
+            self,
+            path,
+            by=by,
+            slices=slices,
+            bins=bins,
+            metrics=metrics,
+            suite=suite,
+            title=title,
+            confidence=confidence,
+            min_support=min_support,
+        )
 
     def _require_classification(self, what: str) -> None:
         if not self._labels.is_classification:

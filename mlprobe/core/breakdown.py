@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,16 @@ def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]
     frame.attrs["slices"] = {s.name: s for s in request.slices}
     frame.attrs["metrics"] = [m.name for m in request.metrics]
     frame.attrs["confidence"] = confidence
+    frame.attrs["directions"] = {m.name: metric_direction(m) for m in request.metrics}
     return frame
+
+
+def metric_direction(metric: Metric) -> dict[str, Any]:
+    """Which way is better: ``{"higher_is_better": bool, "ideal": float or None}``.
+
+    With an ``ideal`` (a bias, best at 0) the distance to it is what counts.
+    """
+    return {"higher_is_better": metric.higher_is_better, "ideal": metric.ideal}
 
 
 def _model_columns(

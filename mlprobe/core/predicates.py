@@ -179,6 +179,14 @@ class Predicate:
     def __invert__(self) -> Predicate:
         return Not(self)
 
+    # immutable: copies are the object itself (pandas deep-copies DataFrame.attrs on every
+    # operation, and breakdown tables carry their slices there)
+    def __copy__(self) -> Predicate:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Predicate:
+        return self
+
     def __bool__(self) -> bool:
         raise TypeError(
             "a predicate has no truth value: combine predicates with & | ~ "

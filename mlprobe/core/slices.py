@@ -61,6 +61,12 @@ class Slice:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "predicate", predicate)
 
+    def __copy__(self) -> Slice:
+        return self  # immutable
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Slice:
+        return self
+
     @classmethod
     def parse(cls, text: str, name: str | None = None) -> Slice:
         """Parse the expression language (see :mod:`mlprobe.core.parser`); never evaluates code.

@@ -1,4 +1,10 @@
-"""Altair charts of breakdowns (metric per slice, with intervals) and confusion matrices.
+"""Charts of breakdowns (metric per slice, with intervals), confusion matrices and comparisons.
+
+Each chart is written as a plain Vega-Lite specification (``*_spec`` functions,
+a dict in a millisecond) and offered as an Altair chart (``*_chart``) for
+display, saving and further styling. The explorer sends the specifications
+straight to its chart widgets; building them through Altair's object API
+would cost ~100x more per redraw.
 
 Examples
 --------
@@ -13,45 +19,78 @@ Examples
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from mlprobe.errors import ValidationError, did_you_mean
+from mlprobe.errors import ValidationError
+from mlprobe.render.tables import badness, table_metric
 
-__all__ = ["breakdown_chart", "confusion_chart"]
+__all__ = [
+    "CELL_SELECTION",
+    "SLICE_SELECTION",
+    "breakdown_chart",
+    "breakdown_spec",
+    "compare_chart",
+    "compare_spec",
+    "confusion_chart",
+    "confusion_spec",
+]
 
 _OVERALL = "overall"
+#: names of the click selections that ``selectable`` charts carry
+SLICE_SELECTION = "pick"
+CELL_SELECTION = "cell"
+SUPPORT_LEVELS = ["enough rows", "too few rows"]
+ONE_COLOUR = "#1f77b4"
+Spec = dict[str, Any]
 
 
-def _chart_metric(frame: pd.DataFrame, metric: str | None) -> str:
-    metrics = list(frame.attrs.get("metrics", []))
-    if not metrics:
-        metrics = [c[: -len("_ci_low")] for c in frame.columns if c.endswith("_ci_low")]
-    if not metrics:
-        raise ValidationError(
-            "breakdown_chart: expected a table from Probe.breakdown (with m, m_ci_low, m_ci_high "
-            f"columns); received the columns {list(frame.columns)}."
-        )
-    if metric is None:
-        return metrics[0]
-    if metric not in metrics:
-        raise ValidationError(
-            f"breakdown_chart: metric {metric!r} is not in this breakdown.{did_you_mean(metric, metrics)}"
-            f" Its metrics: {metrics}."
-        )
-    return metric
+def _json_value(value: Any) -> Any:
+    """A JSON-ready scalar: numpy as Python, NaN as null."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def breakdown_chart(
-    frame: pd.DataFrame, metric: str | None = None, *, width: int = 420
-) -> alt.TopLevelMixin:
-    """A dot per slice (and model) with its interval, the overall value as a dashed line.
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = list(frame.columns)
+    return [
+        {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
 
-    Slices with fewer rows than ``min_support`` are drawn faint and say so in
-    their tooltip. ``frame`` is what :meth:`mlprobe.Probe.breakdown` returns.
-    """
-    metric = _chart_metric(frame, metric)
+
+def _top(spec: Spec) -> Spec:
+    return {"$schema": alt.SCHEMA_URL, "config": {"view": {"stroke": None}}, **spec}
+
+
+def _as_chart(spec: Spec) -> alt.LayerChart:
+    return alt.LayerChart.from_dict(spec, validate=False)
+
+
+# --- breakdown -----------------------------------------------------------------------------
+
+
+def breakdown_spec(
+    frame: pd.DataFrame,
+    metric: str | None = None,
+    *,
+    width: int = 420,
+    order: Sequence[str] | None = None,
+    selectable: bool = False,
+) -> Spec:
+    """The Vega-Lite specification of :func:`breakdown_chart` (a dict)."""
+    try:
+        metric = table_metric(frame, metric)
+    except ValidationError as error:
+        raise ValidationError(f"breakdown_chart: {error}") from None
     rows = pd.DataFrame(
         {
             "slice": frame["slice"].astype(str),
@@ -62,72 +101,221 @@ def breakdown_chart(
             "high": frame[f"{metric}_ci_high"].astype(float),
             "gap": frame["gap"].astype(float) if "gap" in frame else np.nan,
             "q_value": frame["q_value"].astype(float) if "q_value" in frame else np.nan,
-            "support": np.where(frame["low_support"], "too few rows", "enough rows")
+            "support": np.where(frame["low_support"], *reversed(SUPPORT_LEVELS))
             if "low_support" in frame
-            else "enough rows",
+            else SUPPORT_LEVELS[0],
         }
     )
-    overall = rows[rows["slice"] == _OVERALL]
-    slices = rows[rows["slice"] != _OVERALL]
-    order = (
-        slices.groupby("slice", sort=False)["value"]
-        .mean()
-        .sort_values(kind="stable")
-        .index.tolist()
-    )
-    several_models = rows["model"].nunique() > 1
-    color = alt.Color("model:N", title="model") if several_models else alt.value("#1f77b4")
-    y = alt.Y("slice:N", sort=order, title=None)
-    x_title = f"{metric} ({frame.attrs.get('confidence', 0.95):.0%} interval)"
-    base = alt.Chart(slices).encode(y=y, yOffset="model:N" if several_models else alt.Undefined)
-    intervals = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("low:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=6)),
-        x2="high:Q",
-        color=color,
-        opacity=alt.Opacity(
-            "support:N",
-            scale=alt.Scale(domain=["enough rows", "too few rows"], range=[0.9, 0.3]),
-            title="support",
-        ),
-    )
-    points = base.mark_point(filled=True, size=60).encode(
-        x="value:Q",
-        color=color,
-        opacity=alt.Opacity(
-            "support:N", scale=alt.Scale(domain=["enough rows", "too few rows"], range=[1.0, 0.35])
-        ),
-        tooltip=[
-            alt.Tooltip("slice:N"),
-            alt.Tooltip("model:N"),
-            alt.Tooltip("n:Q", format=","),
-            alt.Tooltip("value:Q", title=metric, format=".3f"),
-            alt.Tooltip("low:Q", title="interval low", format=".3f"),
-            alt.Tooltip("high:Q", title="interval high", format=".3f"),
-            alt.Tooltip("gap:Q", title="gap to the rest", format="+.3f"),
-            alt.Tooltip("q_value:Q", title="q-value", format=".2g"),
-            alt.Tooltip("support:N"),
-        ],
-    )
-    reference = (
-        alt.Chart(overall)
-        .mark_rule(strokeDash=[4, 4])
-        .encode(
-            x="value:Q",
-            color=color,
-            tooltip=[
-                alt.Tooltip("model:N"),
-                alt.Tooltip("value:Q", title=f"overall {metric}", format=".3f"),
-            ],
+    is_overall = (rows["slice"] == _OVERALL).to_numpy()
+    overall, slices = rows[is_overall], rows[~is_overall]
+    if order is None:
+        worst = badness(frame, metric)[~is_overall]
+        order = (
+            pd.Series(worst.to_numpy(), index=slices["slice"].to_numpy())
+            .groupby(level=0, sort=False)
+            .mean()
+            .sort_values(ascending=False, kind="stable", na_position="last")
+            .index.tolist()
         )
+    else:
+        order = [str(name) for name in order if str(name) != _OVERALL]
+    n_models = rows["model"].nunique()
+    colour: Spec = (
+        {"field": "model", "type": "nominal", "title": "model"}
+        if n_models > 1
+        else {"value": ONE_COLOUR}
     )
-    height = max(60, 22 * len(order) * (rows["model"].nunique() if several_models else 1))
-    return alt.layer(reference, intervals, points).properties(
-        width=width, height=height, title=f"{metric} by slice"
+    y: Spec = {"field": "slice", "type": "nominal", "sort": list(order), "title": None}
+    shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
+    x_title = f"{metric} ({frame.attrs.get('confidence', 0.95):.0%} interval)"
+    intervals: Spec = {
+        "data": {"name": "slices"},
+        "mark": {"type": "rule", "strokeWidth": 2},
+        "encoding": {
+            **shared,
+            "x": {
+                "field": "low",
+                "type": "quantitative",
+                "title": x_title,
+                "scale": {"zero": False},
+                "axis": {"tickCount": 6},
+            },
+            "x2": {"field": "high"},
+            "color": colour,
+            "opacity": {
+                "field": "support",
+                "type": "nominal",
+                "title": "support",
+                "scale": {"domain": SUPPORT_LEVELS, "range": [0.9, 0.3]},
+            },
+        },
+    }
+    points: Spec = {
+        "data": {"name": "slices"},
+        "mark": {"type": "point", "filled": True, "size": 60},
+        "encoding": {
+            **shared,
+            "x": {"field": "value", "type": "quantitative"},
+            "color": colour,
+            "opacity": {
+                "field": "support",
+                "type": "nominal",
+                "scale": {"domain": SUPPORT_LEVELS, "range": [1.0, 0.35]},
+            },
+            "tooltip": [
+                {"field": "slice", "type": "nominal"},
+                {"field": "model", "type": "nominal"},
+                {"field": "n", "type": "quantitative", "format": ","},
+                {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
+                {"field": "low", "type": "quantitative", "title": "interval low", "format": ".3f"},
+                {"field": "high", "type": "quantitative", "title": "interval high", "format": ".3f"},
+                {"field": "gap", "type": "quantitative", "title": "gap to the rest", "format": "+.3f"},
+                {"field": "q_value", "type": "quantitative", "title": "q-value", "format": ".2g"},
+                {"field": "support", "type": "nominal"},
+            ],
+        },
+    }
+    if selectable:
+        points["params"] = [
+            {"name": SLICE_SELECTION, "select": {"type": "point", "fields": ["slice"]}}
+        ]
+    reference: Spec = {
+        "data": {"name": "overall"},
+        "mark": {"type": "rule", "strokeDash": [4, 4]},
+        "encoding": {
+            "x": {"field": "value", "type": "quantitative"},
+            "color": colour,
+            "tooltip": [
+                {"field": "model", "type": "nominal"},
+                {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": f"overall {metric}",
+                    "format": ".3f",
+                },
+            ],
+        },
+    }
+    height = max(60, 22 * len(order) * (n_models if n_models > 1 else 1))
+    return _top(
+        {
+            "datasets": {"slices": _records(slices), "overall": _records(overall)},
+            "layer": [reference, intervals, points],
+            "width": width,
+            "height": height,
+            "title": f"{metric} by slice",
+        }
     )
 
 
-def confusion_chart(confusion: pd.DataFrame, *, title: str = "confusion") -> alt.TopLevelMixin:
+def breakdown_chart(
+    frame: pd.DataFrame,
+    metric: str | None = None,
+    *,
+    width: int = 420,
+    order: Sequence[str] | None = None,
+    selectable: bool = False,
+) -> alt.LayerChart:
+    """A dot per slice (and model) with its interval, the overall value as a dashed line.
+
+    Slices with fewer rows than ``min_support`` are drawn faint and say so in
+    their tooltip. ``frame`` is what :meth:`mlprobe.Probe.breakdown` returns.
+
+    Parameters
+    ----------
+    metric : str, optional
+        One of the table's metrics (default its first).
+    order : list of str, optional
+        Slice names top to bottom; default worst first (by the metric's direction).
+    selectable : bool
+        Add a point selection named ``pick`` on the field ``slice`` (clicking a
+        dot selects its slice, which ``altair.JupyterChart`` reports to Python).
+    """
+    return _as_chart(
+        breakdown_spec(frame, metric, width=width, order=order, selectable=selectable)
+    )
+
+
+# --- confusion -------------------------------------------------------------------------------
+
+
+def confusion_spec(
+    confusion: pd.DataFrame, *, title: str = "confusion", selectable: bool = False
+) -> Spec:
+    """The Vega-Lite specification of :func:`confusion_chart` (a dict)."""
+    labels = [str(c) for c in confusion.columns]
+    true_labels = [str(i) for i in confusion.index]
+    values = confusion.to_numpy(dtype=float)
+    cells = [
+        {"true": t, "predicted": p, "value": _json_value(values[i, j])}
+        for i, t in enumerate(true_labels)
+        for j, p in enumerate(labels)
+    ]
+    present = values[np.isfinite(values)]
+    is_share = bool(len(present)) and not np.allclose(present % 1, 0)
+    text_format = ".2f" if is_share else ",.0f"
+    shared: Spec = {
+        "x": {
+            "field": "predicted",
+            "type": "nominal",
+            "sort": labels,
+            "title": "predicted",
+            "axis": {"labelAngle": 0},
+        },
+        "y": {"field": "true", "type": "nominal", "sort": true_labels, "title": "true"},
+    }
+    rect: Spec = {
+        "mark": {"type": "rect"},
+        "encoding": {
+            **shared,
+            "color": {
+                "field": "value",
+                "type": "quantitative",
+                "scale": {"scheme": "blues"},
+                "title": "share" if is_share else "rows",
+            },
+            "tooltip": [
+                {"field": "true", "type": "nominal"},
+                {"field": "predicted", "type": "nominal"},
+                {"field": "value", "type": "quantitative", "format": text_format},
+            ],
+        },
+    }
+    if selectable:
+        rect["params"] = [
+            {"name": CELL_SELECTION, "select": {"type": "point", "fields": ["true", "predicted"]}}
+        ]
+    half = float(present.max()) / 2 if len(present) else 0.0
+    text: Spec = {
+        "mark": {"type": "text", "baseline": "middle"},
+        "encoding": {
+            **shared,
+            "text": {"field": "value", "type": "quantitative", "format": text_format},
+            "color": {
+                "condition": {"test": f"datum.value > {half!r}", "value": "white"},
+                "value": "black",
+            },
+        },
+    }
+    side = max(120, 40 * len(labels))
+    return _top(
+        {
+            "data": {"values": cells},
+            "layer": [rect, text],
+            "width": side,
+            "height": side,
+            "title": title,
+        }
+    )
+
+
+def confusion_chart(
+    confusion: pd.DataFrame, *, title: str = "confusion", selectable: bool = False
+) -> alt.LayerChart:
     """A heatmap of a K x K confusion table (``Probe.confusion``): true classes down, predicted across.
+
+    ``selectable`` adds a point selection named ``cell`` on the fields ``true``
+    and ``predicted`` (the class labels as text).
 
     Examples
     --------
@@ -137,31 +325,89 @@ def confusion_chart(confusion: pd.DataFrame, *, title: str = "confusion") -> alt
     >>> confusion_chart(table).to_dict()["layer"][0]["mark"]["type"]
     'rect'
     """
-    labels = [str(c) for c in confusion.columns]
-    long = pd.DataFrame(
+    return _as_chart(confusion_spec(confusion, title=title, selectable=selectable))
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+VERDICTS = ["regressed", "improved", "no detectable change", "too few rows"]
+VERDICT_COLOURS = ["#b2182b", "#2166ac", "#888888", "#cccccc"]
+
+
+def compare_spec(comparison: pd.DataFrame, *, width: int = 420) -> Spec:
+    """The Vega-Lite specification of :func:`compare_chart` (a dict)."""
+    a, b = comparison.attrs.get("models", ("a", "b"))
+    metric = str(comparison["metric"].iloc[0]) if len(comparison) else "metric"
+    rows = pd.DataFrame(
         {
-            "true": np.repeat([str(i) for i in confusion.index], len(labels)),
-            "predicted": np.tile(labels, len(confusion.index)),
-            "value": confusion.to_numpy(dtype=float).ravel(),
+            "slice": comparison["slice"].astype(str),
+            "n": comparison["n"].astype(int),
+            "delta": comparison["delta"].astype(float),
+            "low": comparison["delta_ci_low"].astype(float),
+            "high": comparison["delta_ci_high"].astype(float),
+            "verdict": comparison["verdict"].astype(str),
         }
     )
-    is_share = not np.allclose(long["value"].fillna(0) % 1, 0)
-    text_format = ".2f" if is_share else ",.0f"
-    base = alt.Chart(long).encode(
-        x=alt.X("predicted:N", sort=labels, title="predicted", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("true:N", sort=[str(i) for i in confusion.index], title="true"),
+    colour: Spec = {
+        "field": "verdict",
+        "type": "nominal",
+        "scale": {"domain": VERDICTS, "range": VERDICT_COLOURS},
+    }
+    y: Spec = {"field": "slice", "type": "nominal", "sort": rows["slice"].tolist(), "title": None}
+    zero: Spec = {
+        "data": {"values": [{"zero": 0.0}]},
+        "mark": {"type": "rule", "color": "#444"},
+        "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+    }
+    intervals: Spec = {
+        "mark": {"type": "rule", "strokeWidth": 2},
+        "encoding": {
+            "y": y,
+            "x": {"field": "low", "type": "quantitative", "title": f"{metric}: {b} minus {a}"},
+            "x2": {"field": "high"},
+            "color": colour,
+        },
+    }
+    points: Spec = {
+        "mark": {"type": "point", "filled": True, "size": 60},
+        "encoding": {
+            "y": y,
+            "x": {"field": "delta", "type": "quantitative"},
+            "color": colour,
+            "tooltip": [
+                {"field": "slice", "type": "nominal"},
+                {"field": "n", "type": "quantitative", "format": ","},
+                {"field": "delta", "type": "quantitative", "format": "+.3f"},
+                {"field": "low", "type": "quantitative", "format": "+.3f"},
+                {"field": "high", "type": "quantitative", "format": "+.3f"},
+                {"field": "verdict", "type": "nominal"},
+            ],
+        },
+    }
+    return _top(
+        {
+            "data": {"values": _records(rows)},
+            "layer": [zero, intervals, points],
+            "width": width,
+            "height": max(60, 22 * len(rows)),
+            "title": f"{b} vs {a}: change in {metric}",
+        }
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color(
-            "value:Q", scale=alt.Scale(scheme="blues"), title="share" if is_share else "rows"
-        ),
-        tooltip=["true:N", "predicted:N", alt.Tooltip("value:Q", format=text_format)],
-    )
-    numbers = base.mark_text(baseline="middle").encode(
-        text=alt.Text("value:Q", format=text_format),
-        color=alt.condition(
-            alt.datum.value > float(long["value"].max()) / 2, alt.value("white"), alt.value("black")
-        ),
-    )
-    side = max(120, 40 * len(labels))
-    return alt.layer(cells, numbers).properties(width=side, height=side, title=title)
+
+
+def compare_chart(comparison: pd.DataFrame, *, width: int = 420) -> alt.LayerChart:
+    """Per-slice change between two models (``Probe.compare``): the delta with its interval.
+
+    Regressions are red, improvements blue, no detectable change grey; a
+    vertical line marks no change.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import mlprobe as mp
+    >>> df = pd.DataFrame({"g": list("aabb"), "y": [1, 0, 1, 0], "a": [1, 0, 1, 1], "b": [1, 1, 1, 0]})
+    >>> table = mp.Probe(df, target="y", predictions={"a": "a", "b": "b"}).compare("a", "b", by="g")
+    >>> [layer["mark"]["type"] for layer in compare_chart(table).to_dict()["layer"]]
+    ['rule', 'rule', 'point']
+    """
+    return _as_chart(compare_spec(comparison, width=width))

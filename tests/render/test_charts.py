@@ -76,7 +76,9 @@ def test_slices_are_sorted_worst_first_and_the_metric_can_be_chosen(probe: mp.Pr
     chart = breakdown_chart(table, "error_rate")
     order = _layers(chart)[2]["encoding"]["y"]["sort"]
     values = table.set_index("slice")["error_rate"]
-    assert order == sorted(order, key=lambda s: values[s])
+    assert order == sorted(order, key=lambda s: -values[s])  # lower is better: highest first
+    by_accuracy = _layers(breakdown_chart(table, "accuracy"))[2]["encoding"]["y"]["sort"]
+    assert by_accuracy == order  # the same slices are worst either way
     assert chart.to_dict()["title"] == "error_rate by slice"
 
 

@@ -1,0 +1,162 @@
+"""Save as test: the selected slice becomes a test, with its baseline, in a suite file."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from mlprobe.errors import ValidationError
+from mlprobe.spec.slice_test import EXPECTATIONS, SliceTest
+from mlprobe.spec.suite import Suite
+from mlprobe.widgets.state import ExplorerState, shown_errors
+
+__all__ = ["SavePane", "suggested_id"]
+
+EXPECTATION_LABELS = {
+    "at_least": "at least",
+    "at_most": "at most",
+    "max_gap_to_overall": "at most this far from overall",
+    "max_drop_from_baseline": "at most this drop from the baseline",
+}
+
+
+def _state(pane: SavePane) -> ExplorerState:
+    return pane.state
+
+
+def suggested_id(slice_name: str, metric: str) -> str:
+    """A test id from a slice and a metric: lowercase words joined by dashes.
+
+    Examples
+    --------
+    >>> suggested_id("age >= 60 and sex == 'Female'", "recall[>50K]")
+    'age-60-and-sex-female-recall-50k'
+    """
+    words = re.findall(r"[A-Za-z0-9]+", f"{slice_name} {metric}".lower())
+    return "-".join(words)[:80].strip("-") or "slice-test"
+
+
+class SavePane:
+    """Metric, expectation, threshold, min_support, description and file of the new test."""
+
+    def __init__(self, state: ExplorerState, *, suite_name: str, path: str) -> None:
+        self.state = state
+        self.suite_name = suite_name
+        self.test_id = w.Text(description="test id")
+        self.test_id.add_class("mlprobe-test-id")
+        self.metric = w.Dropdown(
+            options=state.probe.available_metrics(), value=state.metric, description="metric"
+        )
+        self.metric.add_class("mlprobe-save-metric")
+        self.expectation = w.Dropdown(
+            options=[(EXPECTATION_LABELS[k], k) for k in EXPECTATIONS],
+            value="at_least",
+            description="expect",
+        )
+        self.expectation.add_class("mlprobe-expectation")
+        self.threshold = w.FloatText(value=0.0, description="threshold", step=0.01)
+        self.threshold.add_class("mlprobe-threshold")
+        self.min_support = w.BoundedIntText(
+            value=state.min_support, min=0, max=10**9, description="min_support"
+        )
+        self.description = w.Textarea(
+            placeholder="why this slice matters (shown in test failures)",
+            description="description",
+            layout=w.Layout(width="95%"),
+        )
+        self.description.add_class("mlprobe-description")
+        self.path = w.Text(value=path, description="suite file", layout=w.Layout(width="95%"))
+        self.path.add_class("mlprobe-suite-path")
+        self.save = w.Button(description="Save test", button_style="success", icon="save")
+        self.save.add_class("mlprobe-save-test")
+        self.result = w.HTML()
+        self.result.add_class("mlprobe-saved-yaml")
+        self.current = w.HTML()
+        for control in (self.test_id, self.metric, self.expectation, self.threshold):
+            control.style.description_width = "90px"
+        self.widget = w.VBox(
+            [
+                self.current,
+                self.test_id,
+                self.metric,
+                w.HBox([self.expectation, self.threshold]),
+                self.min_support,
+                self.description,
+                self.path,
+                self.save,
+                self.result,
+            ]
+        )
+        self.widget.add_class("mlprobe-save")
+        self.save.on_click(self.save_test)
+        self.metric.observe(self.suggest, names="value")
+        self.expectation.observe(self.suggest, names="value")
+        state.observe(self.suggest, names=["selected", "model"])
+        state.observe(self._metric_changed, names="metric")
+        self.suggest()
+
+    def _metric_changed(self, change: dict[str, Any]) -> None:
+        self.metric.value = change["new"]
+
+    @shown_errors(_state)
+    def suggest(self, _: Any = None) -> None:
+        """Fill id and threshold from the selected slice's current value."""
+        chosen = self.state.selected_slice()
+        if chosen is None:
+            self.current.value = "<i>Select a slice in the list to save it as a test.</i>"
+            return
+        metric = self.metric.value
+        self.test_id.value = suggested_id(chosen.name, metric)
+        now = self.state.probe.metric(
+            metric, chosen, model=self.state.model, confidence=self.state.confidence
+        )
+        value = now["value"]
+        self.current.value = (
+            f"<b>{html.escape(chosen.name)}</b>: {html.escape(metric)} = "
+            + ("undefined" if math.isnan(value) else f"{value:.3f}")
+            + f" [{now['ci_low']:.3f}, {now['ci_high']:.3f}] on {now['n']:,} rows"
+        )
+        expectation = self.expectation.value
+        if math.isnan(value):
+            return
+        if expectation == "at_least":
+            self.threshold.value = math.floor(now["ci_low"] * 100) / 100
+        elif expectation == "at_most":
+            self.threshold.value = math.ceil(now["ci_high"] * 100) / 100
+        else:
+            self.threshold.value = 0.05
+
+    @shown_errors(_state)
+    def save_test(self, _: Any = None) -> Path | None:
+        """Append the test (with today's baseline) to the suite file; show what was written."""
+        chosen = self.state.selected_slice()
+        if chosen is None:
+            raise ValidationError("save: select a slice in the list first ('overall' is all rows).")
+        path = Path(self.path.value.strip()).expanduser()
+        if not self.path.value.strip():
+            raise ValidationError("suite file: enter a path, e.g. tests/model.mlprobe.yaml.")
+        test = SliceTest(
+            id=self.test_id.value.strip(),
+            slice=chosen,
+            metric=self.metric.value,
+            min_support=int(self.min_support.value),
+            description=self.description.value.strip(),
+            **{self.expectation.value: float(self.threshold.value)},
+        )
+        suite = Suite.load(path) if path.exists() else Suite(self.suite_name, [])
+        recorded = Suite(suite.name, [test]).with_baselines(self.state.probe, model=self.state.model)
+        suite.add(recorded.tests[0])
+        suite.save(path)
+        written = path.read_text(encoding="utf-8")
+        self.result.value = (
+            f"<div>Saved test <b>{html.escape(test.id)}</b> to <code>{html.escape(str(path))}</code>"
+            f" ({len(suite)} tests):</div>"
+            f'<pre class="mlprobe-yaml" style="font-size:11px">{html.escape(written)}</pre>'
+        )
+        self.state.tell(f"saved test {test.id!r} to {path}", "success")
+        return path

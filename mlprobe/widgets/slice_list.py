@@ -1,0 +1,129 @@
+"""The slice list: each slice with its name (editable), n and main metric; select or remove it."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from mlprobe.widgets.state import ExplorerState, shown_errors
+
+__all__ = ["SliceList"]
+
+OVERALL = "overall"
+
+
+def _state(view: SliceList) -> ExplorerState:
+    return view.state
+
+
+class _Row:
+    """One line of the list: select button, name box, numbers, remove button."""
+
+    def __init__(self, owner: SliceList, name: str, removable: bool) -> None:
+        self.name = name
+        self.select = w.Button(
+            icon="circle-o", tooltip="select this slice", layout=w.Layout(width="32px")
+        )
+        self.select.add_class("mlprobe-select-slice")
+        self.label = w.Text(value=name, continuous_update=False, layout=w.Layout(width="220px"))
+        self.label.add_class("mlprobe-slice-label")
+        self.label.disabled = not removable
+        self.stats = w.HTML(layout=w.Layout(width="190px"))
+        self.stats.add_class("mlprobe-slice-stats")
+        self.remove = w.Button(icon="trash", tooltip="remove this slice", layout=w.Layout(width="32px"))
+        self.remove.add_class("mlprobe-remove-slice")
+        self.remove.disabled = not removable
+        self.box = w.HBox([self.select, self.label, self.stats, self.remove])
+        self.box.add_class("mlprobe-slice-row")
+        self.select.on_click(lambda _: owner.select(self.name))
+        self.remove.on_click(lambda _: owner.remove(self.name))
+        self.label.observe(lambda change: owner.rename(self.name, change["new"]), names="value")
+
+    def mark(self, selected: bool) -> None:
+        self.select.icon = "dot-circle-o" if selected else "circle-o"
+        if selected:
+            self.box.add_class("mlprobe-selected")
+        else:
+            self.box.remove_class("mlprobe-selected")
+
+
+class SliceList:
+    """The slices of the state, "overall" first, with n and the chosen metric of each."""
+
+    def __init__(self, state: ExplorerState) -> None:
+        self.state = state
+        self.rows: dict[str, _Row] = {}
+        self.header = w.HTML()
+        self.body = w.VBox()
+        self.body.add_class("mlprobe-slice-list")
+        self.widget = w.VBox([self.header, self.body])
+        state.observe(self._rebuild, names="slices")
+        state.observe(self._mark_selected, names="selected")
+        state.observe(self._show_numbers, names="breakdown")
+        self._rebuild()
+
+    def _rebuild(self, _: Any = None) -> None:
+        names = [OVERALL, *(s.name for s in self.state.slices)]
+        self.rows = {name: self.rows.get(name) or _Row(self, name, name != OVERALL) for name in names}
+        self.body.children = [row.box for row in self.rows.values()]
+        self.header.value = f"<b>Slices</b> ({len(names) - 1})"
+        self._mark_selected()
+        self._show_numbers()
+
+    def _mark_selected(self, _: Any = None) -> None:
+        for name, row in self.rows.items():
+            row.mark(name == self.state.selected)
+
+    def _show_numbers(self, _: Any = None) -> None:
+        table = self.state.breakdown
+        if table is None:
+            return
+        model = self.state.model
+        metric = self.state.metric
+        mine = table[table["model"] == model] if model in set(table["model"]) else table
+        by_name = {str(r["slice"]): r for r in mine.to_dict("records")}
+        for name, row in self.rows.items():
+            record = by_name.get(name)
+            row.stats.value = "" if record is None else _stats_html(record, metric)
+
+    def select(self, name: str) -> None:
+        """Make ``name`` the selected slice."""
+        self.state.selected = name
+
+    @shown_errors(_state)
+    def remove(self, name: str) -> None:
+        """Drop slice ``name`` from the list."""
+        self.state.remove_slice(name)
+        self.state.tell(f"removed slice {name!r}")
+
+    @shown_errors(_state)
+    def rename(self, old: str, new: str) -> None:
+        """Rename slice ``old``; a bad name puts the old one back and says why."""
+        new = new.strip()
+        row = self.rows.get(old)
+        if new == old or row is None:
+            return
+        self._rekey(row, old, new)  # so that the rebuild keeps this row
+        try:
+            self.state.rename_slice(old, new)
+        except Exception:
+            self._rekey(row, new, old)
+            row.label.value = old
+            raise
+
+    def _rekey(self, row: _Row, old: str, new: str) -> None:
+        row.name = new
+        self.rows = {(new if v is row else k): v for k, v in self.rows.items()}
+
+
+def _stats_html(record: dict[str, Any], metric: str) -> str:
+    value = record.get(metric, float("nan"))
+    shown = "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    faint = ' style="color:#999"' if record.get("low_support") else ""
+    flag = " · few rows" if record.get("low_support") else ""
+    n = int(record["n"]) if not pd.isna(record["n"]) else 0
+    return f"<span{faint}>n={n:,} · {html.escape(metric)} {shown}{flag}</span>"
