@@ -265,6 +265,8 @@ class Probe:
     def mask(self, slice: SliceLike, *, model: str | None = None) -> np.ndarray:
         """Bool mask of the rows in ``slice`` (``model`` resolves ``@prediction``).
 
+        ``model`` is needed only for a slice on ``@prediction`` of a probe with several models.
+
         Examples
         --------
         >>> import pandas as pd
@@ -273,7 +275,10 @@ class Probe:
         >>> probe.mask("@target == 'b' and @prediction == 'a'").tolist()
         [False, True]
         """
-        return evaluate(_as_slice(slice).predicate, self._model_tables[self._check_model(model)])
+        chosen = _as_slice(slice)
+        if PREDICTION not in chosen.columns() and model is None:
+            return evaluate(chosen.predicate, self._table)  # the same for every model
+        return evaluate(chosen.predicate, self._model_tables[self._check_model(model)])
 
     def _slice_masks(
         self, slices: list[Slice], model: str, shared: dict[str, np.ndarray]

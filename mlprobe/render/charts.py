@@ -168,8 +168,18 @@ def breakdown_spec(
                 {"field": "n", "type": "quantitative", "format": ","},
                 {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
                 {"field": "low", "type": "quantitative", "title": "interval low", "format": ".3f"},
-                {"field": "high", "type": "quantitative", "title": "interval high", "format": ".3f"},
-                {"field": "gap", "type": "quantitative", "title": "gap to the rest", "format": "+.3f"},
+                {
+                    "field": "high",
+                    "type": "quantitative",
+                    "title": "interval high",
+                    "format": ".3f",
+                },
+                {
+                    "field": "gap",
+                    "type": "quantitative",
+                    "title": "gap to the rest",
+                    "format": "+.3f",
+                },
                 {"field": "q_value", "type": "quantitative", "title": "q-value", "format": ".2g"},
                 {"field": "support", "type": "nominal"},
             ],
@@ -231,9 +241,7 @@ def breakdown_chart(
         Add a point selection named ``pick`` on the field ``slice`` (clicking a
         dot selects its slice, which ``altair.JupyterChart`` reports to Python).
     """
-    return _as_chart(
-        breakdown_spec(frame, metric, width=width, order=order, selectable=selectable)
-    )
+    return _as_chart(breakdown_spec(frame, metric, width=width, order=order, selectable=selectable))
 
 
 # --- confusion -------------------------------------------------------------------------------

@@ -77,7 +77,9 @@ def badness(frame: pd.DataFrame, metric: str) -> pd.Series:
     return values if direction.get("higher_is_better", True) is False else -values
 
 
-def sort_breakdown(frame: pd.DataFrame, metric: str | None = None, by: str = "worst") -> pd.DataFrame:
+def sort_breakdown(
+    frame: pd.DataFrame, metric: str | None = None, by: str = "worst"
+) -> pd.DataFrame:
     """The breakdown's slice rows in display order, the ``overall`` rows kept first.
 
     ``by``: "worst" (failures first; undefined values last), "best",
@@ -135,7 +137,9 @@ def _table(
 
     parts = [f'<table class="{css_class}" style="{TABLE_STYLE}">']
     if caption:
-        parts.append(f'<caption style="text-align:left;font-weight:bold">{escape(caption)}</caption>')
+        parts.append(
+            f'<caption style="text-align:left;font-weight:bold">{escape(caption)}</caption>'
+        )
     parts.append(
         "<thead><tr>"
         + "".join(

@@ -137,9 +137,7 @@ class Explorer(w.VBox):
         )
         if len(probe.models) == 1:
             self.model_picker.layout.display = "none"
-        left = w.VBox(
-            [self.builder.widget, self.slice_list.widget], layout=w.Layout(width="40%")
-        )
+        left = w.VBox([self.builder.widget, self.slice_list.widget], layout=w.Layout(width="40%"))
         body = w.HBox([left, w.VBox([self.tabs], layout=w.Layout(width="60%"))])
         super().__init__([w.HTML(HIDE_STATIC), header, self.message, body])
         self.add_class("mlprobe-explorer")
@@ -149,9 +147,7 @@ class Explorer(w.VBox):
         self.min_support_box.observe(self._min_support_picked, names="value")
         self.tabs.observe(self._tab_changed, names="selected_index")
         self.state.observe(self._show_message, names=["message", "message_kind"])
-        self.state.observe(
-            self.refresh, names=["slices", "metric", "confidence", "min_support"]
-        )
+        self.state.observe(self.refresh, names=["slices", "metric", "confidence", "min_support"])
         self.state.observe(self._state_changed, names=["selected", "model", "breakdown"])
 
         initial: list[Slice] = [s if isinstance(s, Slice) else Slice.parse(s) for s in slices or []]
@@ -213,17 +209,22 @@ class Explorer(w.VBox):
         if table is not None and len(table):
             order = self.breakdown.order()
             parts.append(
-                breakdown_html(table, state.metric, sort=self.breakdown.sort.value,
-                               selected=state.selected)
+                breakdown_html(
+                    table, state.metric, sort=self.breakdown.sort.value, selected=state.selected
+                )
             )
             chart = breakdown_spec(table, state.metric, order=order)
-            parts.append(f"<div>{svg_img(chart_svg(chart), alt_text=f'{state.metric} by slice')}</div>")
+            parts.append(
+                f"<div>{svg_img(chart_svg(chart), alt_text=f'{state.metric} by slice')}</div>"
+            )
         if state.probe.task != "regression":
             chosen = state.selected_slice()
             title = "overall" if chosen is None else chosen.name
             confusion = state.probe.confusion(chosen, model=state.model)
             chart = confusion_spec(confusion, title=f"confusion: {title}")
-            parts.append(f"<div>{svg_img(chart_svg(chart), alt_text=f'confusion of {title}')}</div>")
+            parts.append(
+                f"<div>{svg_img(chart_svg(chart), alt_text=f'confusion of {title}')}</div>"
+            )
         parts.append("</div>")
         return "".join(parts)
 

@@ -137,19 +137,26 @@ class SavePane:
         chosen = self.state.selected_slice()
         if chosen is None:
             raise ValidationError("save: select a slice in the list first ('overall' is all rows).")
-        path = Path(self.path.value.strip()).expanduser()
         if not self.path.value.strip():
             raise ValidationError("suite file: enter a path, e.g. tests/model.mlprobe.yaml.")
+        path = Path(self.path.value.strip()).expanduser()
+        threshold: dict[str, float | None] = dict.fromkeys(EXPECTATIONS)
+        threshold[self.expectation.value] = float(self.threshold.value)
         test = SliceTest(
             id=self.test_id.value.strip(),
             slice=chosen,
             metric=self.metric.value,
+            at_least=threshold["at_least"],
+            at_most=threshold["at_most"],
+            max_gap_to_overall=threshold["max_gap_to_overall"],
+            max_drop_from_baseline=threshold["max_drop_from_baseline"],
             min_support=int(self.min_support.value),
             description=self.description.value.strip(),
-            **{self.expectation.value: float(self.threshold.value)},
         )
         suite = Suite.load(path) if path.exists() else Suite(self.suite_name, [])
-        recorded = Suite(suite.name, [test]).with_baselines(self.state.probe, model=self.state.model)
+        recorded = Suite(suite.name, [test]).with_baselines(
+            self.state.probe, model=self.state.model
+        )
         suite.add(recorded.tests[0])
         suite.save(path)
         written = path.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import ipywidgets as w
@@ -34,7 +35,9 @@ class _Row:
         self.label.disabled = not removable
         self.stats = w.HTML(layout=w.Layout(width="190px"))
         self.stats.add_class("mlprobe-slice-stats")
-        self.remove = w.Button(icon="trash", tooltip="remove this slice", layout=w.Layout(width="32px"))
+        self.remove = w.Button(
+            icon="trash", tooltip="remove this slice", layout=w.Layout(width="32px")
+        )
         self.remove.add_class("mlprobe-remove-slice")
         self.remove.disabled = not removable
         self.box = w.HBox([self.select, self.label, self.stats, self.remove])
@@ -68,7 +71,9 @@ class SliceList:
 
     def _rebuild(self, _: Any = None) -> None:
         names = [OVERALL, *(s.name for s in self.state.slices)]
-        self.rows = {name: self.rows.get(name) or _Row(self, name, name != OVERALL) for name in names}
+        self.rows = {
+            name: self.rows.get(name) or _Row(self, name, name != OVERALL) for name in names
+        }
         self.body.children = [row.box for row in self.rows.values()]
         self.header.value = f"<b>Slices</b> ({len(names) - 1})"
         self._mark_selected()
@@ -120,9 +125,11 @@ class SliceList:
         self.rows = {(new if v is row else k): v for k, v in self.rows.items()}
 
 
-def _stats_html(record: dict[str, Any], metric: str) -> str:
+def _stats_html(record: Mapping[Hashable, Any], metric: str) -> str:
     value = record.get(metric, float("nan"))
-    shown = "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    shown = (
+        "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+    )
     faint = ' style="color:#999"' if record.get("low_support") else ""
     flag = " · few rows" if record.get("low_support") else ""
     n = int(record["n"]) if not pd.isna(record["n"]) else 0
