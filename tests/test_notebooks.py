@@ -44,6 +44,20 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ('both.compare("v1", "v2"', "regressed"),
         ('"--junit"', "exit code: 1"),
     ],
+    "03-explore.ipynb": [
+        ('probe.explore(by="sex"', "Explorer("),
+        ("explorer.state.add_slices", "selected: older women; recall 0.351 on 455 rows"),
+    ],
+}
+
+#: Per notebook: (text in a cell's source, text its static HTML copy must contain), checked in a
+#: text/html output of its own (viewers without widget JavaScript show that one).
+EXPECTED_STATIC_HTML: dict[str, list[tuple[str, str]]] = {
+    "03-explore.ipynb": [
+        ('probe.explore(by="sex"', 'class="mlprobe-static"'),
+        ('probe.explore(by="sex"', "older women"),  # the later cell's change reached the copy
+        ('probe.explore(by="sex"', "data:image/svg+xml;base64,"),
+    ],
 }
 
 
@@ -117,4 +131,17 @@ def test_notebook_runs(path: Path) -> None:
         outputs = "\n".join(_output_text(c) for c in cells)
         assert expected in outputs, (
             f"{path.name}: the output of the cell with {source_part!r} lacks {expected!r}:\n{outputs}"
+        )
+
+    for source_part, expected in EXPECTED_STATIC_HTML.get(path.name, []):
+        (cell,) = [c for c in code_cells if source_part in c.source]
+        static = [
+            o["data"]["text/html"]
+            for o in cell.outputs
+            if o.output_type == "display_data"
+            and "text/html" in o["data"]
+            and "application/vnd.jupyter.widget-view+json" not in o["data"]
+        ]
+        assert static and expected in static[-1], (
+            f"{path.name}: the static copy of the cell with {source_part!r} lacks {expected!r}"
         )

@@ -32,7 +32,7 @@ def _names(explorer: Explorer) -> list[str]:
 
 def _click(view: object, selection: str, point: dict) -> None:
     """What the browser sends when a chart mark is clicked."""
-    view.widget._vl_selections = {  # type: ignore[attr-defined]
+    view.chart._vl_selections = {  # type: ignore[attr-defined]
         selection: {"value": {"vlPoint": {"or": [point]}}, "store": []}
     }
 
