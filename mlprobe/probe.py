@@ -7,6 +7,7 @@ those encoded arrays. It never copies or changes the user's table.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
 from mlprobe.core.groups import Bins, group_by
 from mlprobe.core.labels import Task
+from mlprobe.core.mask_cache import MaskCache
 from mlprobe.core.masks import evaluate
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
 from mlprobe.core.model_arrays import ModelArrays
@@ -128,6 +130,7 @@ class Probe:
             for name in self._arrays
         }
         self._partitions: dict[tuple[Any, ...], tuple[Partition, list[Slice]]] = {}
+        self._mask_cache = MaskCache()
 
     # --- what the probe holds ---------------------------------------------------
 
@@ -221,11 +224,15 @@ class Probe:
         )
 
     def nbytes(self) -> int:
-        """Bytes of the arrays the probe holds of its own (not views of the user's data)."""
+        """Bytes of the arrays the probe holds of its own (not views of the user's data).
+
+        This includes the masks of recently used slices (at most 64 MB, dropped
+        least recently used first), which make asking about them again free.
+        """
         own = self._table.nbytes() + self._labels.y_true.nbytes
         own += sum(arrays.nbytes() for arrays in self._arrays.values())
         own += sum(p.codes.nbytes for p, _ in self._partitions.values())
-        return own
+        return own + self._mask_cache.nbytes
 
     # --- encoded columns and masks ----------------------------------------------
 
@@ -277,21 +284,20 @@ class Probe:
         """
         chosen = _as_slice(slice)
         if PREDICTION not in chosen.columns() and model is None:
-            return evaluate(chosen.predicate, self._table)  # the same for every model
-        return evaluate(chosen.predicate, self._model_tables[self._check_model(model)])
+            return self._cached_mask(chosen.predicate, None).copy()  # the same for every model
+        return self._cached_mask(chosen.predicate, self._check_model(model)).copy()
 
-    def _slice_masks(
-        self, slices: list[Slice], model: str, shared: dict[str, np.ndarray]
-    ) -> list[np.ndarray]:
-        masks = []
-        for s in slices:
-            if PREDICTION in s.columns():
-                masks.append(evaluate(s.predicate, self._model_tables[model]))
-            else:
-                if s.name not in shared:
-                    shared[s.name] = evaluate(s.predicate, self._table)
-                masks.append(shared[s.name])
-        return masks
+    def _cached_mask(self, predicate: Predicate, model: str | None) -> np.ndarray:
+        """The (read-only) mask of ``predicate``; ``model`` matters only for '@prediction'."""
+        if PREDICTION not in predicate.columns():
+            model = None
+        # the JSON form tells 1 from True and 1.0, which predicate equality does not
+        key = (model, json.dumps(predicate.to_dict(), sort_keys=True))
+        table = self._table if model is None else self._model_tables[model]
+        return self._mask_cache.get(key, lambda: evaluate(predicate, table))
+
+    def _slice_masks(self, slices: list[Slice], model: str) -> list[np.ndarray]:
+        return [self._cached_mask(s.predicate, model) for s in slices]
 
     def _group_by(self, by: str | Sequence[str], bins: Bins) -> tuple[Partition, list[Slice]]:
         columns = [by] if isinstance(by, str) else list(by)
@@ -344,7 +350,7 @@ class Probe:
         _check_unique_names(all_slices)
         shared: dict[str, np.ndarray] = {}
         groupings: dict[str, Grouping] = {
-            m: MaskSet(self._slice_masks(own, m, shared) + by_masks) for m in models
+            m: MaskSet(self._slice_masks(own, m) + by_masks) for m in models
         }
         return all_slices, groupings
 

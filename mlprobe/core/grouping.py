@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from mlprobe.core.bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.encoding import smallest_int_dtype
 
 __all__ = ["Everything", "Grouping", "MaskSet", "Partition"]
@@ -99,6 +100,13 @@ class MaskSet:
             shifted = mask.view(np.int8).astype(dtype, copy=False) * step
             shifted += keys
             out[s] = np.bincount(shifted, minlength=2 * width)[width:]
+        return out
+
+    def count_planes(self, planes: np.ndarray) -> np.ndarray:
+        """``out[s, k]`` = rows of slice s in plane k (packed bits, see bitplanes)."""
+        out = np.zeros((self.n_groups, len(planes)), dtype=np.int64)
+        for s, mask in enumerate(self.mask_list):
+            out[s] = counts_in_planes(pack_rows(mask), planes)
         return out
 
     def sizes(self) -> np.ndarray:

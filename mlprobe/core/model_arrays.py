@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mlprobe.core.bitplanes import key_planes
 from mlprobe.core.encoding import smallest_int_dtype
 from mlprobe.core.labels import Task
 
@@ -64,6 +65,11 @@ class ModelArrays:
         k = self.n_classes
         dtype = smallest_int_dtype(k * k)
         return self.y_true.astype(dtype) * k + self.y_pred.astype(dtype)
+
+    @cached_property
+    def cell_planes(self) -> np.ndarray | None:
+        """Rows of each confusion cell as packed bits (None for large K x n, see bitplanes)."""
+        return key_planes(self.cells, self.n_classes * self.n_classes)
 
     @cached_property
     def correct(self) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.errors import ValidationError
-from mlprobe.render.tables import badness, table_metric
+from mlprobe.render.tables import badness, bare, table_metric
 
 __all__ = [
     "CELL_SELECTION",
@@ -91,6 +91,9 @@ def breakdown_spec(
         metric = table_metric(frame, metric)
     except ValidationError as error:
         raise ValidationError(f"breakdown_chart: {error}") from None
+    confidence = frame.attrs.get("confidence", 0.95)
+    worst = badness(frame, metric)
+    frame = bare(frame)
     rows = pd.DataFrame(
         {
             "slice": frame["slice"].astype(str),
@@ -109,9 +112,8 @@ def breakdown_spec(
     is_overall = (rows["slice"] == _OVERALL).to_numpy()
     overall, slices = rows[is_overall], rows[~is_overall]
     if order is None:
-        worst = badness(frame, metric)[~is_overall]
         order = (
-            pd.Series(worst.to_numpy(), index=slices["slice"].to_numpy())
+            pd.Series(worst[~is_overall].to_numpy(), index=slices["slice"].to_numpy())
             .groupby(level=0, sort=False)
             .mean()
             .sort_values(ascending=False, kind="stable", na_position="last")
@@ -127,7 +129,7 @@ def breakdown_spec(
     )
     y: Spec = {"field": "slice", "type": "nominal", "sort": list(order), "title": None}
     shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
-    x_title = f"{metric} ({frame.attrs.get('confidence', 0.95):.0%} interval)"
+    x_title = f"{metric} ({confidence:.0%} interval)"
     intervals: Spec = {
         "data": {"name": "slices"},
         "mark": {"type": "rule", "strokeWidth": 2},
@@ -345,6 +347,7 @@ VERDICT_COLOURS = ["#b2182b", "#2166ac", "#888888", "#cccccc"]
 def compare_spec(comparison: pd.DataFrame, *, width: int = 420) -> Spec:
     """The Vega-Lite specification of :func:`compare_chart` (a dict)."""
     a, b = comparison.attrs.get("models", ("a", "b"))
+    comparison = bare(comparison)
     metric = str(comparison["metric"].iloc[0]) if len(comparison) else "metric"
     rows = pd.DataFrame(
         {

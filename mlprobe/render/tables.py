@@ -47,6 +47,17 @@ SELECTED_STYLE = "background:#fff3c4;"
 FAINT_STYLE = "color:#999;"
 
 
+def bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its ``attrs`` (a view of the same data).
+
+    pandas deep-copies ``attrs`` into every frame and series derived from a
+    frame; a breakdown's attrs hold its slices, so drawing strips them first.
+    """
+    view = frame.copy(deep=False)
+    view.attrs = {}
+    return view
+
+
 def table_metric(frame: pd.DataFrame, metric: str | None) -> str:
     """The metric a view of ``frame`` shows: ``metric``, checked, or the table's first."""
     metrics = list(frame.attrs.get("metrics", []))
@@ -70,7 +81,7 @@ def table_metric(frame: pd.DataFrame, metric: str | None) -> str:
 def badness(frame: pd.DataFrame, metric: str) -> pd.Series:
     """Larger is worse: the metric's value turned so that sorting puts failures first."""
     direction = frame.attrs.get("directions", {}).get(metric, {})
-    values = frame[metric].astype(float)
+    values = bare(frame)[metric].astype(float)
     ideal = direction.get("ideal")
     if ideal is not None:
         return (values - ideal).abs()
@@ -88,12 +99,14 @@ def sort_breakdown(
     if by not in SORT_ORDERS:
         raise ValidationError(f"sort: expected one of {list(SORT_ORDERS)}; received {by!r}.")
     metric = table_metric(frame, metric)
-    is_overall = frame["slice"].astype(str) == _OVERALL
-    head, body = frame[is_overall], frame[~is_overall]
     if by == "as given":
         return frame
+    key = badness(frame, metric)
+    attrs, frame = frame.attrs, bare(frame)
+    is_overall = frame["slice"].astype(str) == _OVERALL
+    head, body = frame[is_overall], frame[~is_overall]
+    key = key[~is_overall]
     if by in ("worst", "best"):
-        key = badness(body, metric)
         order = key.sort_values(ascending=by == "best", na_position="last", kind="stable").index
     elif by in ("largest", "smallest"):
         order = body["n"].sort_values(ascending=by == "smallest", kind="stable").index
@@ -101,7 +114,9 @@ def sort_breakdown(
         order = body["gap"].sort_values(na_position="last", kind="stable").index
     else:
         order = body["slice"].astype(str).sort_values(kind="stable").index
-    return pd.concat([head, body.loc[order]])
+    ordered = pd.concat([head, body.loc[order]])
+    ordered.attrs = attrs
+    return ordered
 
 
 def _number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
@@ -177,9 +192,9 @@ def breakdown_html(
     ``selected`` slice is highlighted.
     """
     metric = table_metric(frame, metric)
-    shown = sort_breakdown(frame, metric, sort).head(max_rows)
-    several_models = frame["model"].nunique() > 1
     confidence = frame.attrs.get("confidence", 0.95)
+    shown = bare(sort_breakdown(frame, metric, sort)).head(max_rows)
+    several_models = shown["model"].nunique() > 1
     header = ["slice"] + (["model"] if several_models else [])
     header += ["n", "share", metric, f"{confidence:.0%} interval", "gap", "q", ""]
     numeric = [False] + ([False] if several_models else [])
@@ -213,6 +228,7 @@ def breakdown_html(
 def compare_html(frame: pd.DataFrame, *, selected: str | None = None) -> str:
     """A model comparison (``Probe.compare``) as an HTML table, verdicts spelt out."""
     a, b = frame.attrs.get("models", ("a", "b"))
+    frame = bare(frame)
     metric = str(frame["metric"].iloc[0]) if len(frame) else "metric"
     header = ["slice", "n", f"{metric} {a}", f"{metric} {b}", "delta", "interval", "q", "verdict"]
     numeric = [False, True, True, True, True, True, True, False]
@@ -241,6 +257,7 @@ def compare_html(frame: pd.DataFrame, *, selected: str | None = None) -> str:
 
 def frame_html(frame: pd.DataFrame, *, index: bool = True, caption: str | None = None) -> str:
     """Any small DataFrame (a confusion matrix, flips, rows) as an escaped HTML table."""
+    frame = bare(frame)
     index_name = " / ".join(str(n) for n in frame.index.names if n is not None)
     columns_name = frame.columns.name
     corner = " \\ ".join(x for x in (index_name, str(columns_name or "")) if x)

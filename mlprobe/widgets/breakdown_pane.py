@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from mlprobe.render.charts import SLICE_SELECTION, breakdown_spec
-from mlprobe.render.tables import SORT_ORDERS, breakdown_html, sort_breakdown
+from mlprobe.render.tables import SORT_ORDERS, bare, breakdown_html, sort_breakdown
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.state import ExplorerState, shown_errors
 
@@ -68,7 +68,7 @@ class BreakdownPane:
         table = self.state.breakdown
         if table is None:
             return []
-        ordered = sort_breakdown(table, self.state.metric, self.sort.value)
+        ordered = bare(sort_breakdown(table, self.state.metric, self.sort.value))
         return list(dict.fromkeys(ordered["slice"].astype(str)))
 
     @shown_errors(_state)

@@ -10,6 +10,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from mlprobe.render.tables import bare
 from mlprobe.widgets.state import ExplorerState, shown_errors
 
 __all__ = ["SliceList"]
@@ -89,6 +90,7 @@ class SliceList:
             return
         model = self.state.model
         metric = self.state.metric
+        table = bare(table)
         mine = table[table["model"] == model] if model in set(table["model"]) else table
         by_name = {str(r["slice"]): r for r in mine.to_dict("records")}
         for name, row in self.rows.items():
