@@ -348,7 +348,6 @@ class Probe:
             by_masks = partition.masks()
         all_slices = own + by_slices
         _check_unique_names(all_slices)
-        shared: dict[str, np.ndarray] = {}
         groupings: dict[str, Grouping] = {
             m: MaskSet(self._slice_masks(own, m) + by_masks) for m in models
         }

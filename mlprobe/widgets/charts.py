@@ -50,7 +50,8 @@ def _bundle_cache_path() -> Path | None:
     except ImportError:
         return None
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlprobe"
-    return root / f"jupyterchart-altair{alt.__version__}-vlconvert{vl_convert.__version__}.js"
+    version = getattr(vl_convert, "__version__", "unknown")
+    return root / f"jupyterchart-altair{alt.__version__}-vlconvert{version}.js"
 
 
 def clicked_points(vl_selections: dict[str, Any], name: str) -> list[dict[str, Any]]:
