@@ -1,0 +1,86 @@
+"""HTML tables: the numbers of the frame, escaped, in the asked order, flags visible."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlprobe as mp
+from mlprobe.render import breakdown_html, compare_html, frame_html
+from mlprobe.render.tables import sort_breakdown
+
+
+@pytest.fixture(scope="module")
+def probe() -> mp.Probe:
+    rng = np.random.default_rng(5)
+    n = 900
+    group = rng.choice(["a", "b", "<script>x</script>", "tiny"], n, p=[0.4, 0.35, 0.22, 0.03])
+    y = rng.integers(0, 2, n)
+    v1 = np.where(rng.random(n) < np.where(group == "b", 0.6, 0.9), y, 1 - y)
+    v2 = np.where(rng.random(n) < 0.8, y, 1 - y)
+    return mp.Probe(
+        pd.DataFrame({"g": group, "y": y}), target="y", predictions={"v1": v1, "v2": v2}
+    )
+
+
+def _first_cells(table: str) -> list[str]:
+    return [html.unescape(c) for c in re.findall(r"<tr[^>]*><td[^>]*>([^<]*)</td>", table)]
+
+
+def test_breakdown_table_has_the_values_intervals_and_flags(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"], model="v1")
+    text = breakdown_html(table)
+    for row in table.itertuples():
+        assert f"{row.accuracy:.3f}" in text
+        assert f"[{row.accuracy_ci_low:.3f}, {row.accuracy_ci_high:.3f}]" in text
+    assert text.count("few rows") == int(table["low_support"].sum()) == 1
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_sort_orders_keep_overall_first(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["error_rate", "accuracy"], model="v1")
+    body = table.iloc[1:]
+    worst = sort_breakdown(table, "error_rate", "worst")
+    assert worst["slice"].iloc[0] == "overall"
+    assert (
+        worst["slice"].tolist()[1:]
+        == body.sort_values("error_rate", ascending=False)["slice"].tolist()
+    )
+    best = sort_breakdown(table, "accuracy", "best")["slice"].tolist()[1:]
+    assert best == body.sort_values("accuracy", ascending=False)["slice"].tolist()
+    assert sort_breakdown(table, None, "largest")["n"].tolist()[1:] == sorted(
+        body["n"], reverse=True
+    )
+    assert _first_cells(breakdown_html(table, sort="name"))[1:] == sorted(body["slice"])
+    with pytest.raises(mp.ValidationError, match="sort: expected one of"):
+        sort_breakdown(table, None, "random")
+
+
+def test_several_models_get_a_model_column_and_the_selection_is_marked(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"])
+    text = breakdown_html(table, selected="g == 'b'")
+    assert "<th" in text and ">model</th>" in text
+    assert text.count('class="mlprobe-selected"') == 2  # one row per model
+
+
+def test_comparison_table_spells_out_verdicts(probe: mp.Probe) -> None:
+    comparison = probe.compare("v1", "v2", by="g")
+    text = compare_html(comparison)
+    for verdict in comparison["verdict"]:
+        assert verdict in text
+    assert "accuracy v1" in text and "accuracy v2" in text
+    regressed = comparison[comparison["verdict"] == "regressed"]
+    for row in regressed.itertuples():
+        assert f"{row.delta:+.3f}" in text
+
+
+def test_any_small_frame_becomes_an_escaped_table(probe: mp.Probe) -> None:
+    text = frame_html(probe.flips("v1", "v2"), caption="flips <all>")
+    assert "flips &lt;all&gt;" in text
+    flips = probe.flips("v1", "v2")
+    assert f"{int(flips.loc['wrong', 'correct']):,}" in text
+    assert "v1 \\ v2" in text  # the corner names both axes
