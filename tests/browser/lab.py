@@ -234,11 +234,26 @@ def isolated_env(base: Path) -> dict[str, str]:
     return env
 
 
+class _PortTakenError(RuntimeError):
+    pass
+
+
 def start_jupyter_lab(base_dir: Path, *, timeout: float = SERVER_START_TIMEOUT_S) -> JupyterLab:
     """Start ``python -m jupyter lab`` with everything under BASE_DIR; return when it answers.
 
     Raises RuntimeError (with the server log) when it exits or does not answer within TIMEOUT s.
+    Retries on another port if something took the free port it picked in the meantime.
     """
+    for attempt in range(3):
+        try:
+            return _start_jupyter_lab(base_dir / f"lab-{attempt}", timeout)
+        except _PortTakenError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
     env = isolated_env(base_dir)
     settings_dir = Path(env["JUPYTERLAB_SETTINGS_DIR"])
     for plugin, values in LAB_SETTINGS.items():
@@ -246,7 +261,7 @@ def start_jupyter_lab(base_dir: Path, *, timeout: float = SERVER_START_TIMEOUT_S
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     root_dir = base_dir / "root"
-    root_dir.mkdir(exist_ok=True)
+    root_dir.mkdir(parents=True, exist_ok=True)
     log_path = base_dir / "jupyter-lab.log"
     token = secrets.token_hex(16)
     port = _free_port()
@@ -289,7 +304,8 @@ def start_jupyter_lab(base_dir: Path, *, timeout: float = SERVER_START_TIMEOUT_S
     last_error: Exception | None = None
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(
+            error = _PortTakenError if "already in use" in lab.log_text() else RuntimeError
+            raise error(
                 f"jupyter lab exited with code {proc.returncode} before answering.\n"
                 f"command: {' '.join(cmd)}\n--- server log ({log_path}) ---\n{lab.log_text()}"
             )
@@ -369,7 +385,7 @@ def open_notebook(
 
 
 def kernel_status(page: Page) -> str:
-    """The status bar's text, e.g. ``'Simple 0 1 Python 3 (ipykernel) | Idle Mode: Command ...'``."""
+    """The status bar's text, e.g. ``'1\\nPython 3 (ipykernel) | Idle\\nMode: Command\\n...'``."""
     return str(page.evaluate(f"() => document.querySelector({STATUSBAR!r})?.innerText ?? ''"))
 
 
@@ -423,10 +439,10 @@ def run_all_cells(
 
     Waits for the kernel to be idle, clears all outputs (so stale ``[N]:`` prompts from a saved
     notebook cannot pass for fresh ones), then runs ``notebook:run-all-cells`` -- or, with
-    VIA_PALETTE, types "Run All Cells" into the command palette (Control+Shift+C) as a user
-    would. Waits until every code cell's prompt reads ``[N]:`` (or a cell raised and nothing is
-    left running) and the kernel is idle. With CHECK_ERRORS, raises AssertionError with the
-    traceback text when a cell raised.
+    VIA_PALETTE, types "Run All Cells" into the command palette (Control+Shift+C) and clicks
+    the item, as a user would. Waits until every code cell's prompt reads ``[N]:`` (or a cell
+    raised and nothing is left running) and the kernel is idle. With CHECK_ERRORS, raises
+    AssertionError with the traceback text when a cell raised.
     """
     wait_kernel_idle(page, timeout)
     execute_command(page, "notebook:clear-all-cell-outputs", wait=True)
@@ -436,7 +452,8 @@ def run_all_cells(
         palette = page.locator(".lm-CommandPalette-input")
         palette.wait_for(state="visible")
         palette.fill("Run All Cells")
-        page.keyboard.press("Enter")
+        # click the exact command: Enter would take whatever ranks first
+        page.locator('.lm-CommandPalette-item[data-command="notebook:run-all-cells"]').click()
     else:
         execute_command(page, "notebook:run-all-cells")
     wait_cells_executed(page, timeout)

@@ -101,6 +101,7 @@ def render_offline(
         sink.append(ws.url)  # not connected to any server: nothing leaves the machine
 
     page.route("**/*", _route)
-    page.route_web_socket("**/*", _websocket)
+    if hasattr(page, "route_web_socket"):  # Playwright >= 1.48
+        page.route_web_socket("**/*", _websocket)
     page.goto(Path(html_path).resolve().as_uri(), wait_until="load", timeout=timeout)
     return page
