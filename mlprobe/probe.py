@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,9 @@ from mlprobe.errors import DataError, ValidationError, did_you_mean
 __all__ = ["Probe"]
 
 SliceLike = Slice | Predicate | str
+
+if TYPE_CHECKING:
+    from mlprobe.spec.suite import Suite
 
 
 class Probe:
@@ -686,11 +689,11 @@ class Probe:
         self,
         path: str | os.PathLike[str],
         *,
-        by: str | Sequence[str] | None = None,
+        by: str | Sequence[str | tuple[str, ...]] | None = None,
         slices: Sequence[SliceLike] | None = None,
         bins: Bins = None,
         metrics: Sequence[str] | str | None = None,
-        suite: Any = None,
+        suite: Suite | str | os.PathLike[str] | None = None,
         title: str | None = None,
         confidence: float = 0.95,
         min_support: int = 30,
@@ -704,15 +707,34 @@ class Probe:
         ----------
         path : str or path
             Where to write (``.html``).
-        by : str or list of str, optional
-            Columns to break down by, one section each (several columns: one
-            section per column; pass a tuple to cross columns).
+        by : str or list of (str or tuple of str), optional
+            Columns to break down by, one section each; a tuple crosses columns,
+            e.g. ``by=["sex", ("sex", "race")]``. Without ``by`` and ``slices``
+            the report shows the overall metrics and confusion matrices only.
         slices : list of Slice or str, optional
             Slices for a section of their own.
+        bins : int or list of float, optional
+            Binning of numeric ``by`` columns, as in :meth:`breakdown`.
         metrics : list of str, optional
-            Metrics of the tables (default: the task's defaults).
+            Metrics of the tables (default: the task's defaults); the first is
+            charted, used for the worst slice and for the model comparison.
         suite : Suite or path, optional
-            A suite (or suite file) to run on this probe; its results are shown.
+            A suite (or suite file) to run on this probe (on its only model,
+            or the last of several); its results are shown.
+        title : str, optional
+            Default ``"mlprobe report: <target>"``.
+        confidence, min_support
+            As in :meth:`breakdown`.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"g": ["a", "b"] * 20, "y": [0, 1] * 20, "p": [0, 1, 1, 1] * 10})
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+        >>> Probe(df, target="y", predictions="p").report(out, by="g").name
+        'report.html'
         """
         from mlprobe.report import write_report
 

@@ -105,7 +105,7 @@ def table_intervals(
     >>> round(float(low[0]), 3), round(float(high[0]), 3)
     (0.737, 0.763)
     """
-    totals = tables.reshape(len(tables), -1).sum(axis=1)
+    totals = tables.sum(axis=tuple(range(1, tables.ndim)))  # also for zero groups
     # results[s] holds rows (low, high, standard error) of statistic s, one column per group
     results = np.full((len(statistics), 3, len(tables)), np.nan)
     large = np.flatnonzero(totals >= delta_from)

@@ -255,3 +255,13 @@ def test_row_metric_interval_does_not_depend_on_the_other_slices(
 def test_bad_arguments_are_validation_errors(probe: mp.Probe, kwargs: dict, message: str) -> None:
     with pytest.raises(mp.ValidationError, match=message):
         probe.breakdown(**({"slices": SLICES} | kwargs))
+
+
+@pytest.mark.parametrize("metric", ["balanced_accuracy", "macro_f1", "f1[1]", "accuracy"])
+def test_a_breakdown_without_slices_gives_the_overall_rows(metric: str) -> None:
+    frame = pd.DataFrame({"y": [0, 1, 1, 0, 1]})
+    probe = mp.Probe(frame, target="y", predictions={"a": [0, 1, 0, 0, 1], "b": [1, 1, 1, 0, 1]})
+    table = probe.breakdown(metrics=[metric])
+    assert table["slice"].tolist() == ["overall", "overall"]
+    assert table[f"{metric}_ci_low"].notna().all()
+    assert probe.compare("a", "b", metric=metric)["slice"].tolist() == ["overall"]
