@@ -8,7 +8,9 @@ those encoded arrays. It never copies or changes the user's table.
 from __future__ import annotations
 
 import json
+import math
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,8 @@ import pandas as pd
 
 from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
 from mlprobe.core.comparison import compare_table, flips_table
+from mlprobe.core.discovery import DiscoveryRequest, discover_slices, per_row_losses
+from mlprobe.core.discretize import bin_column
 from mlprobe.core.encoding import (
     CategoricalColumn,
     EncodedColumn,
@@ -39,7 +43,8 @@ from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, prediction_co
 from mlprobe.core.profiles import ColumnProfile, profile_column
 from mlprobe.core.row_sample import sample_rows
 from mlprobe.core.slices import Slice
-from mlprobe.errors import DataError, ValidationError, did_you_mean
+from mlprobe.errors import DataError, ValidationError, did_you_mean, find_stack_level
+from mlprobe.progress import progress_bar
 
 __all__ = ["Probe"]
 
@@ -124,6 +129,7 @@ class Probe:
         self._data = frame
         self._target_name = target if isinstance(target, str) else None
         self._labels = outputs.labels
+        self._output_columns = set(outputs.used_columns)
         self._arrays: dict[str, ModelArrays] = outputs.models
         shared = self._virtual_columns()
         self._table = EncodedTable(frame, shared)
@@ -631,6 +637,136 @@ class Probe:
         )
         return pd.concat([front, picked], axis=1)
 
+    def find_slices(
+        self,
+        *,
+        features: Sequence[str] | None = None,
+        metric: str | None = None,
+        model: str | None = None,
+        max_conditions: int = 3,
+        min_support: int | None = None,
+        top_k: int = 10,
+        bins: int = 10,
+        alpha: float = 0.95,
+        prune: bool = True,
+        confidence: float = 0.95,
+        progress: bool | None = None,
+    ) -> pd.DataFrame:
+        """Search for the slices where the model fails most, ranked best first.
+
+        Slices are conjunctions of up to ``max_conditions`` conditions on the
+        ``features``: categories keep their levels (the 50 most frequent when
+        there are more), numbers are cut into ``bins`` quantile ranges, missing
+        values are a bin of their own. The search is SliceLine's (exact top-k
+        by its score, so results agree with the ``sliceline`` package) run as
+        one count per set of columns, then every result gets an interval, the
+        gap to the rest, a p-value and a q-value (Benjamini–Hochberg over every
+        slice evaluated).
+
+        Parameters
+        ----------
+        features : list of str, optional
+            Columns to slice on (default: every data column but the target,
+            prediction and score columns, and datetime columns).
+        metric : str, optional
+            The per-row loss: ``"error_rate"`` (default for classification),
+            ``"log_loss"`` or ``"brier"`` (with scores); ``"absolute_error"``
+            (default for regression) or ``"squared_error"``.
+        model : str, optional
+            Which model (needed when the probe has several).
+        max_conditions : int
+            Most conditions per slice (SliceLine's ``max_l``).
+        min_support : int, optional
+            Fewest rows of a slice (SliceLine's ``min_sup``); default
+            ``max(30, n_rows // 200)``.
+        top_k : int
+            How many slices (more when scores tie at the k-th).
+        bins : int
+            Quantile bins of numeric features.
+        alpha : float
+            SliceLine's weight of the error against the size, in (0, 1].
+        prune : bool
+            Drop a slice whose extra condition does not make it significantly
+            (one-sided, 5%) worse than its parent, in favour of the parent.
+        progress : bool, optional
+            Show a progress bar (default: when the search takes over a second).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``slice`` (a :class:`Slice`), ``n``, ``metric``, ``value``
+            (the slice's mean loss), ``overall``, ``gap`` (slice minus the rest),
+            ``ci_low``, ``ci_high``, ``p_value``, ``q_value``, ``score``.
+            Interrupted with Ctrl-C, it returns the best slices found so far,
+            with a warning.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from mlprobe import Probe
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"a": rng.choice(["x", "y"], 400), "b": rng.choice(["u", "v"], 400)})
+        >>> y = rng.integers(0, 2, 400)
+        >>> wrong = (df["a"] == "x") & (df["b"] == "u")
+        >>> probe = Probe(df.assign(y=y), target="y", predictions=np.where(wrong, 1 - y, y))
+        >>> found = probe.find_slices(top_k=1)
+        >>> str(found["slice"][0]), int(found["n"][0]), float(found["value"][0])
+        ("a == 'x' and b == 'u'", 86, 1.0)
+        """
+        name = self._check_model(model)
+        metric_name, losses, is_proportion = per_row_losses(self._arrays[name], metric)
+        columns = [
+            bin_column(self._table.column(f, role="features column"), bins=bins)
+            for f in self._discovery_features(features)
+        ]
+        request = DiscoveryRequest(
+            columns,
+            losses,
+            metric_name,
+            is_proportion,
+            max_conditions=_positive_int(max_conditions, "max_conditions"),
+            min_support=(
+                max(30, self.n_rows // 200)
+                if min_support is None
+                else _positive_int(min_support, "min_support")
+            ),
+            top_k=_positive_int(top_k, "top_k"),
+            alpha=_sliceline_alpha(alpha),
+            confidence=check_confidence(confidence),
+            prune=bool(prune),
+        )
+        total = sum(
+            math.comb(len(columns), level) for level in range(1, request.max_conditions + 1)
+        )
+        with progress_bar(total, "searching slices", show=progress) as tick:
+            table, found = discover_slices(request, tick)
+        if not found.complete:
+            warnings.warn(
+                f"find_slices was interrupted after {found.combinations_evaluated} of {total} "
+                "sets of columns; these are the best slices found so far.",
+                RuntimeWarning,
+                stacklevel=find_stack_level(),
+            )
+        return table
+
+    def _discovery_features(self, features: Sequence[str] | None) -> list[str]:
+        if features is None:
+            outputs = self._output_columns
+            chosen = [
+                str(c)
+                for c in self._data.columns
+                if c not in outputs and not pd.api.types.is_datetime64_any_dtype(self._data[c])
+            ]
+        elif isinstance(features, str):
+            chosen = [features]
+        else:
+            chosen = [str(f) for f in features]
+        if not chosen:
+            raise ValidationError(
+                "features: no column to slice on; pass features=[...] with columns of the data."
+            )
+        return chosen
+
     def explore(
         self,
         *,
@@ -769,6 +905,21 @@ def _as_slice(value: object) -> Slice:
         f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
         f"received {value!r} ({type(value).__name__})."
     )
+
+
+def _positive_int(value: object, argument: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValidationError(f"{argument}: expected a whole number >= 1; received {value!r}.")
+    return int(value)
+
+
+def _sliceline_alpha(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValidationError(
+            f"alpha: SliceLine's weight of error against size must be in (0, 1], e.g. 0.95; "
+            f"received {value!r}."
+        )
+    return float(value)
 
 
 def _check_unique_names(slices: list[Slice]) -> None:

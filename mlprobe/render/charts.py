@@ -127,7 +127,13 @@ def breakdown_spec(
         if n_models > 1
         else {"value": ONE_COLOUR}
     )
-    y: Spec = {"field": "slice", "type": "nominal", "sort": list(order), "title": None}
+    y: Spec = {
+        "field": "slice",
+        "type": "nominal",
+        "sort": list(order),
+        "title": None,
+        "axis": {"labelLimit": 360},
+    }
     shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
     x_title = f"{metric} ({confidence:.0%} interval)"
     intervals: Spec = {
