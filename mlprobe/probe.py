@@ -11,7 +11,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -650,7 +650,7 @@ class Probe:
         alpha: float = 0.95,
         prune: bool = True,
         confidence: float = 0.95,
-        progress: bool | None = None,
+        progress: bool | Callable[[int, int], object] | None = None,
     ) -> pd.DataFrame:
         """Search for the slices where the model fails most, ranked best first.
 
@@ -688,8 +688,9 @@ class Probe:
         prune : bool
             Drop a slice whose extra condition does not make it significantly
             (one-sided, 5%) worse than its parent, in favour of the parent.
-        progress : bool, optional
-            Show a progress bar (default: when the search takes over a second).
+        progress : bool or callable, optional
+            Show a progress bar (default: when the search takes over a second),
+            or call ``progress(done, total)`` as sets of columns are searched.
 
         Returns
         -------
@@ -738,8 +739,12 @@ class Probe:
         total = sum(
             math.comb(len(columns), level) for level in range(1, request.max_conditions + 1)
         )
-        with progress_bar(total, "searching slices", show=progress) as tick:
-            table, found = discover_slices(request, tick)
+        if callable(progress):
+            report = progress
+            table, found = discover_slices(request, lambda done: report(done, total))
+        else:
+            with progress_bar(total, "searching slices", show=progress) as tick:
+                table, found = discover_slices(request, tick)
         if not found.complete:
             warnings.warn(
                 f"find_slices was interrupted after {found.combinations_evaluated} of {total} "

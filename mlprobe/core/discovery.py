@@ -83,7 +83,7 @@ def discover_slices(
     chosen = list(found.top)
     if request.prune:
         chosen = _prune_redundant(chosen, found, stats)
-    chosen = sorted(chosen, key=lambda i: (-found.scores[i], len(found.keys[i]), found.keys[i]))
+    chosen = sorted(chosen, key=lambda i: (-found.scores[i], len(found.key(i)), found.key(i)))
     if request.prune:
         chosen = _first_k_with_ties(chosen, found, request.top_k)
     return _table(chosen, found, stats, request), found
@@ -125,16 +125,15 @@ class _Stats:
 
 def _prune_redundant(chosen: list[int], found: SearchResult, stats: _Stats) -> list[int]:
     """Replace each refinement that is not significantly worse than a parent by that parent."""
-    where = found.index()
     kept: set[int] = set(chosen)
     # deepest first, so a parent brought in can itself give way to its own parent
-    for position in sorted(chosen, key=lambda i: -len(found.keys[i])):
+    for position in sorted(chosen, key=lambda i: -len(found.key(i))):
         pending = [position]
         while pending:
             current = pending.pop()
-            if current not in kept or len(found.keys[current]) < 2:
+            if current not in kept or len(found.key(current)) < 2:
                 continue
-            parent = _weakest_parent(current, found.keys[current], where, stats)
+            parent = _weakest_parent(current, found.key(current), found, stats)
             if parent is not None:
                 kept.discard(current)
                 if found.scores[parent] > 0 and parent not in kept:
@@ -143,13 +142,11 @@ def _prune_redundant(chosen: list[int], found: SearchResult, stats: _Stats) -> l
     return list(kept)
 
 
-def _weakest_parent(
-    position: int, key: SliceKey, where: dict[SliceKey, int], stats: _Stats
-) -> int | None:
+def _weakest_parent(position: int, key: SliceKey, found: SearchResult, stats: _Stats) -> int | None:
     """A parent the slice is not significantly worse than (the best-scoring one), else None."""
     candidates = []
     for dropped in range(len(key)):
-        parent = where.get(key[:dropped] + key[dropped + 1 :])
+        parent = found.position(key[:dropped] + key[dropped + 1 :])
         if (
             parent is not None
             and not _worse_than_siblings(stats, position, parent) < REDUNDANCY_LEVEL
@@ -207,7 +204,7 @@ def _table(
     chosen: list[int], found: SearchResult, stats: _Stats, request: DiscoveryRequest
 ) -> pd.DataFrame:
     rows = {
-        "slice": [_slice_of(found.keys[i], request.columns) for i in chosen],
+        "slice": [_slice_of(found.key(i), request.columns) for i in chosen],
         "n": [int(found.sizes[i]) for i in chosen],
         "metric": request.metric,
         "value": [float(stats.value[i]) for i in chosen],
@@ -221,7 +218,7 @@ def _table(
     }
     frame = pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
     frame.attrs["metric"] = request.metric
-    frame.attrs["evaluated"] = len(found.keys)
+    frame.attrs["evaluated"] = len(found)
     frame.attrs["complete"] = found.complete
     return frame
 

@@ -21,12 +21,13 @@ Examples
 >>> codes = [np.array([0, 0, 1, 1, 1, 0]), np.array([0, 1, 0, 1, 0, 1])]
 >>> errors = np.array([1.0, 0, 0, 0, 0, 1])
 >>> found = search_slices(codes, [2, 2], errors, alpha=0.9, k=1, max_l=2, min_sup=2)
->>> found.keys[0], found.sizes[0], found.error_sums[0]
+>>> found.key(found.top[0]), int(found.sizes[found.top[0]]), float(found.error_sums[found.top[0]])
 (((0, 0),), 3, 2.0)
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -80,28 +81,64 @@ def _score_upper_bound(
     return np.nan_to_num(scores, nan=-np.inf).max(axis=0)
 
 
+@dataclass(frozen=True)
+class _Block:
+    """The evaluated slices of one set of columns: flat cell numbers in its shape."""
+
+    columns: tuple[int, ...]
+    shapes: tuple[int, ...]
+    cells: np.ndarray
+    offset: int
+
+
 @dataclass
 class SearchResult:
     """Every slice the search evaluated with at least ``min_sup`` rows, and the top-k.
 
-    ``keys``, ``sizes``, ``error_sums``, ``square_sums`` and ``scores`` are
-    parallel; ``top`` indexes the top-k (best first, ties broken by level,
-    then column and bin order). ``complete`` is False when the search was
-    interrupted.
+    ``sizes``, ``error_sums``, ``square_sums`` and ``scores`` are parallel
+    arrays over the evaluated slices; :meth:`key` names a position, and
+    :meth:`position` finds a key. ``top`` lists the positions of the top-k
+    (best first, ties broken by position: level, then column and bin order).
+    ``complete`` is False when the search was interrupted.
     """
 
-    keys: list[SliceKey] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-    error_sums: list[float] = field(default_factory=list)
-    square_sums: list[float] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    error_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    square_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     top: list[int] = field(default_factory=list)
     complete: bool = True
     combinations_evaluated: int = 0
+    blocks: list[_Block] = field(default_factory=list)
 
-    def index(self) -> dict[SliceKey, int]:
-        """Position of each evaluated slice by its key."""
-        return {key: i for i, key in enumerate(self.keys)}
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def key(self, position: int) -> SliceKey:
+        """The ``((column, bin), ...)`` of an evaluated slice."""
+        offsets = [b.offset for b in self.blocks]
+        block = self.blocks[bisect.bisect_right(offsets, position) - 1]
+        bins = np.unravel_index(int(block.cells[position - block.offset]), block.shapes)
+        return tuple((c, int(b)) for c, b in zip(block.columns, bins, strict=True))
+
+    def position(self, key: SliceKey) -> int | None:
+        """Where the slice ``key`` is, or None when it was not evaluated."""
+        columns = tuple(c for c, _ in key)
+        block = self._by_columns().get(columns)
+        if block is None:
+            return None
+        cell = int(np.ravel_multi_index(tuple(b for _, b in key), block.shapes))
+        i = int(np.searchsorted(block.cells, cell))
+        if i < len(block.cells) and block.cells[i] == cell:
+            return block.offset + i
+        return None
+
+    def _by_columns(self) -> dict[tuple[int, ...], _Block]:
+        cache: dict[tuple[int, ...], _Block] | None = self.__dict__.get("_columns_index")
+        if cache is None:
+            cache = {b.columns: b for b in self.blocks}
+            self.__dict__["_columns_index"] = cache
+        return cache
 
 
 class _TopK:
@@ -165,28 +202,30 @@ def search_slices(
     top = _TopK(k)
     if n_rows == 0 or mean_error <= 0:
         return result
-    squares = errors * errors
+    binary = bool(np.all((errors == 0) | (errors == 1)))
+    shapes = [int(b) + 1 for b in n_bins]  # one extra bin for "in no bin"
+    filled = [
+        np.where(c < 0, shape - 1, c).astype(np.int32)
+        for c, shape in zip(codes, shapes, strict=True)
+    ]
+    error_codes = errors.astype(np.int32) if binary else None
+    parts: dict[str, list[np.ndarray]] = {"sizes": [], "errors": [], "squares": [], "scores": []}
     # per level: column set -> bool array over its cells, True where refinements may still win
     alive: dict[tuple[int, ...], np.ndarray] = {}
-    shapes = [int(b) + 1 for b in n_bins]  # one extra bin for "in no bin"
-    done = 0
+    offset = 0
     try:
         for level in range(1, max_l + 1):
             next_alive: dict[tuple[int, ...], np.ndarray] = {}
             for columns in itertools.combinations(range(len(codes)), level):
                 if level > 1 and not _subsets_alive(columns, alive):
                     continue
-                cell_codes, size = _combined_codes(
-                    [codes[c] for c in columns], [shapes[c] for c in columns]
+                shape = tuple(shapes[c] for c in columns)
+                sizes, error_sums, square_sums = _cell_sums(
+                    [filled[c] for c in columns], shape, errors, error_codes
                 )
-                sizes = np.bincount(cell_codes, minlength=size)
-                error_sums = np.bincount(cell_codes, weights=errors, minlength=size)
-                square_sums = np.bincount(cell_codes, weights=squares, minlength=size)
-                cells = _valid_cells([shapes[c] for c in columns], sizes, min_sup)
+                cells = _valid_cells(list(shape), sizes, min_sup)
                 if level > 1:
-                    cells = cells[
-                        _parents_alive(cells, columns, [shapes[c] for c in columns], alive)
-                    ]
+                    cells = cells[_parents_alive(cells, columns, list(shape), alive)]
                 scores = sliceline_score(
                     sizes[cells],
                     error_sums[cells],
@@ -194,14 +233,13 @@ def search_slices(
                     mean_error=mean_error,
                     alpha=alpha,
                 )
-                start = len(result.keys)
-                bins = np.array(np.unravel_index(cells, [shapes[c] for c in columns])).T
-                result.keys += [tuple(zip(columns, map(int, b), strict=True)) for b in bins]
-                result.sizes += sizes[cells].tolist()
-                result.error_sums += error_sums[cells].tolist()
-                result.square_sums += square_sums[cells].tolist()
-                result.scores += scores.tolist()
-                top.offer(scores, np.arange(start, start + len(cells)))
+                result.blocks.append(_Block(columns, shape, cells, offset))
+                parts["sizes"].append(sizes[cells])
+                parts["errors"].append(error_sums[cells])
+                parts["squares"].append(square_sums[cells])
+                parts["scores"].append(scores)
+                top.offer(scores, np.arange(offset, offset + len(cells)))
+                offset += len(cells)
                 if level < max_l:
                     bound = _score_upper_bound(
                         sizes[cells].astype(np.float64),
@@ -214,30 +252,58 @@ def search_slices(
                     )
                     promising = (error_sums[cells] > 0) & (bound > 0) & (bound >= top.threshold())
                     if promising.any():
-                        flags = np.zeros(size, dtype=bool)
+                        flags = np.zeros(len(sizes), dtype=bool)
                         flags[cells[promising]] = True
                         next_alive[columns] = flags
                 result.combinations_evaluated += 1
-                done += 1
                 if progress is not None:
-                    progress(done)
+                    progress(result.combinations_evaluated)
             alive = next_alive
             if not alive:
                 break
     except KeyboardInterrupt:
         result.complete = False
+    if parts["sizes"]:
+        result.sizes = np.concatenate(parts["sizes"]).astype(np.int64)
+        result.error_sums = np.concatenate(parts["errors"]).astype(np.float64)
+        result.square_sums = np.concatenate(parts["squares"]).astype(np.float64)
+        result.scores = np.concatenate(parts["scores"])
+    result.blocks = result.blocks[: len(parts["sizes"])]  # an interrupt may leave one unfilled
     result.top = [position for _, position in top.entries]
     return result
 
 
+def _cell_sums(
+    codes: list[np.ndarray],
+    shape: tuple[int, ...],
+    errors: np.ndarray,
+    error_codes: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, error sum and squared-error sum of every cell of a set of columns."""
+    combined, size = _combined_codes(codes, list(shape))
+    if error_codes is not None:  # 0/1 errors: one count over (cell, error) gives all three
+        combined *= 2
+        combined += error_codes
+        counts = np.bincount(combined, minlength=2 * size).reshape(size, 2)
+        wrong = counts[:, 1].astype(np.float64)
+        return counts.sum(axis=1), wrong, wrong
+    sizes = np.bincount(combined, minlength=size)
+    return (
+        sizes,
+        np.bincount(combined, weights=errors, minlength=size),
+        np.bincount(combined, weights=errors * errors, minlength=size),
+    )
+
+
 def _combined_codes(codes: list[np.ndarray], shapes: list[int]) -> tuple[np.ndarray, int]:
-    """One code per row for the cell of a set of columns (the last bin: in no bin)."""
+    """One code per row for the cell of a set of columns (codes already in ``0..shape-1``)."""
     size = int(np.prod(shapes))
-    dtype = np.dtype(np.int32 if size < 2**31 else np.int64)
-    combined: np.ndarray = np.zeros(len(codes[0]), dtype=dtype)
-    for column_codes, shape in zip(codes, shapes, strict=True):
+    if size * 2 >= 2**31:
+        raise MemoryError(f"{size} cells: too many bins for one set of columns")
+    combined = codes[0].copy()
+    for column_codes, shape in zip(codes[1:], shapes[1:], strict=True):
         combined *= shape
-        combined += np.where(column_codes < 0, shape - 1, column_codes).astype(dtype, copy=False)
+        combined += column_codes
     return combined, size
 
 

@@ -34,6 +34,7 @@ from mlprobe.widgets.rows_pane import RowsPane
 from mlprobe.widgets.save_pane import SavePane
 from mlprobe.widgets.slice_list import SliceList
 from mlprobe.widgets.state import ExplorerState, message_html, shown_errors
+from mlprobe.widgets.suggest_pane import SuggestPane
 
 if TYPE_CHECKING:
     from mlprobe.probe import Probe
@@ -45,7 +46,7 @@ STATIC_DELAY = 0.6
 STATIC_CLASS = "mlprobe-static"
 #: where the widget runs, this hides the static copy (viewers without widgets never see it)
 HIDE_STATIC = f"<style>.{STATIC_CLASS} {{display: none !important;}}</style>"
-TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test")
+TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest")
 
 
 def _state(explorer: Explorer) -> ExplorerState:
@@ -60,7 +61,7 @@ class Explorer(w.VBox):
     state : ExplorerState
         The slices, the selected slice, metric and model; set them from code
         as well as through the controls.
-    builder, slice_list, breakdown, confusion, rows, models, save : panes
+    builder, slice_list, breakdown, confusion, rows, models, save, suggest : panes
         The parts, each with its controls as attributes (useful in tests).
     last_refresh_seconds : float
         Kernel time of the last breakdown refresh (table, chart and list).
@@ -101,6 +102,7 @@ class Explorer(w.VBox):
         self.save = SavePane(
             self.state, suite_name=suite_name, path=path or f"tests/{suite_name}.mlprobe.yaml"
         )
+        self.suggest = SuggestPane(self.state, on_save=lambda: self.show_tab("Save test"))
         self.last_refresh_seconds = float("nan")
         self._static_handle: Any = None
         self._static_timer: asyncio.TimerHandle | None = None
@@ -122,6 +124,7 @@ class Explorer(w.VBox):
                 self.rows.widget,
                 self.models.widget,
                 self.save.widget,
+                self.suggest.widget,
             ],
             titles=TABS,
         )

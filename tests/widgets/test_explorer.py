@@ -451,3 +451,30 @@ def test_bad_arguments_fail_before_a_widget_is_built(adult_probe: mp.Probe) -> N
         adult_probe.explore(model="v9")
     with pytest.raises(mp.ParseError):
         adult_probe.explore(slices=["age >>> 3"])
+
+
+# --- suggest ---------------------------------------------------------------------------------
+
+
+def test_suggest_runs_discovery_and_adds_or_saves_a_suggestion(
+    adult_probe: mp.Probe, tmp_path: Path
+) -> None:
+    explorer = adult_probe.explore()
+    pane = explorer.suggest
+    pane.max_conditions.value = 2
+    pane.top_k.value = 5
+    found = pane.suggest()
+    expected = adult_probe.find_slices(max_conditions=2, top_k=5)
+    assert [str(s) for s in found["slice"]] == [str(s) for s in expected["slice"]]
+    assert len(pane.rows.children) == len(found) > 0
+    assert pane.bar.value == pane.bar.max  # the progress bar went to the end
+    first = found["slice"].iloc[0]
+    pane.rows.children[0].children[1].click()  # Add
+    assert _names(explorer) == [first.name] and explorer.state.selected == first.name
+    second = found["slice"].iloc[1]
+    pane.rows.children[1].children[2].click()  # Save as test: added, selected, save tab open
+    assert explorer.state.selected == second.name
+    assert explorer.tabs.selected_index == 4
+    explorer.save.path.value = str(tmp_path / "s.mlprobe.yaml")
+    explorer.save.save.click()
+    assert mp.Suite.load(tmp_path / "s.mlprobe.yaml").tests[0].slice == second
