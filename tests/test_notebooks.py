@@ -48,6 +48,11 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ('probe.explore(by="sex"', "Explorer("),
         ("explorer.state.add_slices", "selected: older women; recall 0.351 on 455 rows"),
     ],
+    "04-discover.ipynb": [
+        ("found = probe.find_slices(", "relationship == 'Husband' and capital_gain < 114"),
+        ("print(path.read_text())", "id: discovered-worst-slice"),
+        ("print(path.read_text())", "'passed': 1"),
+    ],
 }
 
 #: Per notebook: (text in a cell's source, text its static HTML copy must contain), checked in a

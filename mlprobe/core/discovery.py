@@ -6,11 +6,13 @@ table a person can act on: each slice with its error, interval, gap to the
 rest, p-value and Benjamini–Hochberg q-value over every slice the search
 evaluated, and — unless asked not to — without redundant refinements: a
 slice whose last condition does not make it significantly worse than its
-parent is replaced by the parent.
+parent is replaced by the parent, and of slices holding exactly the same rows
+(two codings of one attribute) only the best-ranked is kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +87,7 @@ def discover_slices(
         chosen = _prune_redundant(chosen, found, stats)
     chosen = sorted(chosen, key=lambda i: (-found.scores[i], len(found.key(i)), found.key(i)))
     if request.prune:
+        chosen = _distinct_rows(chosen, found, request.columns)
         chosen = _first_k_with_ties(chosen, found, request.top_k)
     return _table(chosen, found, stats, request), found
 
@@ -183,6 +186,23 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
         return 1.0
     worse = total / n > other_sum / other_n
     return two_sided / 2 if worse else 1 - two_sided / 2
+
+
+def _distinct_rows(
+    chosen: list[int], found: SearchResult, columns: Sequence[BinnedColumn]
+) -> list[int]:
+    """Drop a slice that holds exactly the rows of a better-ranked one (e.g. two codings of a column)."""
+    seen: set[tuple[int, bytes]] = set()
+    kept = []
+    for position in chosen:
+        mask = np.ones(len(columns[0].codes), dtype=bool)
+        for column, bin_ in found.key(position):
+            mask &= columns[column].codes == bin_
+        rows = (int(found.sizes[position]), hashlib.blake2b(np.packbits(mask).tobytes()).digest())
+        if rows not in seen:
+            seen.add(rows)
+            kept.append(position)
+    return kept
 
 
 def _first_k_with_ties(chosen: list[int], found: SearchResult, k: int) -> list[int]:

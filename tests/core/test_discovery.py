@@ -293,3 +293,22 @@ def test_bad_arguments_are_clear() -> None:
         probe.find_slices(bins=1)
     perfect = mp.Probe(frame, target="y", predictions="y")
     assert perfect.find_slices().empty  # no errors: nothing to find
+
+
+def test_slices_holding_the_same_rows_are_listed_once() -> None:
+    rng = np.random.default_rng(11)
+    n = 6_000
+    level = rng.choice(["low", "mid", "high"], n)
+    frame = pd.DataFrame(
+        {"level": level, "level_code": pd.Series(level).map({"low": 1, "mid": 2, "high": 3})}
+    )
+    wrong = rng.random(n) < np.where(level == "high", 0.4, 0.05)
+    probe = mp.Probe(frame.assign(y=0), target="y", predictions=wrong.astype(int))
+    raw = [str(s) for s in probe.find_slices(top_k=2, prune=False, max_conditions=1)["slice"]]
+    assert raw == ["level == 'high'", "level_code == 3"]  # two codings, the same rows
+    assert [str(s) for s in probe.find_slices(top_k=2, max_conditions=1)["slice"]][:1] == [
+        "level == 'high'"
+    ]
+    assert "level_code == 3" not in [
+        str(s) for s in probe.find_slices(top_k=2, max_conditions=1)["slice"]
+    ]
