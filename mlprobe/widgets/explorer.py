@@ -109,13 +109,26 @@ class Explorer(w.VBox):
 
         self.message = w.HTML()
         self.message.add_class("mlprobe-message")
-        self.model_picker = w.Dropdown(options=probe.models, value=model, description="model")
+        self.model_picker = w.Dropdown(
+            options=probe.models, value=model, description="model", layout=w.Layout(width="200px")
+        )
         self.model_picker.add_class("mlprobe-model")
+        compact = {"description_width": "initial"}
+        self.model_picker.style = compact
         self.confidence_picker = w.Dropdown(
-            options=[0.8, 0.9, 0.95, 0.99], value=confidence, description="confidence"
+            options=[0.8, 0.9, 0.95, 0.99],
+            value=confidence,
+            description="confidence",
+            style=compact,
+            layout=w.Layout(width="150px"),
         )
         self.min_support_box = w.BoundedIntText(
-            value=min_support, min=0, max=10**9, description="min_support"
+            value=min_support,
+            min=0,
+            max=10**9,
+            description="min_support",
+            style=compact,
+            layout=w.Layout(width="170px"),
         )
         self.tabs = w.Tab(
             children=[

@@ -27,18 +27,17 @@ class _Row:
 
     def __init__(self, owner: SliceList, name: str, removable: bool) -> None:
         self.name = name
+        narrow = {"width": "34px", "padding": "0px"}
         self.select = w.Button(
-            icon="circle-o", tooltip="select this slice", layout=w.Layout(width="32px")
+            icon="circle-o", tooltip="select this slice", layout=w.Layout(**narrow)
         )
         self.select.add_class("mlprobe-select-slice")
-        self.label = w.Text(value=name, continuous_update=False, layout=w.Layout(width="220px"))
+        self.label = w.Text(value=name, continuous_update=False, layout=w.Layout(width="200px"))
         self.label.add_class("mlprobe-slice-label")
         self.label.disabled = not removable
-        self.stats = w.HTML(layout=w.Layout(width="190px"))
+        self.stats = w.HTML(layout=w.Layout(width="270px"))
         self.stats.add_class("mlprobe-slice-stats")
-        self.remove = w.Button(
-            icon="trash", tooltip="remove this slice", layout=w.Layout(width="32px")
-        )
+        self.remove = w.Button(icon="trash", tooltip="remove this slice", layout=w.Layout(**narrow))
         self.remove.add_class("mlprobe-remove-slice")
         self.remove.disabled = not removable
         self.box = w.HBox([self.select, self.label, self.stats, self.remove])
