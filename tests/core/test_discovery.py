@@ -312,3 +312,16 @@ def test_slices_holding_the_same_rows_are_listed_once() -> None:
     assert "level_code == 3" not in [
         str(s) for s in probe.find_slices(top_k=2, max_conditions=1)["slice"]
     ]
+
+
+def test_progress_is_reported_as_a_bar_or_to_a_callback(capsys: pytest.CaptureFixture[str]) -> None:
+    frame, wrong = _planted(2_000, seed=12)
+    probe = mp.Probe(frame.assign(y=0), target="y", predictions=wrong.astype(int))
+    seen: list[tuple[int, int]] = []
+    probe.find_slices(max_conditions=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1][1] == 6 + 15  # 6 columns, 15 pairs
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    probe.find_slices(max_conditions=2, progress=True)
+    assert "searching slices" in capsys.readouterr().err
+    probe.find_slices(max_conditions=2, progress=False)
+    assert capsys.readouterr().err == ""
