@@ -85,8 +85,12 @@ def breakdown_spec(
     width: int = 420,
     order: Sequence[str] | None = None,
     selectable: bool = False,
+    label_limit: int = 360,
 ) -> Spec:
-    """The Vega-Lite specification of :func:`breakdown_chart` (a dict)."""
+    """The Vega-Lite specification of :func:`breakdown_chart` (a dict).
+
+    ``label_limit`` caps the slice names on the axis (pixels; the tooltip has the full name).
+    """
     try:
         metric = table_metric(frame, metric)
     except ValidationError as error:
@@ -132,7 +136,7 @@ def breakdown_spec(
         "type": "nominal",
         "sort": list(order),
         "title": None,
-        "axis": {"labelLimit": 360},
+        "axis": {"labelLimit": label_limit},
     }
     shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
     x_title = f"{metric} ({confidence:.0%} interval)"
@@ -217,6 +221,10 @@ def breakdown_spec(
     height = max(60, 22 * len(order) * (n_models if n_models > 1 else 1))
     return _top(
         {
+            "config": {
+                "view": {"stroke": None},
+                "legend": {"orient": "bottom", "direction": "horizontal"},
+            },
             "datasets": {"slices": _records(slices), "overall": _records(overall)},
             "layer": [reference, intervals, points],
             "width": width,

@@ -78,7 +78,14 @@ class BreakdownPane:
         if table is None or len(table) == 0:
             return
         self.chart.show(
-            breakdown_spec(table, self.state.metric, order=self.order(), selectable=True)
+            breakdown_spec(
+                table,
+                self.state.metric,
+                order=self.order(),
+                selectable=True,
+                width=320,
+                label_limit=200,
+            )
         )
 
     @shown_errors(_state)

@@ -52,10 +52,16 @@ class SliceBuilder:
         self.operator.add_class("mlprobe-operator")
         self.value_box = w.Box()
         self.value_box.add_class("mlprobe-value")
-        self.negate = w.Checkbox(value=False, description="not", indent=False)
-        self.combine = w.ToggleButtons(options=["and", "or"], value="and")
-        self.combine.style.button_width = "48px"
-        self.add_condition = w.Button(description="add condition", icon="plus")
+        self.negate = w.Checkbox(
+            value=False, description="not", indent=False, layout=w.Layout(width="60px")
+        )
+        self.combine = w.ToggleButtons(
+            options=["and", "or"], value="and", layout=w.Layout(width="auto", flex="0 0 auto")
+        )
+        self.combine.style.button_width = "56px"
+        self.add_condition = w.Button(
+            description="add condition", icon="plus", layout=w.Layout(width="auto", flex="0 0 auto")
+        )
         self.add_condition.add_class("mlprobe-add-condition")
         self.expression = w.Textarea(
             placeholder="or type an expression, e.g. age >= 60 and sex == 'Female'",
@@ -85,14 +91,16 @@ class SliceBuilder:
         self.add_groups.on_click(self._add_groups)
         self._column_changed({"new": self.column.value})
 
-        narrow = w.Layout(width="auto")
         self.widget = w.VBox(
             [
                 w.HTML("<b>Build a slice</b>"),
                 self.column,
                 self.operator,
                 self.value_box,
-                w.HBox([self.negate, self.combine, self.add_condition], layout=narrow),
+                w.HBox(
+                    [self.negate, self.combine, self.add_condition],
+                    layout=w.Layout(flex_flow="row wrap", align_items="center"),
+                ),
                 self.expression,
                 self.name,
                 w.HBox([self.add_slice, self.clear]),
@@ -168,8 +176,13 @@ class SliceBuilder:
             slider.add_class("mlprobe-range")
             self._controls["range"] = slider
         else:
-            middle = 0 if profile.minimum is None else (profile.minimum + profile.maximum) / 2
-            number = w.FloatText(value=middle, description="value")
+            low, high = profile.minimum, profile.maximum
+            number: w.IntText | w.FloatText
+            if isinstance(low, int) and isinstance(high, int):
+                number = w.IntText(value=(low + high) // 2, description="value")
+            else:
+                middle = 0.0 if low is None else (low + high) / 2
+                number = w.FloatText(value=middle, description="value")
             number.add_class("mlprobe-number")
             self._controls["value"] = number
         self.value_box.children = list(self._controls.values())
@@ -212,6 +225,10 @@ class SliceBuilder:
             value = controls["value"].value
             if profile.kind == "categorical":
                 value = self._level_for(value)
+            elif (
+                isinstance(value, float) and value.is_integer() and isinstance(profile.minimum, int)
+            ):
+                value = int(value)  # an integer column reads 'age >= 40', not 40.0
             predicate = _compare(column, operator, value)
         return ~predicate if self.negate.value else predicate
 
@@ -249,6 +266,7 @@ class SliceBuilder:
             parsed = Slice.parse(text, name=self.name.value.strip() or None)
         except MlprobeError as error:
             self.error.value = _error_html(str(error))
+            self.state.tell("")  # an older success message would read as if this worked
             return None
         self.error.value = ""
         return parsed
@@ -303,4 +321,7 @@ def _compare(column: Any, operator: str, value: Any) -> Predicate:
 def _error_html(text: str) -> str:
     import html
 
-    return f'<span style="color:#b2182b;white-space:pre-wrap">{html.escape(text)}</span>'
+    return (
+        '<pre style="color:#b2182b;white-space:pre-wrap;font-family:monospace;'
+        f'font-size:12px;line-height:1.25;margin:2px 0">{html.escape(text)}</pre>'
+    )

@@ -145,7 +145,10 @@ class Explorer(w.VBox):
         self._lazy: dict[int, LazyPane] = {1: self.confusion, 2: self.rows, 3: self.models}
         header = w.HBox(
             [
-                w.HTML(f"<b>mlprobe explorer</b> · {html.escape(_summary(probe))}"),
+                w.HTML(
+                    f"<b>mlprobe explorer</b> · {html.escape(_summary(probe))}",
+                    layout=w.Layout(margin="0 24px 0 0"),
+                ),
                 self.model_picker,
                 self.confidence_picker,
                 self.min_support_box,
@@ -153,8 +156,12 @@ class Explorer(w.VBox):
         )
         if len(probe.models) == 1:
             self.model_picker.layout.display = "none"
-        left = w.VBox([self.builder.widget, self.slice_list.widget], layout=w.Layout(width="40%"))
-        body = w.HBox([left, w.VBox([self.tabs], layout=w.Layout(width="60%"))])
+        left = w.VBox(
+            [self.builder.widget, self.slice_list.widget],
+            layout=w.Layout(flex="2 1 340px", min_width="300px", margin="0 12px 0 0"),
+        )
+        right = w.VBox([self.tabs], layout=w.Layout(flex="3 1 480px", min_width="420px"))
+        body = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", width="100%"))
         super().__init__([w.HTML(HIDE_STATIC), header, self.message, body])
         self.add_class("mlprobe-explorer")
 
@@ -287,7 +294,8 @@ def _in_widget_message() -> bool:
 
 def _summary(probe: Probe) -> str:
     models = ", ".join(probe.models)
-    return f"{probe.n_rows:,} rows · {probe.task} · {models}"
+    label = "model" if len(probe.models) == 1 else "models"
+    return f"{probe.n_rows:,} rows · {probe.task} · {label}: {models}"
 
 
 def _suite_name(probe: Probe) -> str:

@@ -70,7 +70,7 @@ class ModelsPane(LazyPane):
             min_support=self.state.min_support,
         )
         self.table.value = compare_html(comparison, selected=self.state.selected)
-        self.chart.show(compare_spec(comparison))
+        self.chart.show(compare_spec(comparison, width=320))
         if probe.task == "regression":
             self.flips.value = ""
             return

@@ -10,6 +10,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 from mlprobe.spec.slice_test import EXPECTATIONS, SliceTest
 from mlprobe.spec.suite import Suite
@@ -120,6 +121,7 @@ class SavePane:
             f"<b>{html.escape(chosen.name)}</b>: {html.escape(metric)} = "
             + ("undefined" if math.isnan(value) else f"{value:.3f}")
             + f" [{now['ci_low']:.3f}, {now['ci_high']:.3f}] on {now['n']:,} rows"
+            + _fixed_outputs_note(chosen)
         )
         expectation = self.expectation.value
         if math.isnan(value):
@@ -162,8 +164,20 @@ class SavePane:
         written = path.read_text(encoding="utf-8")
         self.result.value = (
             f"<div>Saved test <b>{html.escape(test.id)}</b> to <code>{html.escape(str(path))}</code>"
-            f" ({len(suite)} tests):</div>"
+            f" ({len(suite)} test{'s' if len(suite) != 1 else ''}):</div>"
             f'<pre class="mlprobe-yaml" style="font-size:11px">{html.escape(written)}</pre>'
         )
         self.state.tell(f"saved test {test.id!r} to {path}", "success")
         return path
+
+
+def _fixed_outputs_note(chosen: Slice) -> str:
+    """A warning when the slice fixes the true or predicted class (e.g. one confusion cell)."""
+    fixed = sorted(c for c in chosen.columns() if c.startswith("@"))
+    if not fixed:
+        return ""
+    return (
+        f"<br><i style='color:#b15c00'>This slice fixes {', '.join(map(html.escape, fixed))}: "
+        "per-class metrics (recall, precision) may be 0 or 1 by definition there, a test that "
+        "can never fail. Prefer its size, or a slice without them.</i>"
+    )

@@ -27,20 +27,27 @@ class _Row:
 
     def __init__(self, owner: SliceList, name: str, removable: bool) -> None:
         self.name = name
-        narrow = {"width": "34px", "padding": "0px"}
+        narrow = {"width": "34px", "min_width": "34px", "padding": "0px", "flex": "0 0 34px"}
         self.select = w.Button(
             icon="circle-o", tooltip="select this slice", layout=w.Layout(**narrow)
         )
         self.select.add_class("mlprobe-select-slice")
-        self.label = w.Text(value=name, continuous_update=False, layout=w.Layout(width="200px"))
+        self.label = w.Text(
+            value=name,
+            continuous_update=False,
+            tooltip=name,
+            layout=w.Layout(flex="1 1 100px", width="auto", min_width="80px"),
+        )
         self.label.add_class("mlprobe-slice-label")
         self.label.disabled = not removable
-        self.stats = w.HTML(layout=w.Layout(width="270px"))
+        self.stats = w.HTML(layout=w.Layout(flex="0 0 auto", width="auto"))
         self.stats.add_class("mlprobe-slice-stats")
         self.remove = w.Button(icon="trash", tooltip="remove this slice", layout=w.Layout(**narrow))
         self.remove.add_class("mlprobe-remove-slice")
         self.remove.disabled = not removable
-        self.box = w.HBox([self.select, self.label, self.stats, self.remove])
+        self.box = w.HBox(
+            [self.select, self.label, self.stats, self.remove], layout=w.Layout(width="100%")
+        )
         self.box.add_class("mlprobe-slice-row")
         self.select.on_click(lambda _: owner.select(self.name))
         self.remove.on_click(lambda _: owner.remove(self.name))
@@ -131,7 +138,9 @@ def _stats_html(record: Mapping[Hashable, Any], metric: str) -> str:
     shown = (
         "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
     )
-    faint = ' style="color:#999"' if record.get("low_support") else ""
+    style = "font-size:12px;line-height:1.3;white-space:nowrap;" + (
+        "color:#999;" if record.get("low_support") else ""
+    )
     flag = " · few rows" if record.get("low_support") else ""
     n = int(record["n"]) if not pd.isna(record["n"]) else 0
-    return f"<span{faint}>n={n:,} · {html.escape(metric)} {shown}{flag}</span>"
+    return f'<span style="{style}">n={n:,} · {html.escape(metric)} {shown}{flag}</span>'

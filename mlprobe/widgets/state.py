@@ -83,10 +83,13 @@ class ExplorerState(traitlets.HasTraits):
         new = new.strip()
         if new == old:
             return
-        if not new or new == "overall" or self.slice_named(new) is not None:
+        if not new:
+            raise ValidationError("rename: a slice needs a name; type one.")
+        if new == "overall":
+            raise ValidationError("rename: 'overall' names all rows; choose another name.")
+        if self.slice_named(new) is not None:
             raise ValidationError(
-                f"rename: {new!r} is empty, 'overall' or already the name of a slice; "
-                "choose another name."
+                f"rename: {new!r} is already the name of a slice; choose another."
             )
         self.slices = [Slice(new, s.predicate) if s.name == old else s for s in self.slices]
         if self.selected == old:

@@ -37,6 +37,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -227,6 +228,10 @@ def isolated_env(base: Path) -> dict[str, str]:
         path.mkdir(parents=True, exist_ok=True)
         env[var] = str(path)
     env["OMP_NUM_THREADS"] = "1"
+    # one cache for every test kernel: the explorer keeps its offline vega bundle there (7 s to make)
+    cache = Path(tempfile.gettempdir()) / "mlprobe-browser-tests-cache"
+    cache.mkdir(exist_ok=True)
+    env["XDG_CACHE_HOME"] = str(cache)
     env["JUPYTER_PLATFORM_DIRS"] = "1"  # silences jupyter_core's deprecation warning
     env["PYTHONUNBUFFERED"] = "1"
     # kernels come from this interpreter's environment, even when it is not activated
