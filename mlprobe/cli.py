@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the task, when inferring it from the target is not wanted",
     )
     test.add_argument("--junit", metavar="PATH", help="also write the outcomes as JUnit XML")
+    test.add_argument(
+        "--engine",
+        choices=["pandas", "duckdb"],
+        default="pandas",
+        help="where the table is counted: loaded into pandas (default), or scanned by DuckDB "
+        "(Parquet files or a glob such as 'eval/*.parquet', beyond memory; pip install "
+        "'mlprobe[duckdb]')",
+    )
     test.set_defaults(subparser=test)  # for usage errors found after parsing
     validate = commands.add_parser(
         "validate",
@@ -226,6 +234,22 @@ def _make_probe(args: argparse.Namespace, data: Any) -> Any:
     return Probe(data, target=args.target, predictions=predictions, scores=scores, task=args.task)
 
 
+def _make_engine_probe(args: argparse.Namespace) -> Any:
+    from mlprobe.probe import Probe
+
+    if not args.data.lower().endswith(_PARQUET):
+        raise _Bad(
+            f"--data: the duckdb engine reads Parquet (a file or a glob such as 'eval/*.parquet'); "
+            f"received {args.data!r}."
+        )
+    if args.scores:
+        raise _Bad("--scores: probability metrics are not available on engines yet; drop --scores.")
+    predictions: Any = dict(args.models) if args.models else args.predictions
+    return Probe.from_parquet(
+        args.data, target=args.target, predictions=predictions, task=args.task
+    )
+
+
 def _run_suite(suite: Any, probe: Any) -> tuple[Any, list[tuple[Any, Any]]]:
     """Run each test once, or once per model for tests that name none on a several-model probe."""
     from mlprobe.spec import SuiteResult, run_test
@@ -313,8 +337,11 @@ def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if suites is None:
         return 2
     try:
-        data = _read_table(args.data)
-        probe = _make_probe(args, data)
+        if args.engine == "duckdb":
+            probe = _make_engine_probe(args)
+        else:
+            data = _read_table(args.data)
+            probe = _make_probe(args, data)
     except _Bad as error:
         print(f"error: {error}", file=err)
         return 2

@@ -51,6 +51,7 @@ __all__ = ["Probe"]
 SliceLike = Slice | Predicate | str
 
 if TYPE_CHECKING:
+    from mlprobe.engines.table_probe import TableProbe
     from mlprobe.spec.suite import Suite
 
 
@@ -140,6 +141,56 @@ class Probe:
         }
         self._partitions: dict[tuple[Any, ...], tuple[Partition, list[Slice]]] = {}
         self._mask_cache = MaskCache()
+
+    @classmethod
+    def from_parquet(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        target: str,
+        predictions: str | dict[str, str],
+        scores: Any = None,
+        task: str | None = None,
+    ) -> TableProbe:
+        """A probe over Parquet files (a path or a glob) that DuckDB scans where they are.
+
+        Breakdowns, confusion matrices, metrics and ``Suite.run`` give the same
+        numbers as an in-memory probe on the same rows, from counts computed in
+        one scan per 50 slices; the rows are never loaded into Python, so tables
+        far beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
+
+        Parameters
+        ----------
+        path : str or path
+            A Parquet file, or a glob such as ``"eval/*.parquet"``.
+        target : str
+            The column of true labels (classification).
+        predictions : str or dict of str to str
+            The prediction column, or ``{model name: column}``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import pandas as pd
+        >>> import mlprobe as mp
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "eval.parquet"
+        >>> pd.DataFrame({"g": ["a", "b", "b"], "y": [1, 0, 1], "p": [1, 1, 1]}).to_parquet(path)
+        >>> probe = mp.Probe.from_parquet(path, target="y", predictions="p")
+        >>> probe.breakdown(by="g", metrics=["accuracy"])[["slice", "n", "accuracy"]]
+                slice  n  accuracy
+        0     overall  3  0.666667
+        1  g == 'a'  1  1.000000
+        2  g == 'b'  2  0.500000
+        """
+        from mlprobe.engines.duckdb_source import DuckDBSource
+        from mlprobe.engines.table_probe import TableProbe
+
+        if scores is not None:
+            raise ValidationError(
+                "scores: probability metrics are not available on engines yet; drop scores=, "
+                "or load the rows into pandas and use Probe(...)."
+            )
+        return TableProbe(DuckDBSource(path), target=target, predictions=predictions, task=task)
 
     # --- what the probe holds ---------------------------------------------------
 

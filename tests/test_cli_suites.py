@@ -332,3 +332,22 @@ def test_a_bad_suite_file_exits_2_before_running_anything(
     assert code == 2
     assert out == ""
     assert "bad.mlprobe.yaml: tests[0].expect.at_leats: unknown key" in err
+
+
+def test_the_duckdb_engine_gives_the_same_outcomes(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    args = ("test", files["failing"], "--target", "y", "--predictions", "p")
+    pandas_code, pandas_out, _ = _main(capsys, *args, "--data", files["parquet"])
+    glob = tmp_path / "parts"
+    glob.mkdir()
+    frame = _frame()
+    frame.iloc[:150].to_parquet(glob / "a.parquet", index=False)
+    frame.iloc[150:].to_parquet(glob / "b.parquet", index=False)
+    code, out, err = _main(capsys, *args, "--data", glob / "*.parquet", "--engine", "duckdb")
+    assert code == pandas_code == 1, err
+    assert _rows(out) == _rows(pandas_out)
+    assert "TableProbe" in out
+    code, _, err = _main(capsys, *args, "--data", files["csv"], "--engine", "duckdb")
+    assert code == 2 and "reads Parquet" in err

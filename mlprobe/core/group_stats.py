@@ -132,7 +132,9 @@ class GroupStats:
     def overall(self) -> GroupStats:
         """Statistics of all rows, as one group."""
         if self._overall is None:
-            self._overall = GroupStats(Everything(self.arrays.n_rows), self.arrays)
+            overall_of = getattr(self.grouping, "overall", None)
+            grouping = overall_of() if callable(overall_of) else Everything(self.arrays.n_rows)
+            self._overall = GroupStats(grouping, self.arrays)
             if isinstance(self.grouping, Partition) and self.arrays.n_classes:
                 # the groups cover every row once: the overall table is their sum
                 total = self.tables().sum(axis=0, keepdims=True)

@@ -29,6 +29,7 @@ import numpy as np
 
 from mlprobe.core.bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.encoding import smallest_int_dtype
+from mlprobe.errors import MlprobeError
 
 __all__ = ["Everything", "Grouping", "MaskSet", "Partition"]
 
@@ -176,4 +177,37 @@ class Everything:
         return order, np.zeros(len(order), dtype=np.intp)
 
 
-Grouping = Partition | MaskSet | Everything
+class CountedGroups:
+    """Groups whose confusion counts were counted elsewhere (e.g. by a SQL engine).
+
+    ``tables`` has shape (G, K, K); ``overall`` (K, K) holds all rows. Only
+    count-based statistics are available: there are no rows to sum over.
+    """
+
+    def __init__(self, tables: np.ndarray, overall: np.ndarray) -> None:
+        self.tables = np.asarray(tables, dtype=np.int64)
+        self.overall_table = np.asarray(overall, dtype=np.int64)
+        self.n_groups = len(self.tables)
+
+    def count(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """The counted tables, flattened to ``(G, width)`` (``keys`` are not needed)."""
+        return self.tables.reshape(self.n_groups, width)
+
+    def sizes(self) -> np.ndarray:
+        """Rows per group."""
+        return self.tables.reshape(self.n_groups, -1).sum(axis=1)
+
+    def overall(self) -> CountedGroups:
+        """All rows as one group."""
+        return CountedGroups(self.overall_table[None], self.overall_table)
+
+    def _no_rows(self, *_: Any) -> Any:
+        raise MlprobeError(
+            "this metric needs the rows (sums or ranks), which an engine probe does not hold; "
+            "use count-based metrics (accuracy, recall[c], f1, ...) or an in-memory Probe."
+        )
+
+    sum = sum_about = sorted_rows = masks = _no_rows
+
+
+Grouping = Partition | MaskSet | Everything | CountedGroups

@@ -1,0 +1,172 @@
+"""Slice predicates compiled to SQL with sqlglot's expression builder: a tree walk, no string pasting.
+
+Identifiers go through sqlglot with quoting, values become bound parameters
+(``?``), and the result means what :mod:`mlprobe.core.masks` means:
+
+- SQL's own three-valued logic is mlprobe's: a comparison on a missing value
+  is unknown, ``and``/``or``/``not`` follow Kleene, and a row counts only when
+  the whole condition is true (``CASE WHEN`` treats unknown as false). So
+  ``not (x >= 3)`` leaves out rows where ``x`` is missing, in both.
+- A float NaN is a missing value in mlprobe, an ordinary value in SQL engines:
+  float columns are read through ``NULLIF(x, NaN)``.
+- An empty ``in`` list is false for present values and unknown for missing
+  ones, as in mlprobe's masks (``x <> x``), so ``not (x in [])`` keeps
+  leaving out missing values.
+
+Examples
+--------
+>>> from mlprobe.core.predicates import col
+>>> compiled = compile_predicate(
+...     (col("age") >= 60) & ~col("sex").isin(["F", "x' OR '1'='1"]),
+...     {"age": "number", "sex": "text"},
+... )
+>>> compiled.sql("duckdb")
+'("age" >= ? AND NOT ("sex" IN (?, ?)))'
+>>> compiled.params
+[60, 'F', "x' OR '1'='1"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlglot import exp
+
+from mlprobe.core.predicates import (
+    And,
+    Between,
+    Compare,
+    IsIn,
+    IsNull,
+    Not,
+    NotNull,
+    Or,
+    Predicate,
+)
+from mlprobe.errors import ValidationError, missing_column_error
+
+__all__ = ["ColumnKind", "CompiledPredicate", "Parameters", "column_ref", "compile_predicate"]
+
+#: how a column's values compare: "float" columns may hold NaN, read as missing
+ColumnKind = Literal["text", "number", "float", "bool"]
+
+_OPERATORS: dict[str, type[exp.Expression]] = {
+    "eq": exp.EQ,
+    "ne": exp.NEQ,
+    "lt": exp.LT,
+    "le": exp.LTE,
+    "gt": exp.GT,
+    "ge": exp.GTE,
+}
+
+
+@dataclass
+class Parameters:
+    """Values bound to the ``?`` placeholders, in the order they appear in the SQL."""
+
+    values: list[Any] = field(default_factory=list)
+
+    def bind(self, value: Any) -> exp.Expression:
+        self.values.append(value)
+        return exp.Placeholder()
+
+
+@dataclass(frozen=True)
+class CompiledPredicate:
+    """A boolean SQL expression and the values of its placeholders."""
+
+    expression: exp.Expression
+    params: list[Any]
+
+    def sql(self, dialect: str) -> str:
+        """The SQL text in ``dialect`` (e.g. "duckdb", "spark")."""
+        return self.expression.sql(dialect)
+
+
+def column_ref(name: str, kinds: Mapping[str, ColumnKind]) -> exp.Expression:
+    """A quoted column, read through ``NULLIF(x, NaN)`` when it holds floats."""
+    if name not in kinds:
+        raise missing_column_error(name, kinds, role="slice column")
+    column = exp.column(name, quoted=True)
+    if kinds[name] == "float":
+        nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.build("double"))
+        return exp.Nullif(this=column, expression=nan)
+    return column
+
+
+def compile_predicate(
+    predicate: Predicate,
+    kinds: Mapping[str, ColumnKind],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    params: Parameters | None = None,
+) -> CompiledPredicate:
+    """Compile ``predicate`` over columns of the given kinds.
+
+    ``aliases`` maps reserved names (``@target``, ``@prediction``) to table
+    columns. ``params`` collects placeholder values across several predicates
+    (one list for a whole query).
+    """
+    collected = params if params is not None else Parameters()
+    start = len(collected.values)
+    expression = _Compiler(kinds, aliases or {}, collected).visit(predicate)
+    return CompiledPredicate(expression, collected.values[start:])
+
+
+class _Compiler:
+    def __init__(
+        self, kinds: Mapping[str, ColumnKind], aliases: Mapping[str, str], params: Parameters
+    ) -> None:
+        self.kinds = kinds
+        self.aliases = aliases
+        self.params = params
+
+    def visit(self, node: Predicate) -> exp.Expression:
+        if isinstance(node, And):
+            return exp.paren(exp.and_(*(self.visit(c) for c in node.children)), copy=False)
+        if isinstance(node, Or):
+            return exp.paren(exp.or_(*(self.visit(c) for c in node.children)), copy=False)
+        if isinstance(node, Not):
+            return exp.Not(this=exp.paren(self.visit(node.child), copy=False))
+        if isinstance(node, Compare):
+            column = self._column(node.column, node.value)
+            operator = _OPERATORS[node.op]
+            return operator(this=column, expression=self.params.bind(node.value))
+        if isinstance(node, IsIn):
+            if not node.values:
+                # false, but unknown on a missing value, as in mlprobe's masks: x <> x
+                column = self._column(node.column)
+                return exp.NEQ(this=column, expression=column.copy())
+            column = self._column(node.column, *node.values)
+            return exp.In(this=column, expressions=[self.params.bind(v) for v in node.values])
+        if isinstance(node, Between):
+            column = self._column(node.column, node.low, node.high)
+            return exp.Between(
+                this=column, low=self.params.bind(node.low), high=self.params.bind(node.high)
+            )
+        if isinstance(node, IsNull):
+            return exp.Is(this=self._column(node.column), expression=exp.null())
+        if isinstance(node, NotNull):
+            return exp.Not(this=exp.Is(this=self._column(node.column), expression=exp.null()))
+        raise ValidationError(f"cannot compile {type(node).__name__} to SQL")
+
+    def _column(self, name: str, *values: Any) -> exp.Expression:
+        column = self.aliases.get(name, name)
+        kind = self.kinds.get(column)
+        for value in values:
+            if kind is not None and not _fits(kind, value):
+                raise ValidationError(
+                    f"slice column {name!r} holds {kind} values; the slice compares it with "
+                    f"{value!r} ({type(value).__name__}). Use a {kind} value."
+                )
+        return column_ref(column, self.kinds)
+
+
+def _fits(kind: ColumnKind, value: Any) -> bool:
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, int | float) and not isinstance(value, bool)

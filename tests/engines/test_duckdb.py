@@ -1,0 +1,223 @@
+"""The DuckDB engine counts exactly what numpy counts: random predicate trees, awkward names and values.
+
+Every comparison is against the in-memory probe on the same rows, whose masks are themselves
+tested against pandas; so a difference here is a compiler or engine bug.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlprobe as mp
+from mlprobe.core.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
+from mlprobe.core.slices import Slice
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from mlprobe.engines.counting import count_query
+from mlprobe.engines.duckdb_source import DuckDBSource
+from mlprobe.engines.table_probe import TableProbe
+
+TEXT = "a`b \"q\" 'name'"  # quotes and a backtick in a column name
+FLOAT = "hours per week"
+INT = "dot.count"
+FLAG = "ünïcödé"
+TEXT_VALUES = ["O'Brien", "x' OR '1'='1", "ünï ✓", "", "a", "b", 'say "hi"', "back\\slash"]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 3_000
+    text = rng.choice([*TEXT_VALUES, None], n).astype(object)
+    hours = rng.normal(40, 10, n).round(1)
+    hours[rng.random(n) < 0.1] = np.nan
+    y = rng.choice(["cat", "dog", "eel"], n)
+    right = rng.random(n) < np.where(text == "a", 0.5, 0.85)
+    other = np.where(y == "cat", "dog", "cat")
+    return pd.DataFrame(
+        {
+            TEXT: text,
+            FLOAT: hours,
+            INT: rng.integers(-5, 6, n),
+            FLAG: rng.random(n) < 0.3,
+            "y": y,
+            "v1": np.where(right, y, other),
+            "v2": np.where(rng.random(n) < 0.8, y, other),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def parquet(frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("eval")
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):  # a glob over files
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet")
+    return str(folder / "*.parquet")
+
+
+@pytest.fixture(scope="module")
+def memory(frame: pd.DataFrame) -> mp.Probe:
+    return mp.Probe(frame, target="y", predictions={"v1": "v1", "v2": "v2"})
+
+
+@pytest.fixture(scope="module")
+def engine(parquet: str) -> TableProbe:
+    return mp.Probe.from_parquet(parquet, target="y", predictions={"v1": "v1", "v2": "v2"})
+
+
+def _leaves() -> st.SearchStrategy[Predicate]:
+    text_values = st.one_of(st.sampled_from([*TEXT_VALUES, "absent", "Z"]), st.text(max_size=3))
+    numbers = st.one_of(
+        st.integers(-7, 7), st.floats(-10, 70, allow_nan=False).map(lambda v: round(v, 1))
+    )
+    ops = st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"])
+    per_column = [
+        (TEXT, text_values),
+        (FLOAT, numbers),
+        (INT, numbers),
+        ("y", st.sampled_from(["cat", "dog", "eel", "emu"])),
+        ("@target", st.sampled_from(["cat", "dog", "eel"])),
+        ("@prediction[v2]", st.sampled_from(["cat", "dog"])),
+    ]
+    leaves = []
+    for column, values in per_column:
+        leaves += [
+            st.builds(Compare, st.just(column), ops, values),
+            st.builds(IsIn, st.just(column), st.lists(values, max_size=3).map(tuple)),
+            st.builds(Between, st.just(column), values, values),
+        ]
+    for column in (TEXT, FLOAT, INT, FLAG):
+        leaves += [st.builds(IsNull, st.just(column)), st.builds(NotNull, st.just(column))]
+    leaves.append(st.builds(Compare, st.just(FLAG), st.sampled_from(["eq", "ne"]), st.booleans()))
+    return st.one_of(leaves)
+
+
+def _trees() -> st.SearchStrategy[Predicate]:
+    def extend(children: st.SearchStrategy[Predicate]) -> st.SearchStrategy[Predicate]:
+        groups = st.lists(children, min_size=2, max_size=3)
+        return st.one_of(
+            children.map(Not),
+            groups.map(lambda ps: functools.reduce(operator.and_, ps)),
+            groups.map(lambda ps: functools.reduce(operator.or_, ps)),
+        )
+
+    return st.recursive(_leaves(), extend, max_leaves=6)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_trees(), min_size=1, max_size=6))
+def test_random_predicate_trees_count_the_same_on_duckdb_and_numpy(
+    memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
+) -> None:
+    slices = [Slice(f"s{i}", p) for i, p in enumerate(predicates)]
+    counted = engine._counts(slices, "v1")
+    for s, table in zip(slices, counted.tables, strict=True):
+        expected = memory.confusion(s, model="v1").to_numpy()
+        assert np.array_equal(table, expected), (
+            f"{s.predicate}: duckdb {table.tolist()} numpy {expected.tolist()}"
+        )
+    assert np.array_equal(counted.overall_table, memory.confusion(model="v1").to_numpy())
+
+
+def test_breakdowns_are_the_same_table(memory: mp.Probe, engine: TableProbe) -> None:
+    metrics = ["accuracy", "balanced_accuracy", "macro_f1", "recall[dog]", "precision[eel]"]
+    slices = [
+        "`hours per week` >= 45",
+        f"`{TEXT.replace('`', '``')}` in ['a', 'b']",
+        "not (`dot.count` > 0)",
+    ]
+    for by in (None, FLAG, [TEXT, FLAG]):
+        expected = memory.breakdown(by=by, slices=slices, metrics=metrics)
+        got = engine.breakdown(by=by, slices=slices, metrics=metrics)
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+        assert list(got.attrs["slices"]) == list(expected.attrs["slices"])
+
+
+def test_confusion_metric_and_suites_match(
+    memory: mp.Probe, engine: TableProbe, tmp_path: Path
+) -> None:
+    chosen = mp.Slice.parse("`hours per week` is null or `dot.count` == 3", name="odd rows")
+    for normalize in (None, "true", "pred", "all"):
+        pd.testing.assert_frame_equal(
+            engine.confusion(chosen, model="v2", normalize=normalize),
+            memory.confusion(chosen, model="v2", normalize=normalize),
+        )
+    assert engine.metric("macro_f1", chosen, model="v1") == pytest.approx(
+        memory.metric("macro_f1", chosen, model="v1")
+    )
+    suite = mp.Suite(
+        "engines",
+        [
+            mp.SliceTest(id="odd", slice=chosen, metric="accuracy", at_least=0.7),
+            mp.SliceTest(
+                id="gap",
+                slice=mp.Slice.parse(f"`{TEXT.replace('`', '``')}` == 'a'"),
+                metric="recall[cat]",
+                max_gap_to_overall=0.05,
+            ),
+        ],
+    )
+    ours = suite.run(engine, model="v1").outcomes
+    theirs = suite.run(memory, model="v1").outcomes
+    pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_a_pandas_table_works_too(frame: pd.DataFrame, memory: mp.Probe) -> None:
+    probe = TableProbe(DuckDBSource(frame), target="y", predictions={"v1": "v1", "v2": "v2"})
+    assert probe.n_rows == len(frame) and probe.classes == ["cat", "dog", "eel"]
+    got = probe.breakdown(by=FLAG, metrics=["accuracy"], model="v2")
+    pd.testing.assert_frame_equal(got, memory.breakdown(by=FLAG, metrics=["accuracy"], model="v2"))
+
+
+def test_values_are_bound_parameters_never_sql() -> None:
+    query, params = count_query(
+        __import__("sqlglot").exp.to_table("t"),
+        [Slice(None, mp.col("name") == "x' OR '1'='1"), Slice.parse('`we"ird` in []')],
+        target="y",
+        prediction="p",
+        kinds={"name": "text", 'we"ird': "float", "y": "text", "p": "text"},
+        aliases={},
+    )
+    sql = query.sql("duckdb")
+    assert sql == (
+        'SELECT "y", "p", COUNT(*) AS n, SUM(CASE WHEN "name" = ? THEN 1 ELSE 0 END) AS s0, '
+        'SUM(CASE WHEN NULLIF("we""ird", CAST(\'NaN\' AS DOUBLE)) <> NULLIF("we""ird", '
+        'CAST(\'NaN\' AS DOUBLE)) THEN 1 ELSE 0 END) AS s1 FROM t GROUP BY "y", "p"'
+    )
+    assert params == ["x' OR '1'='1"]
+    assert "OR '1'" not in sql
+
+
+def test_what_an_engine_cannot_do_says_so(engine: TableProbe, parquet: str, tmp_path: Path) -> None:
+    for call in (
+        lambda: engine.compare("v1", "v2"),
+        lambda: engine.rows(),
+        engine.explore,
+        engine.find_slices,
+    ):
+        with pytest.raises(mp.MlprobeError, match="load them into pandas"):
+            call()
+    with pytest.raises(mp.ColumnNotFoundError, match="Did you mean 'v1'"):
+        mp.Probe.from_parquet(parquet, target="y", predictions="v11")
+    with pytest.raises(mp.ColumnNotFoundError, match="Did you mean"):
+        engine.breakdown(slices=["`hours per weak` > 3"])
+    with pytest.raises(mp.ValidationError, match="holds float values"):
+        engine.breakdown(slices=["`hours per week` == 'x'"])
+    with pytest.raises(mp.DataError, match="no Parquet file"):
+        mp.Probe.from_parquet(tmp_path / "missing.parquet", target="y", predictions="v1")
+    with pytest.raises(mp.ValidationError, match="scores"):
+        mp.Probe.from_parquet(parquet, target="y", predictions="v1", scores=["a", "b"])
+    regression = tmp_path / "reg.parquet"
+    pd.DataFrame({"t": [0.5, 1.5, 2.25], "p": [0.4, 1.0, 2.0]}).to_parquet(regression)
+    with pytest.raises(mp.ValidationError, match="regression is not available on engines yet"):
+        mp.Probe.from_parquet(regression, target="t", predictions="p")
