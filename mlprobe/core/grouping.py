@@ -210,4 +210,27 @@ class CountedGroups:
     sum = sum_about = sorted_rows = masks = _no_rows
 
 
+class JointCounts(CountedGroups):
+    """Counted (true, prediction of a, prediction of b) tables of two models: shape (G, K, K, K).
+
+    As a grouping of model a it answers a's K x K tables (summed over b) and
+    the joint tables that paired comparisons read.
+    """
+
+    def __init__(self, joint: np.ndarray, overall: np.ndarray) -> None:
+        self.joint = np.asarray(joint, dtype=np.int64)
+        self.overall_joint = np.asarray(overall, dtype=np.int64)
+        super().__init__(self.joint.sum(axis=-1), self.overall_joint.sum(axis=-1))
+
+    def count(self, keys: np.ndarray, width: int) -> np.ndarray:
+        """a's tables for width K², the joint tables for width K³."""
+        if width == self.overall_joint.size:
+            return self.joint.reshape(self.n_groups, width)
+        return super().count(keys, width)
+
+    def overall(self) -> JointCounts:
+        """All rows as one group."""
+        return JointCounts(self.overall_joint[None], self.overall_joint)
+
+
 Grouping = Partition | MaskSet | Everything | CountedGroups

@@ -45,18 +45,17 @@ def count_query(
     source: exp.Expression,
     slices: Sequence[Slice],
     *,
-    target: str,
-    prediction: str,
+    labels: Sequence[str],
     kinds: Mapping[str, ColumnKind],
     aliases: Mapping[str, str],
 ) -> tuple[exp.Select, list[Any]]:
-    """The query counting ``slices`` by (true, predicted), and its parameters.
+    """The query counting ``slices`` by the label columns (true, predicted, ...), and its parameters.
 
     Examples
     --------
     >>> from mlprobe.core.slices import Slice
     >>> query, params = count_query(
-    ...     exp.to_table("t"), [Slice.parse("age >= 60")], target="y", prediction="p",
+    ...     exp.to_table("t"), [Slice.parse("age >= 60")], labels=["y", "p"],
     ...     kinds={"age": "number", "y": "text", "p": "text"}, aliases={},
     ... )
     >>> query.sql("duckdb")
@@ -65,11 +64,8 @@ def count_query(
     [60]
     """
     params = Parameters()
-    columns: list[Any] = [
-        exp.column(target, quoted=True),
-        exp.column(prediction, quoted=True),
-        exp.alias_(exp.Count(this=exp.Star()), "n"),
-    ]
+    columns: list[Any] = [exp.column(c, quoted=True) for c in labels]
+    columns.append(exp.alias_(exp.Count(this=exp.Star()), "n"))
     for i, s in enumerate(slices):
         condition = compile_predicate(s.predicate, kinds, aliases=aliases, params=params)
         case = exp.Case(
@@ -78,9 +74,7 @@ def count_query(
         )
         columns.append(exp.alias_(exp.Sum(this=case), f"s{i}"))
     query = (
-        exp.select(*columns)
-        .from_(source)
-        .group_by(exp.column(target, quoted=True), exp.column(prediction, quoted=True))
+        exp.select(*columns).from_(source).group_by(*(exp.column(c, quoted=True) for c in labels))
     )
     return query, params.values
 
@@ -89,39 +83,36 @@ def count_tables(
     engine: SqlSource,
     slices: Sequence[Slice],
     *,
-    target: str,
-    prediction: str,
+    labels: Sequence[str],
     classes: Sequence[Any],
     kinds: Mapping[str, ColumnKind],
     aliases: Mapping[str, str],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(tables, overall)``: per slice a K x K count table, and the table of all rows."""
+    """``(tables, overall)``: per slice a K x K (x K ...) count table over the ``labels``
+    columns (true, predicted, [a second model's predicted]), and the table of all rows."""
     k = len(classes)
     position = {label: i for i, label in enumerate(classes)}
-    tables = np.zeros((len(slices), k, k), dtype=np.int64)
-    overall = np.zeros((k, k), dtype=np.int64)
-    batches = [slices[i : i + BATCH] for i in range(0, len(slices), BATCH)] or [[]]
-    for start, batch in zip(range(0, max(len(slices), 1), BATCH), batches, strict=True):
+    shape = (k,) * len(labels)
+    tables = np.zeros((len(slices), *shape), dtype=np.int64)
+    overall = np.zeros(shape, dtype=np.int64)
+    starts = range(0, max(len(slices), 1), BATCH)
+    for start in starts:
+        batch = slices[start : start + BATCH]
         query, params = count_query(
-            engine.source(),
-            batch,
-            target=target,
-            prediction=prediction,
-            kinds=kinds,
-            aliases=aliases,
+            engine.source(), batch, labels=labels, kinds=kinds, aliases=aliases
         )
         for row in engine.rows(query, params):
-            true, predicted, n, *counts = row
-            if true is None or predicted is None:
+            cell_values, n, counts = row[: len(labels)], row[len(labels)], row[len(labels) + 1 :]
+            if any(v is None for v in cell_values):
                 raise DataError(
-                    f"the target {target!r} or the prediction {prediction!r} has missing values; "
-                    "every evaluated row needs both."
+                    f"the columns {list(labels)} have missing values; every evaluated row needs "
+                    "a true label and predictions."
                 )
-            i, j = position[_label(true)], position[_label(predicted)]
+            cell = tuple(position[_label(v)] for v in cell_values)
             if start == 0:
-                overall[i, j] += int(n)
+                overall[cell] += int(n)
             for s, count in enumerate(counts):
-                tables[start + s, i, j] += int(count or 0)
+                tables[(start + s, *cell)] += int(count or 0)
     return tables, overall
 
 

@@ -1,9 +1,10 @@
 """A probe over a table that stays in its engine: counts come back, rows never do.
 
 ``Probe.from_parquet`` returns a :class:`TableProbe`. Its ``breakdown``,
-``confusion`` and ``metric`` (and so ``Suite.run``) give the same numbers as an
-in-memory :class:`~mlprobe.Probe` on the same rows, from per-slice confusion
-counts computed by SQL. What needs the rows themselves says so and names the
+``confusion``, ``metric`` (and so ``Suite.run``), ``compare`` and ``flips`` give
+the same numbers as an in-memory :class:`~mlprobe.Probe` on the same rows, from
+per-slice confusion counts computed by SQL (joint true x a x b counts for the
+paired comparisons). What needs the rows themselves says so and names the
 alternative.
 """
 
@@ -16,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
+from mlprobe.core.comparison import compare_table
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import CountedGroups
+from mlprobe.core.grouping import CountedGroups, JointCounts
 from mlprobe.core.labels import MAX_INFERRED_CLASSES, Task
 from mlprobe.core.metrics import resolve_metric, resolve_metrics
 from mlprobe.core.model_arrays import ModelArrays
@@ -105,9 +107,8 @@ class TableProbe:
         self._task = _task(task, self._classes, target)
         first = next(iter(named.values()))
         _, overall = count_tables(
-            engine, [], target=target, prediction=first, classes=self._classes,
-            kinds=self._kinds, aliases={},
-        )  # fmt: skip
+            engine, [], labels=[target, first], classes=self._classes, kinds=self._kinds, aliases={}
+        )
         self._n_rows = int(overall.sum())
         self._models = {m: _CountedModel(m, self._task, self._classes, self._n_rows) for m in named}
 
@@ -169,13 +170,23 @@ class TableProbe:
         tables, overall = count_tables(
             self._engine,
             slices,
-            target=self._target,
-            prediction=self._predictions[model],
+            labels=[self._target, self._predictions[model]],
             classes=self._classes,
             kinds=self._kinds,
             aliases=self._aliases(model),
         )
         return CountedGroups(tables, overall)
+
+    def _joint_counts(self, slices: Sequence[Slice], a: str, b: str) -> JointCounts:
+        tables, overall = count_tables(
+            self._engine,
+            slices,
+            labels=[self._target, self._predictions[a], self._predictions[b]],
+            classes=self._classes,
+            kinds=self._kinds,
+            aliases=self._aliases(a),
+        )
+        return JointCounts(tables, overall)
 
     def groups(self, by: str | Sequence[str]) -> list[Slice]:
         """One slice per distinct value (or combination) of categorical ``by`` columns."""
@@ -287,13 +298,66 @@ class TableProbe:
             "or metric here."
         )
 
-    def compare(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines yet: paired tests need joint counts of two models (planned)."""
-        raise self._needs_rows("compare()")
+    def compare(
+        self,
+        a: str,
+        b: str,
+        *,
+        by: str | Sequence[str] | None = None,
+        slices: Sequence[SliceLike] | None = None,
+        metric: str | None = None,
+        confidence: float = 0.95,
+        min_support: int = 30,
+    ) -> pd.DataFrame:
+        """Two models on the same rows, per slice (as :meth:`mlprobe.Probe.compare`).
 
-    def flips(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines yet (planned: joint counts of two models)."""
-        raise self._needs_rows("flips()")
+        Counted as (true, prediction of a, prediction of b) tables, so the tests
+        are paired: McNemar's for accuracy and error rate.
+        """
+        name_a, name_b = self._model(a, "a"), self._model(b, "b")
+        if name_a == name_b:
+            raise ValidationError(
+                f"compare: a and b are both {name_a!r}; name two different models."
+            )
+        confidence = check_confidence(confidence)
+        metric_object = resolve_metric(
+            metric or "accuracy", task=self._task, classes=self._classes, has_scores=False
+        )
+        chosen = [_as_slice(s) for s in slices or []] + (self.groups(by) if by is not None else [])
+        if any(PREDICTION in s.columns() for s in chosen):
+            raise ValidationError(
+                "compare: slices on '@prediction' differ between the two models; "
+                "name the model, e.g. '@prediction[v1]'."
+            )
+        return compare_table(
+            self._models[name_a],
+            self._models[name_b],
+            chosen,
+            self._joint_counts(chosen, name_a, name_b),
+            metric_object,
+            confidence=confidence,
+            min_support=min_support,
+        )
+
+    def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
+        """2 x 2 counts of rows right or wrong under model ``a`` and under model ``b``."""
+        name_a, name_b = self._model(a, "a"), self._model(b, "b")
+        chosen = [_as_slice(slice)] if slice is not None else []
+        joint = self._joint_counts(chosen, name_a, name_b)
+        table = joint.joint[0] if chosen else joint.overall_joint
+        k = len(self._classes)
+        true, pa, pb = np.indices((k, k, k))
+        counts = np.zeros((2, 2), dtype=np.int64)
+        for right_a in (True, False):
+            for right_b in (True, False):
+                cells = ((pa == true) == right_a) & ((pb == true) == right_b)
+                counts[int(not right_a), int(not right_b)] = table[cells].sum()
+        outcome = ["correct", "wrong"]
+        return pd.DataFrame(
+            counts,
+            index=pd.Index(outcome, name=name_a),
+            columns=pd.Index(outcome, name=name_b),
+        )
 
     def rows(self, *args: Any, **kwargs: Any) -> Any:
         """Not on engines: row samples need the rows."""

@@ -172,6 +172,23 @@ def test_confusion_metric_and_suites_match(
     pd.testing.assert_frame_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1", "recall[eel]", "error_rate"])
+def test_model_comparisons_and_flips_match(
+    memory: mp.Probe, engine: TableProbe, metric: str
+) -> None:
+    slices = ["`hours per week` >= 45", "@target == 'eel'", "@prediction[v1] == 'dog'"]
+    expected = memory.compare("v1", "v2", by=FLAG, slices=slices, metric=metric)
+    got = engine.compare("v1", "v2", by=FLAG, slices=slices, metric=metric)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(engine.compare("v1", "v2"), memory.compare("v1", "v2"))
+    for chosen in (None, "`dot.count` < 0"):
+        pd.testing.assert_frame_equal(
+            engine.flips("v1", "v2", slice=chosen), memory.flips("v1", "v2", slice=chosen)
+        )
+    with pytest.raises(mp.ValidationError, match="@prediction"):
+        engine.compare("v1", "v2", slices=["@prediction == 'cat'"])
+
+
 def test_a_pandas_table_works_too(frame: pd.DataFrame, memory: mp.Probe) -> None:
     probe = TableProbe(DuckDBSource(frame), target="y", predictions={"v1": "v1", "v2": "v2"})
     assert probe.n_rows == len(frame) and probe.classes == ["cat", "dog", "eel"]
@@ -183,8 +200,7 @@ def test_values_are_bound_parameters_never_sql() -> None:
     query, params = count_query(
         __import__("sqlglot").exp.to_table("t"),
         [Slice(None, mp.col("name") == "x' OR '1'='1"), Slice.parse('`we"ird` in []')],
-        target="y",
-        prediction="p",
+        labels=["y", "p"],
         kinds={"name": "text", 'we"ird': "float", "y": "text", "p": "text"},
         aliases={},
     )
@@ -199,12 +215,7 @@ def test_values_are_bound_parameters_never_sql() -> None:
 
 
 def test_what_an_engine_cannot_do_says_so(engine: TableProbe, parquet: str, tmp_path: Path) -> None:
-    for call in (
-        lambda: engine.compare("v1", "v2"),
-        lambda: engine.rows(),
-        engine.explore,
-        engine.find_slices,
-    ):
+    for call in (lambda: engine.rows(), engine.explore, engine.find_slices):
         with pytest.raises(mp.MlprobeError, match="load them into pandas"):
             call()
     with pytest.raises(mp.ColumnNotFoundError, match="Did you mean 'v1'"):
