@@ -63,7 +63,12 @@ class DuckDBSource:
 
     def __init__(self, data: Any, *, connection: Any = None) -> None:
         duckdb = _duckdb()
-        self.connection = connection if connection is not None else duckdb.connect()
+        if connection is None:
+            connection = duckdb.connect()
+            # counts do not depend on row order; keeping it makes DuckDB buffer scanned data
+            # (1.8 GB instead of 0.3 GB peak for 5e7 rows here)
+            connection.execute("SET preserve_insertion_order = false")
+        self.connection = connection
         if isinstance(data, str | os.PathLike):
             path = str(Path(data).expanduser())
             if not any(ch in path for ch in "*?[") and not Path(path).exists():
