@@ -29,7 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 SLICES = [
@@ -125,7 +124,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000_000)
     parser.add_argument("--fit-rows", type=int, default=10_000_000)
-    parser.add_argument("--dir", default=None, help="where to write the Parquet file (default: a temp dir)")
+    parser.add_argument(
+        "--dir", default=None, help="where to write the Parquet file (default: a temp dir)"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,19 +135,25 @@ def main() -> int:
         return 0
     import duckdb
 
-    print(f"mlprobe engines benchmark: Python {platform.python_version()}, duckdb {duckdb.__version__}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"mlprobe engines benchmark: Python {platform.python_version()}, duckdb {duckdb.__version__}, "
+        f"{os.cpu_count()} cores"
+    )
     folder = Path(args.dir or tempfile.mkdtemp(prefix="mlprobe-engines-"))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"eval-{args.rows}.parquet"
     if not path.exists():
         started = time.perf_counter()
         write_table(path, args.rows)
-        print(f"wrote {args.rows:,} rows to {path} ({path.stat().st_size / 2**20:.0f} MB) "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"wrote {args.rows:,} rows to {path} ({path.stat().st_size / 2**20:.0f} MB) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
     seconds, peak, rows = run_child(path)
-    print(f"\nDuckDB, {rows:,} rows, {len(SLICES)} slices x {len(METRICS)} metrics: {seconds:.1f} s, "
-          f"peak RSS {peak / 2**20:.0f} MB ({'ok' if peak < 2**30 else 'MISS'}: target < 1024 MB)")
+    print(
+        f"\nDuckDB, {rows:,} rows, {len(SLICES)} slices x {len(METRICS)} metrics: {seconds:.1f} s, "
+        f"peak RSS {peak / 2**20:.0f} MB ({'ok' if peak < 2**30 else 'MISS'}: target < 1024 MB)"
+    )
 
     fit = min(args.fit_rows, args.rows)
     engine_seconds, _, _ = run_child(path, fit)
@@ -166,11 +173,15 @@ def main() -> int:
     pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
     print(f"\n{fit:,} rows (the same table on both, checked equal):")
     print(f"  DuckDB from Parquet:                 {engine_seconds:6.1f} s")
-    print(f"  pandas read_parquet + Probe + breakdown: {in_memory:6.1f} s (read {loaded:.1f} s; "
-          f"frame {frame.memory_usage(deep=True).sum() / 2**20:.0f} MB)")
+    print(
+        f"  pandas read_parquet + Probe + breakdown: {in_memory:6.1f} s (read {loaded:.1f} s; "
+        f"frame {frame.memory_usage(deep=True).sum() / 2**20:.0f} MB)"
+    )
     print(f"  in memory, a second breakdown:       {warm:6.2f} s")
-    print(f"  extrapolated pandas frame at {args.rows:,} rows: "
-          f"{frame.memory_usage(deep=True).sum() / fit * args.rows / 2**30:.1f} GB")
+    print(
+        f"  extrapolated pandas frame at {args.rows:,} rows: "
+        f"{frame.memory_usage(deep=True).sum() / fit * args.rows / 2**30:.1f} GB"
+    )
     return 0 if peak < 2**30 else 1
 
 
