@@ -112,11 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--junit", metavar="PATH", help="also write the outcomes as JUnit XML")
     test.add_argument(
         "--engine",
-        choices=["pandas", "duckdb"],
+        choices=["pandas", "duckdb", "spark"],
         default="pandas",
-        help="where the table is counted: loaded into pandas (default), or scanned by DuckDB "
+        help="where the table is counted: loaded into pandas (default), scanned by DuckDB "
         "(Parquet files or a glob such as 'eval/*.parquet', beyond memory; pip install "
-        "'mlprobe[duckdb]')",
+        "'mlprobe[duckdb]'), or read and counted by Spark (local unless SPARK_REMOTE or the "
+        "usual Spark settings name a cluster; pip install 'mlprobe[spark]')",
     )
     test.set_defaults(subparser=test)  # for usage errors found after parsing
     validate = commands.add_parser(
@@ -239,12 +240,22 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
 
     if not args.data.lower().endswith(_PARQUET):
         raise _Bad(
-            f"--data: the duckdb engine reads Parquet (a file or a glob such as 'eval/*.parquet'); "
+            f"--data: the {args.engine} engine reads Parquet (a file or a glob such as "
+            f"'eval/*.parquet'); "
             f"received {args.data!r}."
         )
     if args.scores:
         raise _Bad("--scores: probability metrics are not available on engines yet; drop --scores.")
     predictions: Any = dict(args.models) if args.models else args.predictions
+    if args.engine == "spark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise _Bad("--engine spark: needs pyspark; pip install 'mlprobe[spark]'.") from None
+        dataframe = SparkSession.builder.appName("mlprobe").getOrCreate().read.parquet(args.data)
+        return Probe.from_spark(
+            dataframe, target=args.target, predictions=predictions, task=args.task
+        )
     return Probe.from_parquet(
         args.data, target=args.target, predictions=predictions, task=args.task
     )
@@ -337,7 +348,7 @@ def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if suites is None:
         return 2
     try:
-        if args.engine == "duckdb":
+        if args.engine != "pandas":
             probe = _make_engine_probe(args)
         else:
             data = _read_table(args.data)

@@ -192,6 +192,31 @@ class Probe:
             )
         return TableProbe(DuckDBSource(path), target=target, predictions=predictions, task=task)
 
+    @classmethod
+    def from_spark(
+        cls,
+        dataframe: Any,
+        *,
+        target: str,
+        predictions: str | dict[str, str],
+        scores: Any = None,
+        task: str | None = None,
+    ) -> TableProbe:
+        """A probe over a Spark DataFrame (Spark Connect included), counted by Spark.
+
+        The same methods and numbers as :meth:`from_parquet`; the counts are one
+        Spark SQL query per 50 slices, values bound as parameters (Spark 3.5+).
+        Needs ``pip install 'mlprobe[spark]'`` and Java.
+        """
+        from mlprobe.engines.spark_source import SparkSource
+        from mlprobe.engines.table_probe import TableProbe
+
+        if scores is not None:
+            raise ValidationError(
+                "scores: probability metrics are not available on engines yet; drop scores=."
+            )
+        return TableProbe(SparkSource(dataframe), target=target, predictions=predictions, task=task)
+
     # --- what the probe holds ---------------------------------------------------
 
     @property

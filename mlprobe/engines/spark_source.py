@@ -1,0 +1,86 @@
+"""A Spark DataFrame as the table to count: the distributed engine (Spark Connect included).
+
+The DataFrame is registered as a temporary view; queries are sqlglot-built
+Spark SQL with positional ``?`` parameters (``spark.sql(query, args=[...])``,
+Spark 3.5+), so values never become SQL text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlglot import exp
+
+from mlprobe.engines.sql import ColumnKind
+from mlprobe.errors import DataError, MlprobeError
+
+__all__ = ["SparkSource"]
+
+_VIEWS = itertools.count()
+
+
+def spark_column_kind(type_name: str) -> ColumnKind | None:
+    """How mlprobe compares a column of this Spark type (None: not sliceable here)."""
+    name = type_name.lower()
+    if name in ("string", "varchar", "char") or name.startswith(("varchar", "char")):
+        return "text"
+    if name == "boolean":
+        return "bool"
+    if name in ("double", "float"):
+        return "float"
+    if name in ("byte", "tinyint", "short", "smallint", "integer", "int", "long", "bigint") or (
+        name.startswith("decimal")
+    ):
+        return "number"
+    return None
+
+
+class SparkSource:
+    """Run SQL on a Spark DataFrame.
+
+    Parameters
+    ----------
+    dataframe : pyspark.sql.DataFrame
+        Any Spark DataFrame (classic or Spark Connect).
+    """
+
+    dialect = "spark"
+
+    def __init__(self, dataframe: Any) -> None:
+        session = getattr(dataframe, "sparkSession", None)
+        schema = getattr(dataframe, "schema", None)
+        if session is None or schema is None:
+            raise DataError(
+                f"data: expected a pyspark DataFrame; received {type(dataframe).__name__}. "
+                "For pandas or Parquet use Probe(...) or Probe.from_parquet(...)."
+            )
+        self.session = session
+        self.view = f"mlprobe_view_{next(_VIEWS)}"
+        dataframe.createOrReplaceTempView(self.view)
+        self.description = f"a Spark DataFrame (view {self.view})"
+        #: column name -> Spark type name, in the table's order
+        self.types: dict[str, str] = {f.name: f.dataType.simpleString() for f in schema.fields}
+
+    def kinds(self) -> dict[str, ColumnKind]:
+        """Sliceable columns and how they compare."""
+        out: dict[str, ColumnKind] = {}
+        for name, type_name in self.types.items():
+            kind = spark_column_kind(type_name)
+            if kind is not None:
+                out[name] = kind
+        return out
+
+    def source(self) -> exp.Expression:
+        """The registered view."""
+        return exp.Table(this=exp.to_identifier(self.view, quoted=True))
+
+    def rows(self, query: exp.Expression, params: list[Any]) -> list[tuple[Any, ...]]:
+        """Run a sqlglot query with its ``?`` parameters; the result rows as tuples."""
+        sql = query.sql(self.dialect)
+        try:
+            result = self.session.sql(sql, args=list(params)) if params else self.session.sql(sql)
+            return [tuple(row) for row in result.collect()]
+        except Exception as error:  # py4j and Spark Connect raise their own types
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise MlprobeError(f"Spark failed: {type(error).__name__}: {first}") from None

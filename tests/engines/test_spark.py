@@ -1,0 +1,159 @@
+"""The Spark engine (local mode) counts exactly what numpy and DuckDB count.
+
+Skipped, with the reason, when pyspark or Java is missing; ``.ci/run`` installs both.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import os
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlprobe as mp
+from mlprobe.core.predicates import Not, Predicate
+from mlprobe.core.slices import Slice
+
+_REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
+try:
+    import pyspark  # noqa: F401
+except ImportError:
+    if _REQUIRED:
+        raise
+    pytest.skip("pyspark is not installed (pip install 'mlprobe[spark]')", allow_module_level=True)
+if shutil.which("java") is None:
+    if _REQUIRED:
+        raise RuntimeError("MLPROBE_REQUIRE_SPARK=1 but no `java` is on PATH")
+    pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
+
+from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _leaves  # noqa: E402
+from mlprobe.engines.table_probe import TableProbe  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("mlprobe-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    n = 800
+    text = rng.choice(["O'Brien", "x' OR '1'='1", "ünï ✓", "", "a", "b", None], n).astype(object)
+    hours = rng.normal(40, 10, n).round(1)
+    hours[rng.random(n) < 0.1] = np.nan
+    y = rng.choice(["cat", "dog", "eel"], n)
+    other = np.where(y == "cat", "dog", "cat")
+    return pd.DataFrame(
+        {
+            TEXT: text,
+            FLOAT: hours,
+            INT: rng.integers(-5, 6, n),
+            FLAG: rng.random(n) < 0.3,
+            "y": y,
+            "v1": np.where(rng.random(n) < 0.8, y, other),
+            "v2": np.where(rng.random(n) < 0.7, y, other),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def memory(frame: pd.DataFrame) -> mp.Probe:
+    return mp.Probe(frame, target="y", predictions={"v1": "v1", "v2": "v2"})
+
+
+@pytest.fixture(scope="module")
+def engine(spark, frame: pd.DataFrame) -> TableProbe:  # type: ignore[no-untyped-def]
+    dataframe = spark.createDataFrame(
+        frame.astype({TEXT: object}).replace({np.nan: None}).assign(**{FLOAT: frame[FLOAT]})
+    )
+    return mp.Probe.from_spark(dataframe, target="y", predictions={"v1": "v1", "v2": "v2"})
+
+
+def _trees() -> st.SearchStrategy[Predicate]:
+    def extend(children: st.SearchStrategy[Predicate]) -> st.SearchStrategy[Predicate]:
+        groups = st.lists(children, min_size=2, max_size=3)
+        return st.one_of(
+            children.map(Not),
+            groups.map(lambda ps: functools.reduce(operator.and_, ps)),
+            groups.map(lambda ps: functools.reduce(operator.or_, ps)),
+        )
+
+    return st.recursive(_leaves(), extend, max_leaves=5)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_trees(), min_size=1, max_size=8))
+def test_random_predicate_trees_count_the_same_on_spark(
+    memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
+) -> None:
+    slices = [Slice(f"s{i}", p) for i, p in enumerate(predicates)]
+    counted = engine._counts(slices, "v1")
+    for s, table in zip(slices, counted.tables, strict=True):
+        expected = memory.confusion(s, model="v1").to_numpy()
+        assert np.array_equal(table, expected), (
+            f"{s.predicate}: spark {table.tolist()} numpy {expected.tolist()}"
+        )
+
+
+def test_breakdowns_comparisons_and_suites_match(memory: mp.Probe, engine: TableProbe) -> None:
+    metrics = ["accuracy", "macro_f1", "recall[dog]"]
+    slices = ["`hours per week` >= 45", "`dot.count` in [1, 2]"]
+    pd.testing.assert_frame_equal(
+        engine.breakdown(by=FLAG, slices=slices, metrics=metrics),
+        memory.breakdown(by=FLAG, slices=slices, metrics=metrics),
+        check_exact=False,
+        rtol=1e-12,
+    )
+    pd.testing.assert_frame_equal(
+        engine.compare("v1", "v2", by=FLAG),
+        memory.compare("v1", "v2", by=FLAG),
+        check_exact=False,
+        rtol=1e-12,
+    )
+    suite = mp.Suite(
+        "spark", [mp.SliceTest(id="hours", slice=slices[0], metric="accuracy", at_least=0.7)]
+    )
+    pd.testing.assert_frame_equal(
+        suite.run(engine, model="v2").outcomes, suite.run(memory, model="v2").outcomes
+    )
+
+
+def test_a_non_spark_object_is_refused() -> None:
+    with pytest.raises(mp.DataError, match="expected a pyspark DataFrame"):
+        mp.Probe.from_spark(pd.DataFrame({"y": [1]}), target="y", predictions="y")
+
+
+def test_the_cli_runs_suites_on_spark(frame: pd.DataFrame, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from mlprobe.cli import main
+
+    data = tmp_path / "eval.parquet"
+    frame.to_parquet(data)
+    suite = tmp_path / "s.mlprobe.yaml"
+    mp.Suite(
+        "s",
+        [mp.SliceTest(id="hours", slice="`hours per week` >= 45", metric="accuracy", at_least=0.5)],
+    ).save(suite)
+    args = ["test", str(suite), "--data", str(data), "--target", "y", "--predictions", "v1"]
+    assert main([*args, "--engine", "spark"]) == main(args) == 0
+    out = capsys.readouterr().out
+    assert "TableProbe on a Spark DataFrame" in out
+    assert len(re.findall(r"passed +hours +accuracy +0.84", out)) == 2  # the same on both engines
