@@ -13,8 +13,9 @@ Steps:
    breaks down 20 slices for one model; the script reports time and peak RSS (target: under
    1 GB, where pandas needs about 9 GB to hold 5e7 rows of this table).
 3. On the first ``--fit-rows`` rows (1e7 by default, which pandas holds here), the same breakdown
-   runs on DuckDB and in memory (``pd.read_parquet`` + ``Probe`` + ``breakdown``), and the tables
-   are checked to be equal before the times are printed.
+   runs on DuckDB, in memory (``pd.read_parquet`` + ``Probe`` + ``breakdown``) and on Spark in
+   local mode (``--skip-spark`` to leave it out), and the tables are checked to be equal before
+   the times are printed.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ def main() -> int:
     parser.add_argument(
         "--dir", default=None, help="where to write the Parquet file (default: a temp dir)"
     )
+    parser.add_argument(
+        "--skip-spark", action="store_true", help="do not time Spark (needs pyspark and Java)"
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -182,7 +186,36 @@ def main() -> int:
         f"  extrapolated pandas frame at {args.rows:,} rows: "
         f"{frame.memory_usage(deep=True).sum() / fit * args.rows / 2**30:.1f} GB"
     )
+    if not args.skip_spark:
+        spark_seconds = run_spark(small, expected)
+        print(
+            f"  Spark local mode (local[*]), from Parquet: {spark_seconds:6.1f} s "
+            "(session start not included; tables checked equal)"
+        )
     return 0 if peak < 2**30 else 1
+
+
+def run_spark(path: Path, expected: pd.DataFrame) -> float:
+    """The same breakdown on Spark in local mode; checked equal to ``expected``."""
+    from pyspark.sql import SparkSession
+
+    import mlprobe as mp
+
+    spark = (
+        SparkSession.builder.master("local[*]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    try:
+        started = time.perf_counter()
+        probe = mp.Probe.from_spark(spark.read.parquet(str(path)), target="y", predictions="v1")
+        got = probe.breakdown(slices=SLICES, metrics=METRICS)
+        elapsed = time.perf_counter() - started
+    finally:
+        spark.stop()
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+    return elapsed
 
 
 if __name__ == "__main__":
