@@ -20,6 +20,7 @@ import pandas as pd
 
 from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
 from mlprobe.core.comparison import compare_table, flips_table
+from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.discovery import DiscoveryRequest, discover_slices, per_row_losses
 from mlprobe.core.discretize import bin_column
 from mlprobe.core.encoding import (
@@ -42,7 +43,7 @@ from mlprobe.core.outputs import collect_outputs
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, prediction_column
 from mlprobe.core.profiles import ColumnProfile, profile_column
 from mlprobe.core.row_sample import sample_rows
-from mlprobe.core.slices import Slice
+from mlprobe.core.slices import Slice, as_slice
 from mlprobe.errors import DataError, ValidationError, did_you_mean, find_stack_level
 from mlprobe.progress import progress_bar
 
@@ -367,7 +368,7 @@ class Probe:
         >>> probe.mask("@target == 'b' and @prediction == 'a'").tolist()
         [False, True]
         """
-        chosen = _as_slice(slice)
+        chosen = as_slice(slice)
         if PREDICTION not in chosen.columns() and model is None:
             return self._cached_mask(chosen.predicate, None).copy()  # the same for every model
         return self._cached_mask(chosen.predicate, self._check_model(model)).copy()
@@ -421,7 +422,7 @@ class Probe:
         """The slices of a call and, per model, how rows fall into them."""
         if bins is not None and by is None:
             raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
-        own = [_as_slice(s) for s in (slices or [])]
+        own = [as_slice(s) for s in (slices or [])]
         if by is not None:
             by = self._named_prediction_columns(by, models)
         if by is not None and not own:
@@ -518,28 +519,12 @@ class Probe:
         """
         self._require_classification("confusion")
         name = self._check_model(model)
-        if normalize not in (None, "true", "pred", "all"):
-            raise ValidationError(
-                f"normalize must be None, 'true', 'pred' or 'all'; received {normalize!r}."
-            )
+        check_normalize(normalize)
         arrays = self._arrays[name]
         k = arrays.n_classes
         cells = arrays.cells if slice is None else arrays.cells[self.mask(slice, model=name)]
         table = np.bincount(cells, minlength=k * k).reshape(k, k)
-        values: np.ndarray = table
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if normalize == "true":
-                values = table / table.sum(axis=1, keepdims=True)
-            elif normalize == "pred":
-                values = table / table.sum(axis=0, keepdims=True)
-            elif normalize == "all":
-                values = table / table.sum()
-        labels = pd.Index(self.classes, dtype=object)
-        return pd.DataFrame(
-            values,
-            index=labels.rename("true"),
-            columns=labels.rename("predicted"),
-        )
+        return confusion_frame(table, self.classes, normalize=normalize)
 
     def compare(
         self,
@@ -621,7 +606,7 @@ class Probe:
             classes=self.classes,
             has_scores=self._arrays[name].scores is not None,
         )
-        s = _as_slice(slice) if slice is not None else None
+        s = as_slice(slice) if slice is not None else None
         grouping = Everything(self.n_rows) if s is None else MaskSet([self.mask(s, model=name)])
         stats = GroupStats(grouping, self._arrays[name])
         values = metric_object.compute(stats, check_confidence(confidence))
@@ -891,7 +876,7 @@ class Probe:
             ) from error
         return Explorer(
             self,
-            slices=[_as_slice(s) for s in slices or []],
+            slices=[as_slice(s) for s in slices or []],
             by=by,
             bins=bins,
             metric=metric,
@@ -973,19 +958,6 @@ class Probe:
             raise ValidationError(
                 f"{what}: needs a classification probe; this one's task is regression."
             )
-
-
-def _as_slice(value: object) -> Slice:
-    if isinstance(value, Slice):
-        return value
-    if isinstance(value, Predicate):
-        return Slice(None, value)
-    if isinstance(value, str):
-        return Slice.parse(value)
-    raise ValidationError(
-        f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
-        f"received {value!r} ({type(value).__name__})."
-    )
 
 
 def _positive_int(value: object, argument: str) -> int:

@@ -28,7 +28,7 @@ from mlprobe.core.masks import evaluate
 from mlprobe.core.predicates import Predicate, predicate_from_dict
 from mlprobe.errors import ValidationError
 
-__all__ = ["Slice"]
+__all__ = ["Slice", "as_slice"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,27 @@ class Slice:
 
     def __invert__(self) -> Slice:
         return Slice(None, ~self.predicate)
+
+
+def as_slice(value: object) -> Slice:
+    """A Slice from a Slice, a predicate (named by its text) or an expression string.
+
+    Examples
+    --------
+    >>> from mlprobe.core.predicates import col
+    >>> as_slice(col("age") >= 60).name, as_slice("sex == 'F'").name
+    ('age >= 60', "sex == 'F'")
+    """
+    if isinstance(value, Slice):
+        return value
+    if isinstance(value, Predicate):
+        return Slice(None, value)
+    if isinstance(value, str):
+        return Slice.parse(value)
+    raise ValidationError(
+        f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
+        f"received {value!r} ({type(value).__name__})."
+    )
 
 
 def _predicate_of(other: object) -> Predicate:

@@ -18,13 +18,14 @@ import pandas as pd
 
 from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
 from mlprobe.core.comparison import compare_table
+from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import CountedGroups, JointCounts
 from mlprobe.core.labels import MAX_INFERRED_CLASSES, Task
 from mlprobe.core.metrics import resolve_metric, resolve_metrics
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
-from mlprobe.core.slices import Slice
+from mlprobe.core.slices import Slice, as_slice
 from mlprobe.engines.counting import SqlSource, count_tables, distinct_values
 from mlprobe.engines.sql import ColumnKind
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean, missing_column_error
@@ -229,7 +230,7 @@ class TableProbe:
             self.models if model is None else ([model] if isinstance(model, str) else list(model))
         )
         models = [self._model(m) for m in models]
-        chosen = [_as_slice(s) for s in slices or []]
+        chosen = [as_slice(s) for s in slices or []]
         if by is not None:
             chosen += self.groups(by)
         metric_objects = resolve_metrics(
@@ -248,22 +249,10 @@ class TableProbe:
     ) -> pd.DataFrame:
         """The K x K confusion matrix of a slice (all rows by default)."""
         name = self._model(model)
-        if normalize not in (None, "true", "pred", "all"):
-            raise ValidationError(
-                f"normalize must be None, 'true', 'pred' or 'all'; received {normalize!r}."
-            )
-        counted = self._counts([_as_slice(slice)] if slice is not None else [], name)
+        check_normalize(normalize)
+        counted = self._counts([as_slice(slice)] if slice is not None else [], name)
         table = counted.tables[0] if slice is not None else counted.overall_table
-        values: np.ndarray = table
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if normalize == "true":
-                values = table / table.sum(axis=1, keepdims=True)
-            elif normalize == "pred":
-                values = table / table.sum(axis=0, keepdims=True)
-            elif normalize == "all":
-                values = table / table.sum()
-        labels = pd.Index(self._classes, dtype=object)
-        return pd.DataFrame(values, index=labels.rename("true"), columns=labels.rename("predicted"))
+        return confusion_frame(table, self._classes, normalize=normalize)
 
     def metric(
         self,
@@ -278,7 +267,7 @@ class TableProbe:
         metric_object = resolve_metric(
             metric, task=self._task, classes=self._classes, has_scores=False
         )
-        counted = self._counts([_as_slice(slice)] if slice is not None else [], name)
+        counted = self._counts([as_slice(slice)] if slice is not None else [], name)
         grouping = counted if slice is not None else counted.overall()
         stats = GroupStats(grouping, self._models[name])
         values = metric_object.compute(stats, check_confidence(confidence))
@@ -323,7 +312,7 @@ class TableProbe:
         metric_object = resolve_metric(
             metric or "accuracy", task=self._task, classes=self._classes, has_scores=False
         )
-        chosen = [_as_slice(s) for s in slices or []] + (self.groups(by) if by is not None else [])
+        chosen = [as_slice(s) for s in slices or []] + (self.groups(by) if by is not None else [])
         if any(PREDICTION in s.columns() for s in chosen):
             raise ValidationError(
                 "compare: slices on '@prediction' differ between the two models; "
@@ -342,7 +331,7 @@ class TableProbe:
     def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
         """2 x 2 counts of rows right or wrong under model ``a`` and under model ``b``."""
         name_a, name_b = self._model(a, "a"), self._model(b, "b")
-        chosen = [_as_slice(slice)] if slice is not None else []
+        chosen = [as_slice(slice)] if slice is not None else []
         joint = self._joint_counts(chosen, name_a, name_b)
         table = joint.joint[0] if chosen else joint.overall_joint
         k = len(self._classes)
@@ -374,19 +363,6 @@ class TableProbe:
     def find_slices(self, *args: Any, **kwargs: Any) -> Any:
         """Not on engines yet: discovery bins and counts the rows in memory."""
         raise self._needs_rows("find_slices()")
-
-
-def _as_slice(value: object) -> Slice:
-    if isinstance(value, Slice):
-        return value
-    if isinstance(value, Predicate):
-        return Slice(None, value)
-    if isinstance(value, str):
-        return Slice.parse(value)
-    raise ValidationError(
-        f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
-        f"received {value!r} ({type(value).__name__})."
-    )
 
 
 def _sorted_labels(values: set[Any]) -> list[Any]:

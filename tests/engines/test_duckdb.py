@@ -102,7 +102,7 @@ def _leaves() -> st.SearchStrategy[Predicate]:
     return st.one_of(leaves)
 
 
-def _trees() -> st.SearchStrategy[Predicate]:
+def _trees(max_leaves: int = 6) -> st.SearchStrategy[Predicate]:
     def extend(children: st.SearchStrategy[Predicate]) -> st.SearchStrategy[Predicate]:
         groups = st.lists(children, min_size=2, max_size=3)
         return st.one_of(
@@ -111,7 +111,7 @@ def _trees() -> st.SearchStrategy[Predicate]:
             groups.map(lambda ps: functools.reduce(operator.or_, ps)),
         )
 
-    return st.recursive(_leaves(), extend, max_leaves=6)
+    return st.recursive(_leaves(), extend, max_leaves=max_leaves)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,8 +5,6 @@ Skipped, with the reason, when pyspark or Java is missing; ``.ci/run`` installs 
 
 from __future__ import annotations
 
-import functools
-import operator
 import os
 import re
 import shutil
@@ -18,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.predicates import Not, Predicate
+from mlprobe.core.predicates import Predicate
 from mlprobe.core.slices import Slice
 
 _REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
@@ -33,7 +31,7 @@ if shutil.which("java") is None:
         raise RuntimeError("MLPROBE_REQUIRE_SPARK=1 but no `java` is on PATH")
     pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
 
-from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _leaves  # noqa: E402
+from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _trees  # noqa: E402
 from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
 
@@ -88,20 +86,8 @@ def engine(spark, frame: pd.DataFrame) -> TableProbe:  # type: ignore[no-untyped
     return mp.Probe.from_spark(dataframe, target="y", predictions={"v1": "v1", "v2": "v2"})
 
 
-def _trees() -> st.SearchStrategy[Predicate]:
-    def extend(children: st.SearchStrategy[Predicate]) -> st.SearchStrategy[Predicate]:
-        groups = st.lists(children, min_size=2, max_size=3)
-        return st.one_of(
-            children.map(Not),
-            groups.map(lambda ps: functools.reduce(operator.and_, ps)),
-            groups.map(lambda ps: functools.reduce(operator.or_, ps)),
-        )
-
-    return st.recursive(_leaves(), extend, max_leaves=5)
-
-
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_trees(), min_size=1, max_size=8))
+@given(st.lists(_trees(max_leaves=5), min_size=1, max_size=8))
 def test_random_predicate_trees_count_the_same_on_spark(
     memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
 ) -> None:
