@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
+from mlprobe.core.breakdown import (
+    BreakdownRequest,
+    breakdown_table,
+    check_confidence,
+    metric_summary,
+)
 from mlprobe.core.comparison import compare_table, flips_table
 from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.discovery import DiscoveryRequest, discover_slices, per_row_losses
@@ -609,13 +614,7 @@ class Probe:
         s = as_slice(slice) if slice is not None else None
         grouping = Everything(self.n_rows) if s is None else MaskSet([self.mask(s, model=name)])
         stats = GroupStats(grouping, self._arrays[name])
-        values = metric_object.compute(stats, check_confidence(confidence))
-        return {
-            "value": float(values.value[0]),
-            "ci_low": float(values.low[0]),
-            "ci_high": float(values.high[0]),
-            "n": int(stats.sizes()[0]),
-        }
+        return metric_summary(metric_object, stats, check_confidence(confidence))
 
     def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
         """The slices ``breakdown(by=...)`` would show: one per group (numeric columns binned).

@@ -26,7 +26,7 @@ from mlprobe.core.significance import benjamini_hochberg
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 
-__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "check_confidence"]
+__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "check_confidence", "metric_summary"]
 
 #: Name of the row that holds all rows.
 OVERALL = "overall"
@@ -152,3 +152,14 @@ def _assemble(
         body = np.stack([part[key] for part in slice_parts], axis=1).ravel()
         columns[key] = np.concatenate([*top, body])
     return columns
+
+
+def metric_summary(metric: Metric, stats: GroupStats, confidence: float) -> dict[str, float]:
+    """One metric on the first (only) group of ``stats``: ``{"value", "ci_low", "ci_high", "n"}``."""
+    values = metric.compute(stats, confidence)
+    return {
+        "value": float(values.value[0]),
+        "ci_low": float(values.low[0]),
+        "ci_high": float(values.high[0]),
+        "n": int(stats.sizes()[0]),
+    }

@@ -26,7 +26,7 @@ from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.significance import benjamini_hochberg, mcnemar_p_value, z_test_p_value
 from mlprobe.core.slices import Slice
 
-__all__ = ["VERDICTS", "compare_table", "flips_table"]
+__all__ = ["VERDICTS", "compare_table", "flips_from_joint", "flips_table"]
 
 VERDICTS = ("improved", "regressed", "no detectable change", "too few rows")
 
@@ -173,10 +173,18 @@ def flips_table(a: ModelArrays, b: ModelArrays, mask: np.ndarray | None) -> pd.D
     if mask is not None:
         right_a, right_b = right_a[mask], right_b[mask]
     code = (~right_a).astype(np.intp) * 2 + (~right_b)
-    counts = np.bincount(code, minlength=4).reshape(2, 2)
+    return _flips_frame(np.bincount(code, minlength=4).reshape(2, 2), a.name, b.name)
+
+
+def flips_from_joint(joint: np.ndarray, a: str, b: str) -> pd.DataFrame:
+    """The flips table from a (true, prediction of a, prediction of b) count table."""
+    k = joint.shape[0]
+    true, pa, pb = np.indices((k, k, k))
+    wrong_a, wrong_b = (pa != true).astype(np.intp), (pb != true).astype(np.intp)
+    counts = np.bincount((wrong_a * 2 + wrong_b).ravel(), weights=joint.ravel(), minlength=4)
+    return _flips_frame(counts.astype(np.int64).reshape(2, 2), a, b)
+
+
+def _flips_frame(counts: np.ndarray, a: str, b: str) -> pd.DataFrame:
     outcome = ["correct", "wrong"]
-    return pd.DataFrame(
-        counts,
-        index=pd.Index(outcome, name=a.name),
-        columns=pd.Index(outcome, name=b.name),
-    )
+    return pd.DataFrame(counts, index=pd.Index(outcome, name=a), columns=pd.Index(outcome, name=b))

@@ -16,8 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.breakdown import BreakdownRequest, breakdown_table, check_confidence
-from mlprobe.core.comparison import compare_table
+from mlprobe.core.breakdown import (
+    BreakdownRequest,
+    breakdown_table,
+    check_confidence,
+    metric_summary,
+)
+from mlprobe.core.comparison import compare_table, flips_from_joint
 from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import CountedGroups, JointCounts
@@ -270,13 +275,7 @@ class TableProbe:
         counted = self._counts([as_slice(slice)] if slice is not None else [], name)
         grouping = counted if slice is not None else counted.overall()
         stats = GroupStats(grouping, self._models[name])
-        values = metric_object.compute(stats, check_confidence(confidence))
-        return {
-            "value": float(values.value[0]),
-            "ci_low": float(values.low[0]),
-            "ci_high": float(values.high[0]),
-            "n": int(stats.sizes()[0]),
-        }
+        return metric_summary(metric_object, stats, check_confidence(confidence))
 
     # --- what needs the rows -------------------------------------------------------------------
 
@@ -334,19 +333,7 @@ class TableProbe:
         chosen = [as_slice(slice)] if slice is not None else []
         joint = self._joint_counts(chosen, name_a, name_b)
         table = joint.joint[0] if chosen else joint.overall_joint
-        k = len(self._classes)
-        true, pa, pb = np.indices((k, k, k))
-        counts = np.zeros((2, 2), dtype=np.int64)
-        for right_a in (True, False):
-            for right_b in (True, False):
-                cells = ((pa == true) == right_a) & ((pb == true) == right_b)
-                counts[int(not right_a), int(not right_b)] = table[cells].sum()
-        outcome = ["correct", "wrong"]
-        return pd.DataFrame(
-            counts,
-            index=pd.Index(outcome, name=name_a),
-            columns=pd.Index(outcome, name=name_b),
-        )
+        return flips_from_joint(table, name_a, name_b)
 
     def rows(self, *args: Any, **kwargs: Any) -> Any:
         """Not on engines: row samples need the rows."""
