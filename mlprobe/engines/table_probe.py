@@ -57,12 +57,14 @@ class _CountedModel(ModelArrays):
 class TableProbe:
     """Breakdowns, confusion matrices and metrics of a table an engine scans.
 
-    Build it with :meth:`mlprobe.Probe.from_parquet` (DuckDB).
+    Build it with :meth:`mlprobe.Probe.from_parquet` (DuckDB) or
+    :meth:`mlprobe.Probe.from_spark`.
 
     Parameters
     ----------
     engine : SqlSource
-        Where the table lives (e.g. :class:`~mlprobe.engines.duckdb_source.DuckDBSource`).
+        Where the table lives: a :class:`~mlprobe.engines.duckdb_source.DuckDBSource` or a
+        :class:`~mlprobe.engines.spark_source.SparkSource`.
     target : str
         The column of true labels.
     predictions : str or dict of str to str
