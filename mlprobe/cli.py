@@ -244,9 +244,8 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
             f"'eval/*.parquet'); "
             f"received {args.data!r}."
         )
-    if args.scores:
-        raise _Bad("--scores: probability metrics are not available on engines yet; drop --scores.")
     predictions: Any = dict(args.models) if args.models else args.predictions
+    scores: Any = list(args.scores) if args.scores else None
     if args.engine == "spark":
         try:
             from pyspark.sql import SparkSession
@@ -254,10 +253,10 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
             raise _Bad("--engine spark: needs pyspark; pip install 'mlprobe[spark]'.") from None
         dataframe = SparkSession.builder.appName("mlprobe").getOrCreate().read.parquet(args.data)
         return Probe.from_spark(
-            dataframe, target=args.target, predictions=predictions, task=args.task
+            dataframe, target=args.target, predictions=predictions, scores=scores, task=args.task
         )
     return Probe.from_parquet(
-        args.data, target=args.target, predictions=predictions, task=args.task
+        args.data, target=args.target, predictions=predictions, scores=scores, task=args.task
     )
 
 

@@ -160,19 +160,26 @@ class Probe:
     ) -> TableProbe:
         """A probe over Parquet files (a path or a glob) that DuckDB scans where they are.
 
-        Breakdowns, confusion matrices, metrics and ``Suite.run`` give the same
-        numbers as an in-memory probe on the same rows, from counts computed in
-        one scan per 50 slices; the rows are never loaded into Python, so tables
-        far beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
+        Breakdowns, confusion matrices, metrics, comparisons and ``Suite.run`` give
+        the same numbers as an in-memory probe on the same rows, from counts and
+        sums computed in one scan per 50 slices (ROC AUC: one grouped query per 20
+        slices and class); the rows are never loaded into Python, so tables far
+        beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
 
         Parameters
         ----------
         path : str or path
             A Parquet file, or a glob such as ``"eval/*.parquet"``.
         target : str
-            The column of true labels (classification).
+            The column of true labels (classification) or values (regression).
         predictions : str or dict of str to str
             The prediction column, or ``{model name: column}``.
+        scores : str, list of str, or dict, optional
+            Class probability columns, for ``roc_auc``, ``log_loss`` and ``brier``:
+            the positive class's column (binary), or one column per class in the
+            order of ``probe.classes``; ``{model name: columns}`` with several models.
+        task : {"binary", "multiclass", "regression"}, optional
+            Inferred from the columns as for ``Probe(...)`` when None.
 
         Examples
         --------
@@ -191,12 +198,9 @@ class Probe:
         from mlprobe.engines.duckdb_source import DuckDBSource
         from mlprobe.engines.table_probe import TableProbe
 
-        if scores is not None:
-            raise ValidationError(
-                "scores: probability metrics are not available on engines yet; drop scores=, "
-                "or load the rows into pandas and use Probe(...)."
-            )
-        return TableProbe(DuckDBSource(path), target=target, predictions=predictions, task=task)
+        return TableProbe(
+            DuckDBSource(path), target=target, predictions=predictions, scores=scores, task=task
+        )
 
     @classmethod
     def from_spark(
@@ -217,11 +221,13 @@ class Probe:
         from mlprobe.engines.spark_source import SparkSource
         from mlprobe.engines.table_probe import TableProbe
 
-        if scores is not None:
-            raise ValidationError(
-                "scores: probability metrics are not available on engines yet; drop scores=."
-            )
-        return TableProbe(SparkSource(dataframe), target=target, predictions=predictions, task=task)
+        return TableProbe(
+            SparkSource(dataframe),
+            target=target,
+            predictions=predictions,
+            scores=scores,
+            task=task,
+        )
 
     # --- what the probe holds ---------------------------------------------------
 

@@ -23,6 +23,7 @@ from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, TableMetric
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import benjamini_hochberg, mcnemar_p_value, z_test_p_value
 from mlprobe.core.slices import Slice
 
@@ -80,10 +81,14 @@ def _paired_rows(
 ) -> tuple[np.ndarray, ...]:
     value_a = metric.compute(a, confidence).value
     value_b = metric.compute(b, confidence).value
-    difference = metric.rows(b) - metric.rows(a)
+
+    def difference() -> np.ndarray:
+        return metric.rows(b) - metric.rows(a)
+
     n = a.sizes().astype(np.float64)
-    total = a.grouping.sum(difference)
-    squares = a.grouping.sum(difference**2)
+    versus = a.arrays.name
+    total = b.sum(RowTerm(metric.quantity, versus=versus), difference)
+    squares = b.sum(RowTerm(metric.quantity, 2, versus=versus), lambda: difference() ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / n
         se = np.sqrt(np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n)

@@ -25,9 +25,18 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition, RowFunction
+from mlprobe.core.grouping import (
+    CountedGroups,
+    Everything,
+    Grouping,
+    MaskSet,
+    Partition,
+    RowFunction,
+)
 from mlprobe.core.intervals import table_intervals
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.ranks import grouped_auc
+from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["GroupStats", "RestStats", "TableStatistic"]
 
@@ -50,7 +59,7 @@ class GroupStats:
     def __init__(self, grouping: Grouping, arrays: ModelArrays) -> None:
         self.grouping = grouping
         self.arrays = arrays
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[object, np.ndarray] = {}
         self._overall: GroupStats | None = None
         self._table_metrics: list[TableStatistic] = []
 
@@ -59,7 +68,7 @@ class GroupStats:
         """Number of groups."""
         return self.grouping.n_groups
 
-    def _cached(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def _cached(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
@@ -111,19 +120,44 @@ class GroupStats:
         low, high, se = self._cache[key + metric.name]
         return low, high, se
 
-    def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
-        """Per-group sum of a per-row array, kept under ``name``."""
-        return self._cached("sum:" + name, lambda: self.grouping.sum(values()))
+    def sum(self, term: RowTerm, values: Callable[[], np.ndarray]) -> np.ndarray:
+        """Per-group sum of the per-row array ``values()``, which ``term`` describes.
+
+        Groups counted elsewhere (an engine) compute ``term`` where the rows are.
+        """
+        if isinstance(self.grouping, CountedGroups):
+            counted = self.grouping
+            return self._cached(term, lambda: counted.named_sum(term, self.arrays.name))
+        grouping = self.grouping
+        return self._cached(term, lambda: grouping.sum(values()))
 
     def sum_about(
-        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+        self,
+        term: RowTerm,
+        values: Callable[[], np.ndarray],
+        centers: np.ndarray,
+        function: RowFunction,
     ) -> np.ndarray:
-        """Per-group sum of ``function(values - centers[g], rows)`` (a second pass, not cached)."""
-        return self.grouping.sum_about(values, centers, function)
+        """Per-group sum of ``function(values() - centers[g], rows)`` (a second pass, not
+        cached); ``term`` describes it, centered, for groups counted elsewhere."""
+        if isinstance(self.grouping, CountedGroups):
+            return self.grouping.named_sum_about(term, self.arrays.name, centers)
+        return self.grouping.sum_about(values(), centers, function)
 
-    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of each group in ``order``, and their group numbers (for rank statistics)."""
-        return self.grouping.sorted_rows(order)
+    def auc(self, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: ROC AUC of one class vs the rest, numbers of positives and negatives."""
+        if isinstance(self.grouping, CountedGroups):
+            return self.grouping.auc(self.arrays.name, class_index)
+        arrays = self.arrays
+        assert arrays.scores is not None
+        rows, groups = self.grouping.sorted_rows(arrays.score_order(class_index))
+        return grouped_auc(
+            rows,
+            groups,
+            self.n_groups,
+            arrays.scores[:, class_index],
+            arrays.y_true == class_index,
+        )
 
     def masks(self) -> list[np.ndarray]:
         """One bool mask per group (slow paths only)."""
@@ -152,7 +186,7 @@ class RestStats(GroupStats):
     def __init__(self, base: GroupStats) -> None:
         super().__init__(base.grouping, base.arrays)
         self.base = base
-        self._complement: list[np.ndarray] | None = None
+        self._complement_stats: GroupStats | None = None
 
     def sizes(self) -> np.ndarray:
         return self.base.overall().sizes()[0] - self.base.sizes()
@@ -160,21 +194,28 @@ class RestStats(GroupStats):
     def tables(self) -> np.ndarray:
         return self.base.overall().tables()[0] - self.base.tables()
 
-    def sum(self, name: str, values: Callable[[], np.ndarray]) -> np.ndarray:
-        return self.base.overall().sum(name, values)[0] - self.base.sum(name, values)
+    def sum(self, term: RowTerm, values: Callable[[], np.ndarray]) -> np.ndarray:
+        return self.base.overall().sum(term, values)[0] - self.base.sum(term, values)
+
+    def _complement(self) -> GroupStats:
+        if self._complement_stats is None:
+            self._complement_stats = GroupStats(self.base.grouping.complement(), self.arrays)
+        return self._complement_stats
 
     def sum_about(
-        self, values: np.ndarray, centers: np.ndarray, function: RowFunction
+        self,
+        term: RowTerm,
+        values: Callable[[], np.ndarray],
+        centers: np.ndarray,
+        function: RowFunction,
     ) -> np.ndarray:
-        return MaskSet(self.masks()).sum_about(values, centers, function)
+        return self._complement().sum_about(term, values, centers, function)
 
-    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return MaskSet(self.masks()).sorted_rows(order)
+    def auc(self, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._complement().auc(class_index)
 
     def masks(self) -> list[np.ndarray]:
-        if self._complement is None:
-            self._complement = [~m for m in self.base.masks()]
-        return self._complement
+        return self._complement().masks()
 
     def rest(self) -> RestStats:  # pragma: no cover - never needed
         raise NotImplementedError("the rest of the rest is the group itself")

@@ -23,15 +23,24 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from mlprobe.core.bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.encoding import smallest_int_dtype
+from mlprobe.core.row_terms import RowTerm
 from mlprobe.errors import MlprobeError
 
-__all__ = ["Everything", "Grouping", "MaskSet", "Partition"]
+__all__ = [
+    "CountedGroups",
+    "Everything",
+    "Grouping",
+    "JointCounts",
+    "MaskSet",
+    "Partition",
+    "RowSource",
+]
 
 #: ``f(deviations, rows) -> per-row values``; ``rows`` indexes other per-row arrays.
 RowFunction = Callable[[np.ndarray, Any], np.ndarray]
@@ -75,6 +84,10 @@ class Partition:
     def masks(self) -> list[np.ndarray]:
         """One bool mask per group (for the slow paths only)."""
         return [self.codes == g for g in range(self.n_groups)]
+
+    def complement(self) -> MaskSet:
+        """The rows outside each group."""
+        return MaskSet([~m for m in self.masks()])
 
     def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows sorted by (group, position in ``order``), and their group codes."""
@@ -134,6 +147,10 @@ class MaskSet:
         """The masks."""
         return self.mask_list
 
+    def complement(self) -> MaskSet:
+        """The rows outside each slice."""
+        return MaskSet([~m for m in self.mask_list])
+
     def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows of each slice in ``order``, concatenated, and their slice numbers."""
         parts = [order[m[order]] for m in self.mask_list]
@@ -172,22 +189,51 @@ class Everything:
         """One all-True mask."""
         return [np.ones(self.n_rows, dtype=bool)]
 
+    def complement(self) -> MaskSet:
+        """No rows."""
+        return MaskSet([np.zeros(self.n_rows, dtype=bool)])
+
     def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``order`` itself, all in group 0."""
         return order, np.zeros(len(order), dtype=np.intp)
 
 
+class RowSource(Protocol):
+    """Sums over rows that live elsewhere (e.g. in a SQL engine), for the groups of a
+    :class:`CountedGroups`: what the metric code would otherwise compute from arrays."""
+
+    def sums(self, term: RowTerm, model: str, centers: np.ndarray | None) -> np.ndarray:
+        """Per-group sum of ``term`` for ``model`` (``centers`` per group for centered terms)."""
+        ...
+
+    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: ROC AUC of one class vs the rest, and the numbers of positives and negatives."""
+        ...
+
+    def overall(self) -> RowSource:
+        """The same, for all rows as one group."""
+        ...
+
+    def complement(self) -> RowSource:
+        """The same, for the rows outside each group."""
+        ...
+
+
 class CountedGroups:
     """Groups whose confusion counts were counted elsewhere (e.g. by a SQL engine).
 
-    ``tables`` has shape (G, K, K); ``overall`` (K, K) holds all rows. Only
-    count-based statistics are available: there are no rows to sum over.
+    ``tables`` has shape (G, K, K) (classification) or (G,) (row counts, for
+    regression); ``overall`` holds all rows. Sums and ranks come from ``rows``
+    when given; without it only count-based statistics are available.
     """
 
-    def __init__(self, tables: np.ndarray, overall: np.ndarray) -> None:
+    def __init__(
+        self, tables: np.ndarray, overall: np.ndarray, rows: RowSource | None = None
+    ) -> None:
         self.tables = np.asarray(tables, dtype=np.int64)
         self.overall_table = np.asarray(overall, dtype=np.int64)
         self.n_groups = len(self.tables)
+        self.rows = rows
 
     def count(self, keys: np.ndarray, width: int) -> np.ndarray:
         """The counted tables, flattened to ``(G, width)`` (``keys`` are not needed)."""
@@ -199,12 +245,38 @@ class CountedGroups:
 
     def overall(self) -> CountedGroups:
         """All rows as one group."""
-        return CountedGroups(self.overall_table[None], self.overall_table)
+        rows = self.rows.overall() if self.rows is not None else None
+        return CountedGroups(self.overall_table[None], self.overall_table, rows)
+
+    def complement(self) -> CountedGroups:
+        """The rows outside each group."""
+        rows = self.rows.complement() if self.rows is not None else None
+        return CountedGroups(self.overall_table[None] - self.tables, self.overall_table, rows)
+
+    def _source(self) -> RowSource:
+        if self.rows is None:
+            raise MlprobeError(
+                "this metric needs the rows (sums or ranks), which this probe does not hold; "
+                "use count-based metrics (accuracy, recall[c], f1, ...) or an in-memory Probe."
+            )
+        return self.rows
+
+    def named_sum(self, term: RowTerm, model: str) -> np.ndarray:
+        """Per-group sum of ``term`` for ``model``, from the row source."""
+        return self._source().sums(term, model, None)
+
+    def named_sum_about(self, term: RowTerm, model: str, centers: np.ndarray) -> np.ndarray:
+        """Per-group sum of a centered ``term`` about ``centers``, from the row source."""
+        return self._source().sums(term, model, centers)
+
+    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-group ROC AUC of one class, from the row source."""
+        return self._source().auc(model, class_index)
 
     def _no_rows(self, *_: Any) -> Any:
         raise MlprobeError(
-            "this metric needs the rows (sums or ranks), which an engine probe does not hold; "
-            "use count-based metrics (accuracy, recall[c], f1, ...) or an in-memory Probe."
+            "this metric needs the rows themselves (a custom per-row metric), which stay in the "
+            "engine; use a built-in metric, or load the rows into pandas and use mlprobe.Probe."
         )
 
     sum = sum_about = sorted_rows = masks = _no_rows
@@ -217,10 +289,12 @@ class JointCounts(CountedGroups):
     the joint tables that paired comparisons read.
     """
 
-    def __init__(self, joint: np.ndarray, overall: np.ndarray) -> None:
+    def __init__(
+        self, joint: np.ndarray, overall: np.ndarray, rows: RowSource | None = None
+    ) -> None:
         self.joint = np.asarray(joint, dtype=np.int64)
         self.overall_joint = np.asarray(overall, dtype=np.int64)
-        super().__init__(self.joint.sum(axis=-1), self.overall_joint.sum(axis=-1))
+        super().__init__(self.joint.sum(axis=-1), self.overall_joint.sum(axis=-1), rows)
 
     def count(self, keys: np.ndarray, width: int) -> np.ndarray:
         """a's tables for width K², the joint tables for width K³."""
@@ -230,7 +304,13 @@ class JointCounts(CountedGroups):
 
     def overall(self) -> JointCounts:
         """All rows as one group."""
-        return JointCounts(self.overall_joint[None], self.overall_joint)
+        rows = self.rows.overall() if self.rows is not None else None
+        return JointCounts(self.overall_joint[None], self.overall_joint, rows)
+
+    def complement(self) -> JointCounts:
+        """The rows outside each group."""
+        rows = self.rows.complement() if self.rows is not None else None
+        return JointCounts(self.overall_joint[None] - self.joint, self.overall_joint, rows)
 
 
 Grouping = Partition | MaskSet | Everything | CountedGroups

@@ -21,7 +21,14 @@ from mlprobe.core.slices import Slice
 from mlprobe.engines.sql import ColumnKind, Parameters, column_ref, compile_predicate
 from mlprobe.errors import DataError
 
-__all__ = ["BATCH", "SqlSource", "count_query", "count_tables"]
+__all__ = [
+    "BATCH",
+    "SqlSource",
+    "column_profile",
+    "count_query",
+    "count_tables",
+    "distinct_values",
+]
 
 #: slices per query: keeps query plans small (Spark) and each query one scan
 BATCH = 50
@@ -73,9 +80,9 @@ def count_query(
             default=exp.Literal.number(0),
         )
         columns.append(exp.alias_(exp.Sum(this=case), f"s{i}"))
-    query = (
-        exp.select(*columns).from_(source).group_by(*(exp.column(c, quoted=True) for c in labels))
-    )
+    query = exp.select(*columns).from_(source)
+    if labels:
+        query = query.group_by(*(exp.column(c, quoted=True) for c in labels))
     return query, params.values
 
 
@@ -89,7 +96,10 @@ def count_tables(
     aliases: Mapping[str, str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(tables, overall)``: per slice a K x K (x K ...) count table over the ``labels``
-    columns (true, predicted, [a second model's predicted]), and the table of all rows."""
+    columns (true, predicted, [a second model's predicted]), and the table of all rows.
+
+    With no ``labels``, the row count of each slice (shape (S,)) and of all rows.
+    """
     k = len(classes)
     position = {label: i for i, label in enumerate(classes)}
     shape = (k,) * len(labels)
@@ -116,10 +126,49 @@ def count_tables(
     return tables, overall
 
 
-def distinct_values(engine: SqlSource, column: str, kinds: Mapping[str, ColumnKind]) -> list[Any]:
-    """The distinct values of a column (None for missing), as Python values."""
+def distinct_values(
+    engine: SqlSource, column: str, kinds: Mapping[str, ColumnKind], *, limit: int | None = None
+) -> list[Any]:
+    """The distinct values of a column (None for missing), as Python values; at most ``limit``."""
     query = exp.select(exp.alias_(column_ref(column, kinds), "v")).distinct().from_(engine.source())
+    if limit is not None:
+        query = query.limit(limit)
     return [_label(row[0]) for row in engine.rows(query, [])]
+
+
+def column_profile(
+    engine: SqlSource, columns: Sequence[str], kinds: Mapping[str, ColumnKind]
+) -> dict[str, dict[str, float]]:
+    """Per column, in one scan: ``missing`` values (NaN included), and for numeric columns
+    ``fractional`` values (not whole numbers), ``mean``, ``min`` and ``max``."""
+    aggregates: list[exp.Expression] = []
+    names: list[tuple[str, str]] = []
+    for column in columns:
+        value = column_ref(column, kinds)
+        missing = exp.Is(this=value, expression=exp.null())
+        parts = {"missing": _count_if(missing)}
+        if kinds[column] in ("number", "float"):
+            whole = exp.Floor(this=value.copy())
+            parts["fractional"] = _count_if(exp.NEQ(this=value.copy(), expression=whole))
+            double = exp.cast(value.copy(), exp.DataType.build("double"))
+            parts["mean"] = exp.Avg(this=double)
+            parts["min"] = exp.Min(this=double.copy())
+            parts["max"] = exp.Max(this=double.copy())
+        for key, aggregate in parts.items():
+            aggregates.append(aggregate)
+            names.append((column, key))
+    [row] = engine.rows(exp.select(*aggregates).from_(engine.source()), [])
+    out: dict[str, dict[str, float]] = {c: {} for c in columns}
+    for (column, key), value in zip(names, row, strict=True):
+        out[column][key] = float("nan") if value is None else float(value)
+    return out
+
+
+def _count_if(condition: exp.Expression) -> exp.Expression:
+    case = exp.Case(
+        ifs=[exp.If(this=condition, true=exp.Literal.number(1))], default=exp.Literal.number(0)
+    )
+    return exp.Sum(this=case)
 
 
 def _label(value: Any) -> Any:

@@ -1,11 +1,13 @@
 """A probe over a table that stays in its engine: counts come back, rows never do.
 
-``Probe.from_parquet`` returns a :class:`TableProbe`. Its ``breakdown``,
-``confusion``, ``metric`` (and so ``Suite.run``), ``compare`` and ``flips`` give
-the same numbers as an in-memory :class:`~mlprobe.Probe` on the same rows, from
-per-slice confusion counts computed by SQL (joint true x a x b counts for the
-paired comparisons). What needs the rows themselves says so and names the
-alternative.
+``Probe.from_parquet`` and ``Probe.from_spark`` return a :class:`TableProbe`.
+Its ``breakdown``, ``confusion``, ``metric`` (and so ``Suite.run``), ``compare``
+and ``flips`` give the same numbers as an in-memory :class:`~mlprobe.Probe` on
+the same rows: classification metrics from per-slice confusion counts computed
+by SQL (joint true x a x b counts for the paired comparisons), regression and
+probability metrics from per-slice sums of row terms and exact rank statistics
+(:mod:`mlprobe.engines.row_sums`). What needs the rows themselves says so and
+names the alternative.
 """
 
 from __future__ import annotations
@@ -26,14 +28,24 @@ from mlprobe.core.comparison import compare_table, flips_from_joint
 from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import CountedGroups, JointCounts
-from mlprobe.core.labels import MAX_INFERRED_CLASSES, Task
-from mlprobe.core.metrics import resolve_metric, resolve_metrics
+from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task
+from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
+from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
+from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice, as_slice
-from mlprobe.engines.counting import SqlSource, count_tables, distinct_values
+from mlprobe.engines.counting import SqlSource, column_profile, count_tables, distinct_values
+from mlprobe.engines.row_sums import RowQuery, SqlRows
+from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
 from mlprobe.engines.sql import ColumnKind
-from mlprobe.errors import MlprobeError, ValidationError, did_you_mean, missing_column_error
+from mlprobe.errors import (
+    DataError,
+    MlprobeError,
+    ValidationError,
+    did_you_mean,
+    missing_column_error,
+)
 
 __all__ = ["TableProbe"]
 
@@ -66,12 +78,14 @@ class TableProbe:
         Where the table lives: a :class:`~mlprobe.engines.duckdb_source.DuckDBSource` or a
         :class:`~mlprobe.engines.spark_source.SparkSource`.
     target : str
-        The column of true labels.
+        The column of true labels or values.
     predictions : str or dict of str to str
         The prediction column, or columns by model name.
-    task : {"binary", "multiclass"}, optional
-        Inferred from the labels when None. Regression is not available on
-        engines yet.
+    scores : str, list of str, or dict of model name to those, optional
+        Class probability columns: the positive class's column (binary), or one
+        column per class in the order of :attr:`classes`; a dict with several models.
+    task : {"binary", "multiclass", "regression"}, optional
+        Inferred from the columns when None, as :class:`mlprobe.Probe` does.
     """
 
     def __init__(
@@ -80,11 +94,11 @@ class TableProbe:
         *,
         target: str,
         predictions: str | Mapping[str, str],
+        scores: Any = None,
         task: str | None = None,
     ) -> None:
         self._engine: SqlSource = engine
         self._kinds: dict[str, ColumnKind] = engine.kinds()
-        columns = list(engine.types)
         if not isinstance(target, str):
             raise ValidationError(
                 f"target: on an engine, name the target column; received {type(target).__name__}."
@@ -95,6 +109,7 @@ class TableProbe:
                 "predictions: on an engine, give the prediction column's name, or a dict "
                 f"{{model name: column name}}; received {predictions!r}."
             )
+        columns = list(engine.types)
         for role, column in [
             ("target", target),
             *((f"predictions of {m!r}", c) for m, c in named.items()),
@@ -103,21 +118,38 @@ class TableProbe:
                 raise missing_column_error(column, columns, role=f"{role} column")
         self._target = target
         self._predictions = named
-        values = distinct_values(engine, target, {**self._kinds, target: "text"})
-        for column in named.values():
-            values += distinct_values(engine, column, {**self._kinds, column: "text"})
-        if any(v is None for v in values):
-            raise ValidationError(
-                f"the target {target!r} or a prediction column has missing values; "
-                "every evaluated row needs both."
-            )
-        self._classes = _sorted_labels(set(values))
-        self._task = _task(task, self._classes, target)
-        first = next(iter(named.values()))
-        _, overall = count_tables(
-            engine, [], labels=[target, first], classes=self._classes, kinds=self._kinds, aliases={}
+        score_columns = _score_columns(scores, list(named), columns)
+        label_columns = [target, *dict.fromkeys(named.values())]
+        profile = column_profile(
+            engine, [*label_columns, *{c for cs in score_columns.values() for c in cs}], self._kinds
         )
-        self._n_rows = int(overall.sum())
+        for column, facts in profile.items():
+            if facts["missing"] > 0:
+                role = "scores" if column not in label_columns else "target or prediction"
+                raise DataError(
+                    f"{role} column {column!r} has {int(facts['missing'])} missing value(s) "
+                    "(NaN included); metrics need a value for every row: filter those rows "
+                    "out first (e.g. a DuckDB view or dataframe.dropna())."
+                )
+        self._task, self._classes = _task_and_classes(
+            task, engine, label_columns, self._kinds, profile
+        )
+        if self._task == "regression" and score_columns:
+            raise ValidationError(
+                "scores: a regression probe takes no class probabilities; drop scores=."
+            )
+        self._scores = _check_score_count(score_columns, self._classes)
+        self._outputs = ModelOutputs(
+            target,
+            named,
+            self._scores,
+            self._classes,
+            target_mean=profile[target].get("mean", 0.0) if self._task == "regression" else 0.0,
+        )
+        _, overall = count_tables(
+            engine, [], labels=[], classes=self._classes, kinds=self._kinds, aliases={}
+        )
+        self._n_rows = int(overall)
         self._models = {m: _CountedModel(m, self._task, self._classes, self._n_rows) for m in named}
 
     # --- what the probe holds --------------------------------------------------------------
@@ -174,27 +206,59 @@ class TableProbe:
         aliases.update({prediction_column(m): c for m, c in self._predictions.items()})
         return aliases
 
-    def _counts(self, slices: Sequence[Slice], model: str) -> CountedGroups:
-        tables, overall = count_tables(
-            self._engine,
-            slices,
-            labels=[self._target, self._predictions[model]],
-            classes=self._classes,
-            kinds=self._kinds,
-            aliases=self._aliases(model),
-        )
-        return CountedGroups(tables, overall)
+    def _labels(self, *models: str) -> list[str]:
+        """The columns a confusion table counts by: target and predictions (none for regression)."""
+        if self._task == "regression":
+            return []
+        return [self._target, *(self._predictions[m] for m in models)]
 
-    def _joint_counts(self, slices: Sequence[Slice], a: str, b: str) -> JointCounts:
+    def _rows(
+        self, slices: Sequence[Slice], aliases: Mapping[str, str], wanted: list[tuple[Any, str]]
+    ) -> SqlRows:
+        query = RowQuery(
+            self._engine,
+            slices,
+            RowTermSql(self._outputs, self._kinds),
+            self._kinds,
+            aliases,
+            wanted,
+        )
+        return SqlRows(query)
+
+    def _counts(
+        self, slices: Sequence[Slice], model: str, metrics: Sequence[Metric] = ()
+    ) -> CountedGroups:
+        aliases = self._aliases(model)
         tables, overall = count_tables(
             self._engine,
             slices,
-            labels=[self._target, self._predictions[a], self._predictions[b]],
+            labels=self._labels(model),
             classes=self._classes,
             kinds=self._kinds,
-            aliases=self._aliases(a),
+            aliases=aliases,
         )
-        return JointCounts(tables, overall)
+        wanted = [(t, model) for m in metrics for t in m.row_terms()]
+        return CountedGroups(tables, overall, self._rows(slices, aliases, wanted))
+
+    def _joint_counts(
+        self, slices: Sequence[Slice], a: str, b: str, metric: Metric
+    ) -> CountedGroups:
+        aliases = self._aliases(a)
+        tables, overall = count_tables(
+            self._engine,
+            slices,
+            labels=self._labels(a, b),
+            classes=self._classes,
+            kinds=self._kinds,
+            aliases=aliases,
+        )
+        wanted = [(t, m) for t in metric.row_terms() for m in (a, b)]
+        if isinstance(metric, RowMeanMetric):  # paired: the per-row differences b - a
+            wanted += [(RowTerm(metric.quantity, p, versus=a), b) for p in (1, 2)]
+        rows = self._rows(slices, aliases, wanted)
+        if self._task == "regression":
+            return CountedGroups(tables, overall, rows)
+        return JointCounts(tables, overall, rows)
 
     def groups(self, by: str | Sequence[str]) -> list[Slice]:
         """One slice per distinct value (or combination) of categorical ``by`` columns."""
@@ -241,9 +305,9 @@ class TableProbe:
         if by is not None:
             chosen += self.groups(by)
         metric_objects = resolve_metrics(
-            metrics, task=self._task, classes=self._classes, has_scores=False
+            metrics, task=self._task, classes=self._classes, has_scores=self._has_scores(*models)
         )
-        groupings = {m: self._counts(chosen, m) for m in models}
+        groupings = {m: self._counts(chosen, m, metric_objects) for m in models}
         request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
         return breakdown_table(request, {m: self._models[m] for m in models})
 
@@ -255,6 +319,7 @@ class TableProbe:
         normalize: str | None = None,
     ) -> pd.DataFrame:
         """The K x K confusion matrix of a slice (all rows by default)."""
+        self._require_classification("confusion")
         name = self._model(model)
         check_normalize(normalize)
         counted = self._counts([as_slice(slice)] if slice is not None else [], name)
@@ -272,14 +337,24 @@ class TableProbe:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}`` (as ``Probe.metric``)."""
         name = self._model(model)
         metric_object = resolve_metric(
-            metric, task=self._task, classes=self._classes, has_scores=False
+            metric, task=self._task, classes=self._classes, has_scores=self._has_scores(name)
         )
-        counted = self._counts([as_slice(slice)] if slice is not None else [], name)
-        grouping = counted if slice is not None else counted.overall()
+        chosen = [as_slice(slice)] if slice is not None else []
+        counted = self._counts(chosen, name, [metric_object])
+        grouping = counted if chosen else counted.overall()
         stats = GroupStats(grouping, self._models[name])
         return metric_summary(metric_object, stats, check_confidence(confidence))
 
     # --- what needs the rows -------------------------------------------------------------------
+
+    def _require_classification(self, what: str) -> None:
+        if self._task == "regression":
+            raise ValidationError(
+                f"{what}: needs a classification probe; this one's task is regression."
+            )
+
+    def _has_scores(self, *models: str) -> bool:
+        return all(m in self._scores for m in models)
 
     def _needs_rows(self, what: str) -> MlprobeError:
         return MlprobeError(
@@ -310,8 +385,12 @@ class TableProbe:
                 f"compare: a and b are both {name_a!r}; name two different models."
             )
         confidence = check_confidence(confidence)
+        default = "mae" if self._task == "regression" else "accuracy"
         metric_object = resolve_metric(
-            metric or "accuracy", task=self._task, classes=self._classes, has_scores=False
+            metric or default,
+            task=self._task,
+            classes=self._classes,
+            has_scores=self._has_scores(name_a, name_b),
         )
         chosen = [as_slice(s) for s in slices or []] + (self.groups(by) if by is not None else [])
         if any(PREDICTION in s.columns() for s in chosen):
@@ -323,7 +402,7 @@ class TableProbe:
             self._models[name_a],
             self._models[name_b],
             chosen,
-            self._joint_counts(chosen, name_a, name_b),
+            self._joint_counts(chosen, name_a, name_b, metric_object),
             metric_object,
             confidence=confidence,
             min_support=min_support,
@@ -331,9 +410,16 @@ class TableProbe:
 
     def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
         """2 x 2 counts of rows right or wrong under model ``a`` and under model ``b``."""
+        self._require_classification("flips")
         name_a, name_b = self._model(a, "a"), self._model(b, "b")
         chosen = [as_slice(slice)] if slice is not None else []
-        joint = self._joint_counts(chosen, name_a, name_b)
+        joint = self._joint_counts(
+            chosen,
+            name_a,
+            name_b,
+            resolve_metric("accuracy", task=self._task, classes=self._classes, has_scores=False),
+        )
+        assert isinstance(joint, JointCounts)
         table = joint.joint[0] if chosen else joint.overall_joint
         return flips_from_joint(table, name_a, name_b)
 
@@ -361,29 +447,102 @@ def _sorted_labels(values: set[Any]) -> list[Any]:
         return sorted(values, key=lambda v: (type(v).__name__, str(v)))
 
 
-def _task(task: str | None, classes: list[Any], target: str) -> Task:
-    if any(isinstance(c, float) for c in classes):  # integral floats became ints already
-        raise ValidationError(
-            f"task: the target {target!r} holds fractional numbers, a regression target; "
-            "regression is not available on engines yet: load the rows into pandas and use "
-            "mlprobe.Probe."
-        )
+def _score_columns(scores: Any, models: list[str], columns: list[str]) -> dict[str, list[str]]:
+    """``scores=`` as ``{model: [column, ...]}``, each column checked to exist."""
+    if scores is None:
+        return {}
+    if isinstance(scores, Mapping):
+        per_model = dict(scores)
+    else:
+        if len(models) > 1:
+            raise ValidationError(
+                "scores: with several models, give a dict {model name: score column(s)}; "
+                "one set of columns cannot belong to all of them."
+            )
+        per_model = {models[0]: scores}
+    out: dict[str, list[str]] = {}
+    for model, value in per_model.items():
+        if model not in models:
+            raise ValidationError(
+                f"scores: {model!r} is not a model of this probe; models: {models}."
+            )
+        names = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(names, Sequence)
+            or not names
+            or not all(isinstance(c, str) for c in names)
+        ):
+            raise ValidationError(
+                f"scores of {model!r}: on an engine, name the probability column(s): the positive "
+                f"class's column (binary) or one per class; received {value!r}."
+            )
+        for column in names:
+            if column not in columns:
+                raise missing_column_error(column, columns, role="scores column")
+        out[model] = list(names)
+    return out
+
+
+def _check_score_count(scores: dict[str, list[str]], classes: list[Any]) -> dict[str, list[str]]:
+    k = len(classes)
+    for model, names in scores.items():
+        if len(names) != k and not (k == 2 and len(names) == 1):
+            raise ValidationError(
+                f"scores of {model!r}: expected one probability column per class, in the order "
+                f"{classes} ({k} columns){', or the positive class only' if k == 2 else ''}; "
+                f"received {len(names)}: {names}."
+            )
+    return scores
+
+
+#: distinct labels fetched at most: a classification target with more is a mistake
+MAX_CLASSES = 10_000
+
+
+def _task_and_classes(
+    task: str | None,
+    engine: SqlSource,
+    label_columns: list[str],
+    kinds: Mapping[str, ColumnKind],
+    profile: Mapping[str, Mapping[str, float]],
+) -> tuple[Task, list[Any]]:
+    """The task (checked, or inferred as the in-memory probe does) and the class labels."""
+    if task is not None and task not in TASKS:
+        raise ValidationError(f"task must be one of {list(TASKS)} or None; received {task!r}.")
+    numeric = all(kinds.get(c) in ("number", "float") for c in label_columns)
+    if task == "regression" or (
+        task is None and numeric and any(profile[c]["fractional"] > 0 for c in label_columns)
+    ):
+        if not numeric:
+            text = [c for c in label_columns if kinds.get(c) not in ("number", "float")]
+            raise ValidationError(
+                f"task='regression' needs numbers, but the columns {text} do not hold numbers. "
+                "Pass task='binary' or 'multiclass', or give numeric columns."
+            )
+        return "regression", []
+    values: set[Any] = set()
+    for column in label_columns:
+        found = distinct_values(engine, column, {**kinds, column: "text"}, limit=MAX_CLASSES + 1)
+        values.update(found)
+        if len(values) > MAX_CLASSES:
+            raise ValidationError(
+                f"task: {column!r} has more than {MAX_CLASSES} distinct values, too many for "
+                "classes; pass task='regression' if these are quantities."
+            )
+    classes = _sorted_labels(values)
     if task is None:
         if len(classes) <= 2:
-            return "binary"
-        if all(isinstance(c, str | bool) for c in classes) or len(classes) <= MAX_INFERRED_CLASSES:
-            return "multiclass"
+            return "binary", classes
+        if not numeric or len(classes) <= MAX_INFERRED_CLASSES:
+            return "multiclass", classes
         raise ValidationError(
-            f"task: the target {target!r} has {len(classes)} distinct values; pass "
-            "task='multiclass' (regression is not available on engines yet)."
+            f"task: cannot tell whether the {len(classes)} distinct integer values of the "
+            "target and predictions are classes or quantities. Pass task='multiclass' or "
+            "task='regression'."
         )
-    if task == "regression":
+    if task == "binary" and len(classes) > 2:
         raise ValidationError(
-            "task: regression is not available on engines yet; load the rows into pandas and use "
-            "mlprobe.Probe, or break down a classification target."
+            f"task='binary' but the target and predictions hold {len(classes)} classes "
+            f"{classes[:10]}; pass task='multiclass'."
         )
-    if task not in ("binary", "multiclass"):
-        raise ValidationError(
-            f"task must be 'binary' or 'multiclass' on an engine; received {task!r}."
-        )
-    return task  # type: ignore[return-value]
+    return task, classes

@@ -226,9 +226,7 @@ def test_what_an_engine_cannot_do_says_so(engine: TableProbe, parquet: str, tmp_
         engine.breakdown(slices=["`hours per week` == 'x'"])
     with pytest.raises(mp.DataError, match="no Parquet file"):
         mp.Probe.from_parquet(tmp_path / "missing.parquet", target="y", predictions="v1")
-    with pytest.raises(mp.ValidationError, match="scores"):
+    with pytest.raises(mp.ColumnNotFoundError, match="scores column 'a'"):
         mp.Probe.from_parquet(parquet, target="y", predictions="v1", scores=["a", "b"])
-    regression = tmp_path / "reg.parquet"
-    pd.DataFrame({"t": [0.5, 1.5, 2.25], "p": [0.4, 1.0, 2.0]}).to_parquet(regression)
-    with pytest.raises(mp.ValidationError, match="regression is not available on engines yet"):
-        mp.Probe.from_parquet(regression, target="t", predictions="p")
+    with pytest.raises(mp.ValidationError, match="task must be one of"):
+        mp.Probe.from_parquet(parquet, target="y", predictions="v1", task="ranking")

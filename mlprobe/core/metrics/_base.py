@@ -8,6 +8,7 @@ import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.intervals import normal_interval, wilson_interval
+from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import two_proportion_p_value, z_test_p_value
 
 __all__ = ["Metric", "MetricValues", "ProportionMetric", "RowMeanMetric"]
@@ -46,6 +47,10 @@ class Metric:
         """Values, intervals and standard errors for every group of ``stats``."""
         raise NotImplementedError
 
+    def row_terms(self) -> tuple[RowTerm, ...]:
+        """The sums over rows :meth:`compute` asks for first (an engine fetches them in one scan)."""
+        return ()
+
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         """Two-sided p-value that groups of ``a`` and ``b`` differ in this metric."""
         return z_test_p_value(a.value - b.value, np.hypot(a.standard_error, b.standard_error))
@@ -81,16 +86,21 @@ class ProportionMetric(Metric):
 class RowMeanMetric(Metric):
     """The mean of a per-row quantity; normal interval from its sum of squares."""
 
-    key: str = ""
+    #: the per-row quantity's name (one of ``row_terms.QUANTITIES``), for engines
+    quantity: str = ""
 
     def rows(self, stats: GroupStats) -> np.ndarray:
         """The per-row quantity averaged by this metric."""
         raise NotImplementedError
 
+    def row_terms(self) -> tuple[RowTerm, ...]:
+        return RowTerm(self.quantity), RowTerm(self.quantity, power=2)
+
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         n = stats.sizes().astype(np.float64)
-        total = stats.sum(self.key, lambda: self.rows(stats))
-        squares = stats.sum(self.key + "^2", lambda: self.rows(stats) ** 2)
+        term, square = self.row_terms()
+        total = stats.sum(term, lambda: self.rows(stats))
+        squares = stats.sum(square, lambda: self.rows(stats) ** 2)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / n
             variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)

@@ -11,6 +11,7 @@ import numpy as np
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.intervals import normal_interval
 from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric
+from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
 
@@ -18,7 +19,8 @@ __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
 class MAE(RowMeanMetric):
     """Mean absolute error."""
 
-    name = key = "mae"
+    name = "mae"
+    quantity = "abs_error"
     higher_is_better = False
     bounds = (0.0, np.inf)
 
@@ -29,7 +31,8 @@ class MAE(RowMeanMetric):
 class MSE(RowMeanMetric):
     """Mean squared error."""
 
-    name = key = "mse"
+    name = "mse"
+    quantity = "squared_error"
     higher_is_better = False
     bounds = (0.0, np.inf)
 
@@ -40,7 +43,8 @@ class MSE(RowMeanMetric):
 class MeanError(RowMeanMetric):
     """Mean of ``prediction - target`` (bias)."""
 
-    name = key = "mean_error"
+    name = "mean_error"
+    quantity = "error"
     higher_is_better = False
     ideal = 0.0  # closer to 0 is better, whichever the sign (see compare())
 
@@ -54,6 +58,9 @@ class RMSE(Metric):
     name = "rmse"
     higher_is_better = False
     bounds = (0.0, np.inf)
+
+    def row_terms(self) -> tuple[RowTerm, ...]:
+        return MSE().row_terms()
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         mse = MSE().compute(stats, confidence)
@@ -76,19 +83,33 @@ class R2(Metric):
     name = "r2"
     bounds = (-np.inf, 1.0)
 
+    SQUARED_ERROR, SQUARED_ERROR_2 = MSE().row_terms()
+    TARGET = RowTerm("target")
+    #: about each group's own mean: (y - m)^2, (y - m)^4, e^2 (y - m)^2
+    D2 = RowTerm("target", 2, centered=True)
+    D4 = RowTerm("target", 4, centered=True)
+    E2_D2 = RowTerm("target", 2, centered=True, times="squared_error")
+
+    def row_terms(self) -> tuple[RowTerm, ...]:
+        return (self.SQUARED_ERROR, self.SQUARED_ERROR_2, self.TARGET, self.D2, self.D4, self.E2_D2)
+
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         arrays = stats.arrays
-        e2 = arrays.error**2
-        y = arrays.centered_target
         n = stats.sizes().astype(np.float64)
-        sum_e2 = stats.sum("mse", lambda: e2)
-        sum_e4 = stats.sum("mse^2", lambda: e2**2)
+        sum_e2 = stats.sum(self.SQUARED_ERROR, lambda: arrays.error**2)
+        sum_e4 = stats.sum(self.SQUARED_ERROR_2, lambda: (arrays.error**2) ** 2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = stats.sum("y", lambda: y) / n
+            m = stats.sum(self.TARGET, lambda: arrays.centered_target) / n
         centers = np.nan_to_num(m)  # empty groups have no rows to center
-        sum_d2 = stats.sum_about(y, centers, lambda d, rows: d**2)
-        sum_d4 = stats.sum_about(y, centers, lambda d, rows: d**4)
-        sum_e2d2 = stats.sum_about(y, centers, lambda d, rows: e2[rows] * d**2)
+
+        def y() -> np.ndarray:
+            return arrays.centered_target
+
+        sum_d2 = stats.sum_about(self.D2, y, centers, lambda d, rows: d**2)
+        sum_d4 = stats.sum_about(self.D4, y, centers, lambda d, rows: d**4)
+        sum_e2d2 = stats.sum_about(
+            self.E2_D2, y, centers, lambda d, rows: arrays.error[rows] ** 2 * d**2
+        )
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             mean_a = sum_e2 / n  # a = e^2
             mean_b = sum_d2 / n  # b = (y - m)^2

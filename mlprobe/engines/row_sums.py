@@ -1,0 +1,284 @@
+"""Per-slice sums and ROC AUCs computed by the engine: what metrics beyond counts need.
+
+:class:`SqlRows` answers the :class:`~mlprobe.core.grouping.RowSource`
+questions of the metric code with SQL, for a list of slices (``view="slices"``),
+all rows (``"overall"``) or the rows outside each slice (``"complement"``):
+
+- sums of a :class:`~mlprobe.core.row_terms.RowTerm` per group: one scan per
+  batch of slices for every term the call's metrics declared, plus all rows;
+- centered terms (the spread of a target about each slice's own mean) in a
+  second scan, with the centers as bound parameters;
+- ROC AUC by the Mann–Whitney statistic, exactly: positives and negatives per
+  slice are counted per distinct score, then a running sum over the scores in
+  score order gives each positive's negatives below it (ties count half)::
+
+      U = sum over scores s of  pos(s) * (neg(< s) + neg(s) / 2)
+
+Each slice's condition is evaluated once per row in a subquery, as a
+two-valued flag (a row whose condition is unknown is outside the slice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from sqlglot import exp
+
+from mlprobe.core.row_terms import RowTerm
+from mlprobe.core.slices import Slice
+from mlprobe.engines.counting import SqlSource
+from mlprobe.engines.row_terms_sql import RowTermSql
+from mlprobe.engines.sql import ColumnKind, Parameters, compile_predicate
+
+__all__ = ["AUC_BATCH", "SUM_BATCH", "RowQuery", "SqlRows"]
+
+#: slices per scan for sums
+SUM_BATCH = 50
+#: slices per ROC AUC query (its per-score table has two columns per slice)
+AUC_BATCH = 20
+
+View = Literal["slices", "overall", "complement"]
+_FLAG = "mlprobe_in_group_{}"
+
+
+@dataclass
+class RowQuery:
+    """What one call asks of an engine's rows: its slices, models' outputs, and terms.
+
+    Parameters
+    ----------
+    engine : SqlSource
+        Where the rows are.
+    slices : list of Slice
+        The groups (of the ``"slices"`` and ``"complement"`` views).
+    terms : RowTermSql
+        Compiles the models' per-row quantities.
+    kinds, aliases : mapping
+        Column kinds; ``@target``/``@prediction`` names for the slices.
+    wanted : list of (RowTerm, model)
+        Terms to fetch in the same scan as the first one asked for (the
+        metrics' :meth:`~mlprobe.core.metrics.Metric.row_terms`).
+    """
+
+    engine: SqlSource
+    slices: Sequence[Slice]
+    terms: RowTermSql
+    kinds: Mapping[str, ColumnKind]
+    aliases: Mapping[str, str]
+    wanted: list[tuple[RowTerm, str]] = field(default_factory=list)
+    cache: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
+
+
+class SqlRows:
+    """Sums and AUCs of rows in an engine, for the groups of one view of a :class:`RowQuery`."""
+
+    def __init__(self, query: RowQuery, view: View = "slices") -> None:
+        self.shared = query
+        self.view = view
+
+    @property
+    def n_groups(self) -> int:
+        """Groups of this view."""
+        return 1 if self.view == "overall" else len(self.shared.slices)
+
+    def overall(self) -> SqlRows:
+        """All rows as one group."""
+        return SqlRows(self.shared, "overall")
+
+    def complement(self) -> SqlRows:
+        """The rows outside each slice."""
+        return SqlRows(self.shared, "complement")
+
+    # --- sums ------------------------------------------------------------------------------
+
+    def sums(self, term: RowTerm, model: str, centers: np.ndarray | None) -> np.ndarray:
+        """Per-group sum of ``term`` for ``model`` (centered terms about ``centers``)."""
+        cache = self.shared.cache
+        if centers is None:
+            key: tuple[Any, ...] = (self.view, term, model)
+            if key not in cache:
+                self._fetch_plain([(term, model)])
+            return cache[key]
+        centers = np.asarray(centers, dtype=np.float64)
+        key = (self.view, term, model, centers.tobytes())
+        if key not in cache:
+            together = [
+                t
+                for t, m in self.shared.wanted
+                if t.centered
+                and m == model
+                and (self.view, t, model, centers.tobytes()) not in cache
+            ]
+            self._fetch_centered([term, *(t for t in together if t != term)], model, centers)
+        return cache[key]
+
+    def _fetch_plain(self, asked: list[tuple[RowTerm, str]]) -> None:
+        """One scan per batch for the asked terms and every wanted plain term not yet known."""
+        cache = self.shared.cache
+        pairs = list(dict.fromkeys(asked + [w for w in self.shared.wanted if not w[0].centered]))
+        pairs = [(t, m) for t, m in pairs if (self.view, t, m) not in cache]
+        views: list[View] = [self.view] if self.view != "slices" else ["slices", "overall"]
+        for view in views:
+            if view == "overall" and all(("overall", t, m) in cache for t, m in pairs):
+                continue
+            columns = [self._column(t, m) for t, m in pairs]
+            values = self._sums(view, columns)
+            for (t, m), column in zip(pairs, values.T, strict=True):
+                cache.setdefault((view, t, m), column)
+
+    def _fetch_centered(self, terms: list[RowTerm], model: str, centers: np.ndarray) -> None:
+        groups = self._groups(self.view)
+        values = np.zeros((len(groups), len(terms)))
+        for start in range(0, max(len(groups), 1), SUM_BATCH):
+            batch = groups[start : start + SUM_BATCH]
+            columns = [
+                [self._column(t, model, float(centers[start + g])) for t in terms]
+                for g in range(len(batch))
+            ]
+            values[start : start + len(batch)] = self._sum_batch(batch, columns)
+        for t, column in zip(terms, values.T, strict=True):
+            self.shared.cache[(self.view, t, model, centers.tobytes())] = column
+
+    def _column(
+        self, term: RowTerm, model: str, center: float | None = None
+    ) -> Callable[[Parameters], exp.Expression]:
+        terms = self.shared.terms
+        return lambda params: terms.term(term, model, params, center)
+
+    def _groups(self, view: View) -> list[Callable[[Parameters], exp.Expression]]:
+        """A two-valued flag per group: is the row in it."""
+        if view == "overall":
+            return [lambda params: exp.true()]
+        inside = view == "slices"
+
+        def flag(s: Slice) -> Callable[[Parameters], exp.Expression]:
+            def build(params: Parameters) -> exp.Expression:
+                condition = compile_predicate(
+                    s.predicate, self.shared.kinds, aliases=self.shared.aliases, params=params
+                ).expression
+                return exp.Case(
+                    ifs=[exp.If(this=condition, true=exp.Boolean(this=inside))],
+                    default=exp.Boolean(this=not inside),
+                )
+
+            return build
+
+        return [flag(s) for s in self.shared.slices]
+
+    def _sums(
+        self, view: View, columns: list[Callable[[Parameters], exp.Expression]]
+    ) -> np.ndarray:
+        groups = self._groups(view)
+        out = np.zeros((len(groups), len(columns)))
+        for start in range(0, len(groups), SUM_BATCH):
+            batch = groups[start : start + SUM_BATCH]
+            out[start : start + len(batch)] = self._sum_batch(batch, [columns] * len(batch))
+        return out
+
+    def _sum_batch(
+        self,
+        groups: list[Callable[[Parameters], exp.Expression]],
+        columns: list[list[Callable[[Parameters], exp.Expression]]],
+    ) -> np.ndarray:
+        """``SELECT SUM(CASE WHEN g_i THEN term END) ... FROM (SELECT *, flags FROM source)``."""
+        outer, inner = Parameters(), Parameters()
+        aggregates: list[Any] = []
+        for g, group_columns in enumerate(columns):
+            flag = exp.column(_FLAG.format(g), quoted=True)
+            for build in group_columns:
+                case = exp.Case(ifs=[exp.If(this=flag.copy(), true=build(outer))])
+                aggregates.append(exp.Sum(this=case))
+        query = exp.select(*aggregates).from_(self._flagged(groups, inner))
+        [row] = self.shared.engine.rows(query, outer.values + inner.values)
+        values = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
+        # a group without rows sums to NULL in SQL, to 0 in numpy
+        return np.nan_to_num(values, nan=0.0).reshape(len(groups), -1)
+
+    def _flagged(
+        self,
+        groups: list[Callable[[Parameters], exp.Expression]],
+        params: Parameters,
+        extra: Sequence[Any] = (),
+    ) -> exp.Expression:
+        flags = [
+            exp.alias_(build(params), _FLAG.format(g), quoted=True)
+            for g, build in enumerate(groups)
+        ]
+        inner = exp.select(exp.Star(), *extra, *flags).from_(self.shared.engine.source())
+        return inner.subquery("flagged")
+
+    # --- ROC AUC ----------------------------------------------------------------------------
+
+    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: ROC AUC of ``class_index`` vs the rest, and the numbers of positives and
+        negatives."""
+        key = (self.view, "auc", model, class_index)
+        cache = self.shared.cache
+        if key not in cache:
+            groups = self._groups(self.view)
+            parts = np.zeros((3, len(groups)))
+            for start in range(0, len(groups), AUC_BATCH):
+                batch = groups[start : start + AUC_BATCH]
+                parts[:, start : start + len(batch)] = self._auc_batch(batch, model, class_index)
+            cache[key] = parts
+        twice_u, n_pos, n_neg = cache[key]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            auc = twice_u / 2 / (n_pos * n_neg)
+        return auc, n_pos, n_neg
+
+    def _auc_batch(
+        self, groups: list[Callable[[Parameters], exp.Expression]], model: str, class_index: int
+    ) -> np.ndarray:
+        params = Parameters()
+        score = exp.alias_(self.shared.terms.score(model, class_index), "mlprobe_score")
+        positive = exp.alias_(self.shared.terms.is_class(class_index, params), "mlprobe_positive")
+        flagged = self._flagged(groups, params, extra=[score, positive])
+        is_positive = exp.column("mlprobe_positive")
+        counts: list[Any] = [exp.column("mlprobe_score")]
+        for g in range(len(groups)):
+            flag = exp.column(_FLAG.format(g), quoted=True)
+            for name, condition in (
+                (f"p{g}", exp.and_(flag.copy(), is_positive.copy())),
+                (f"n{g}", exp.and_(flag.copy(), exp.Not(this=is_positive.copy()))),
+            ):
+                case = exp.Case(
+                    ifs=[exp.If(this=condition, true=exp.Literal.number(1))],
+                    default=exp.Literal.number(0),
+                )
+                counts.append(exp.alias_(exp.Sum(this=case), name))
+        per_score = (
+            exp.select(*counts).from_(flagged).group_by(exp.column("mlprobe_score")).subquery("h")
+        )
+        order = exp.Order(expressions=[exp.Ordered(this=exp.column("mlprobe_score"))])
+        running: list[Any] = []
+        for g in range(len(groups)):
+            below = exp.Sub(
+                this=exp.Window(
+                    this=exp.Sum(this=exp.column(f"n{g}")),
+                    order=order.copy(),
+                    spec=exp.WindowSpec(
+                        kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+                    ),
+                ),
+                expression=exp.column(f"n{g}"),
+            )
+            running += [exp.column(f"p{g}"), exp.column(f"n{g}"), exp.alias_(below, f"b{g}")]
+        ranked = exp.select(*running).from_(per_score).subquery("r")
+        totals: list[Any] = []
+        for g in range(len(groups)):
+            twice_below = exp.Mul(this=exp.Literal.number(2), expression=exp.column(f"b{g}"))
+            pairs = exp.Mul(
+                this=exp.column(f"p{g}"),
+                expression=exp.paren(exp.Add(this=twice_below, expression=exp.column(f"n{g}"))),
+            )
+            totals += [
+                exp.Sum(this=pairs),
+                exp.Sum(this=exp.column(f"p{g}")),
+                exp.Sum(this=exp.column(f"n{g}")),
+            ]
+        [row] = self.shared.engine.rows(exp.select(*totals).from_(ranked), params.values)
+        values = np.array([0 if v is None else int(v) for v in row], dtype=np.float64)
+        return values.reshape(len(groups), 3).T
