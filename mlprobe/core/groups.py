@@ -36,7 +36,14 @@ from mlprobe.core.predicates import And, Compare, IsNull, NotNull, Predicate
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 
-__all__ = ["DEFAULT_BINS", "MAX_VALUE_GROUPS", "group_by"]
+__all__ = [
+    "DEFAULT_BINS",
+    "MAX_VALUE_GROUPS",
+    "bin_predicates",
+    "check_bins",
+    "group_by",
+    "quantile_cuts",
+]
 
 #: Quantile bins for a numeric ``by`` column when ``bins`` is None.
 DEFAULT_BINS = 5
@@ -128,10 +135,22 @@ def _numeric_groups(
         bins = DEFAULT_BINS
     cuts = _cut_points(present, bins, name)
     codes = np.searchsorted(np.asarray(cuts), values, side="right")
-    return _with_null_group(codes, column.null, _bin_predicates(name, cuts), name)
+    return _with_null_group(codes, column.null, bin_predicates(name, cuts), name)
 
 
 def _cut_points(values: np.ndarray, bins: int | Sequence[float], name: str) -> list[float]:
+    bins = check_bins(bins, name)
+    if isinstance(bins, int):
+        if len(values) == 0 or bins == 1:
+            return []
+        quantiles = np.quantile(values, np.arange(1, bins) / bins)
+        integral = values.dtype.kind in "iub" or bool(np.all(values == np.round(values)))
+        return quantile_cuts(quantiles.tolist(), float(values.min()), integral)
+    return bins
+
+
+def check_bins(bins: object, name: str) -> int | list[float]:
+    """``bins`` checked: a number of quantile bins (>= 1), or strictly increasing cut points."""
     if isinstance(bins, bool) or not isinstance(bins, int | Sequence | np.ndarray):
         raise ValidationError(
             f"bins: expected a number of bins or a list of cut points; received {bins!r}."
@@ -139,16 +158,7 @@ def _cut_points(values: np.ndarray, bins: int | Sequence[float], name: str) -> l
     if isinstance(bins, int):
         if bins < 1:
             raise ValidationError(f"bins: expected at least 1 bin; received {bins}.")
-        if len(values) == 0 or bins == 1:
-            return []
-        quantiles = np.quantile(values, np.arange(1, bins) / bins)
-        integral = values.dtype.kind in "iub" or bool(np.all(values == np.round(values)))
-        if integral:
-            cuts = [float(np.ceil(q)) for q in quantiles]
-        else:
-            cuts = _readable_cuts(quantiles, float(values.min()))
-        cuts = [c for c in cuts if c > values.min()]  # a cut at the minimum leaves an empty bin
-        return [int(c) if integral else c for c in sorted(set(cuts))]
+        return bins
     cuts = list(bins)
     if not all(isinstance(c, int | float | np.number) and not isinstance(c, bool) for c in cuts):
         raise ValidationError(f"bins for {name!r}: cut points must be numbers; received {cuts!r}.")
@@ -157,6 +167,25 @@ def _cut_points(values: np.ndarray, bins: int | Sequence[float], name: str) -> l
             f"bins for {name!r}: cut points must increase strictly; received {cuts!r}."
         )
     return [c.item() if isinstance(c, np.generic) else c for c in cuts]
+
+
+def quantile_cuts(quantiles: Sequence[float], minimum: float, integral: bool) -> list[float]:
+    """Cut points from a column's inner quantiles: whole numbers rounded up for integral
+    columns, else the fewest significant digits that keep them apart; no cut at the minimum.
+
+    Examples
+    --------
+    >>> quantile_cuts([25.2, 37.0, 48.6], 17.0, True)
+    [26, 37, 49]
+    >>> quantile_cuts([0.12345, 0.5, 0.87654], 0.0, False)
+    [0.123, 0.5, 0.877]
+    """
+    if integral:
+        cuts = [float(np.ceil(q)) for q in quantiles]
+    else:
+        cuts = _readable_cuts(np.asarray(quantiles, dtype=np.float64), minimum)
+    cuts = [c for c in cuts if c > minimum]  # a cut at the minimum leaves an empty bin
+    return [int(c) if integral else c for c in sorted(set(cuts))]
 
 
 def _readable_cuts(quantiles: np.ndarray, minimum: float) -> list[float]:
@@ -173,7 +202,8 @@ def _readable_cuts(quantiles: np.ndarray, minimum: float) -> list[float]:
     return cuts
 
 
-def _bin_predicates(name: str, cuts: list[float]) -> list[Predicate]:
+def bin_predicates(name: str, cuts: list[float]) -> list[Predicate]:
+    """One predicate per bin between the cut points (``x < c1``, ``c1 <= x < c2``, ...)."""
     if not cuts:
         return [NotNull(name)]
     predicates: list[Predicate] = [Compare(name, "lt", cuts[0])]

@@ -25,6 +25,7 @@ __all__ = [
     "BATCH",
     "SqlSource",
     "column_profile",
+    "column_quantiles",
     "count_query",
     "count_tables",
     "distinct_values",
@@ -40,6 +41,8 @@ class SqlSource(Protocol):
     dialect: str
     description: str
     types: dict[str, str]
+    #: the engine's exact, linearly interpolated quantile aggregate (numpy's default method)
+    quantile_function: str
 
     def kinds(self) -> dict[str, ColumnKind]: ...
 
@@ -80,9 +83,9 @@ def count_query(
             default=exp.Literal.number(0),
         )
         columns.append(exp.alias_(exp.Sum(this=case), f"s{i}"))
-    query = exp.select(*columns).from_(source)
+    query = exp.select(*columns, copy=False).from_(source, copy=False)
     if labels:
-        query = query.group_by(*(exp.column(c, quoted=True) for c in labels))
+        query = query.group_by(*(exp.column(c, quoted=True) for c in labels), copy=False)
     return query, params.values
 
 
@@ -130,7 +133,11 @@ def distinct_values(
     engine: SqlSource, column: str, kinds: Mapping[str, ColumnKind], *, limit: int | None = None
 ) -> list[Any]:
     """The distinct values of a column (None for missing), as Python values; at most ``limit``."""
-    query = exp.select(exp.alias_(column_ref(column, kinds), "v")).distinct().from_(engine.source())
+    query = (
+        exp.select(exp.alias_(column_ref(column, kinds), "v"))
+        .distinct()
+        .from_(engine.source(), copy=False)
+    )
     if limit is not None:
         query = query.limit(limit)
     return [_label(row[0]) for row in engine.rows(query, [])]
@@ -157,11 +164,27 @@ def column_profile(
         for key, aggregate in parts.items():
             aggregates.append(aggregate)
             names.append((column, key))
-    [row] = engine.rows(exp.select(*aggregates).from_(engine.source()), [])
+    [row] = engine.rows(exp.select(*aggregates, copy=False).from_(engine.source(), copy=False), [])
     out: dict[str, dict[str, float]] = {c: {} for c in columns}
     for (column, key), value in zip(names, row, strict=True):
         out[column][key] = float("nan") if value is None else float(value)
     return out
+
+
+def column_quantiles(
+    engine: SqlSource,
+    column: str,
+    kinds: Mapping[str, ColumnKind],
+    probabilities: Sequence[float],
+) -> list[float]:
+    """Exact quantiles of a column's present values, interpolated as ``numpy.quantile``."""
+    levels = exp.Array(expressions=[exp.Literal.number(float(p)) for p in probabilities])
+    quantile = exp.Anonymous(
+        this=engine.quantile_function,
+        expressions=[exp.cast(column_ref(column, kinds), exp.DataType.build("double")), levels],
+    )
+    [(values,)] = engine.rows(exp.select(quantile).from_(engine.source(), copy=False), [])
+    return [float(v) for v in values]
 
 
 def _count_if(condition: exp.Expression) -> exp.Expression:

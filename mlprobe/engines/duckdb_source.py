@@ -60,6 +60,7 @@ class DuckDBSource:
     """
 
     dialect = "duckdb"
+    quantile_function = "quantile_cont"
 
     def __init__(self, data: Any, *, connection: Any = None) -> None:
         duckdb = _duckdb()
@@ -106,7 +107,7 @@ class DuckDBSource:
 
     def query(self, query: exp.Expression, params: list[Any]) -> Any:
         """Run a sqlglot query with its parameters; the connection, ready to fetch."""
-        sql = query.sql(self.dialect)
+        sql = query.sql(self.dialect, copy=False)  # built for this call only
         try:
             return self.connection.execute(sql, params)
         except Exception as error:  # duckdb raises its own error types

@@ -191,7 +191,7 @@ class SqlRows:
             for build in group_columns:
                 case = exp.Case(ifs=[exp.If(this=flag.copy(), true=build(outer))])
                 aggregates.append(exp.Sum(this=case))
-        query = exp.select(*aggregates).from_(self._flagged(groups, inner))
+        query = exp.select(*aggregates, copy=False).from_(self._flagged(groups, inner), copy=False)
         [row] = self.shared.engine.rows(query, outer.values + inner.values)
         values = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
         # a group without rows sums to NULL in SQL, to 0 in numpy
@@ -207,8 +207,10 @@ class SqlRows:
             exp.alias_(build(params), _FLAG.format(g), quoted=True)
             for g, build in enumerate(groups)
         ]
-        inner = exp.select(exp.Star(), *extra, *flags).from_(self.shared.engine.source())
-        return inner.subquery("flagged")
+        inner = exp.select(exp.Star(), *extra, *flags, copy=False).from_(
+            self.shared.engine.source(), copy=False
+        )
+        return inner.subquery("flagged", copy=False)
 
     # --- ROC AUC ----------------------------------------------------------------------------
 
@@ -250,7 +252,10 @@ class SqlRows:
                 )
                 counts.append(exp.alias_(exp.Sum(this=case), name))
         per_score = (
-            exp.select(*counts).from_(flagged).group_by(exp.column("mlprobe_score")).subquery("h")
+            exp.select(*counts, copy=False)
+            .from_(flagged, copy=False)
+            .group_by(exp.column("mlprobe_score"), copy=False)
+            .subquery("h")
         )
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("mlprobe_score"))])
         running: list[Any] = []
@@ -266,7 +271,9 @@ class SqlRows:
                 expression=exp.column(f"n{g}"),
             )
             running += [exp.column(f"p{g}"), exp.column(f"n{g}"), exp.alias_(below, f"b{g}")]
-        ranked = exp.select(*running).from_(per_score).subquery("r")
+        ranked = (
+            exp.select(*running, copy=False).from_(per_score, copy=False).subquery("r", copy=False)
+        )
         totals: list[Any] = []
         for g in range(len(groups)):
             twice_below = exp.Mul(this=exp.Literal.number(2), expression=exp.column(f"b{g}"))
@@ -279,6 +286,8 @@ class SqlRows:
                 exp.Sum(this=exp.column(f"p{g}")),
                 exp.Sum(this=exp.column(f"n{g}")),
             ]
-        [row] = self.shared.engine.rows(exp.select(*totals).from_(ranked), params.values)
+        [row] = self.shared.engine.rows(
+            exp.select(*totals, copy=False).from_(ranked, copy=False), params.values
+        )
         values = np.array([0 if v is None else int(v) for v in row], dtype=np.float64)
         return values.reshape(len(groups), 3).T

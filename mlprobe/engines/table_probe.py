@@ -28,6 +28,14 @@ from mlprobe.core.comparison import compare_table, flips_from_joint
 from mlprobe.core.confusion import check_normalize, confusion_frame
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import CountedGroups, JointCounts
+from mlprobe.core.groups import (
+    DEFAULT_BINS,
+    MAX_VALUE_GROUPS,
+    Bins,
+    bin_predicates,
+    check_bins,
+    quantile_cuts,
+)
 from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task
 from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
 from mlprobe.core.metrics._base import RowMeanMetric
@@ -35,7 +43,13 @@ from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice, as_slice
-from mlprobe.engines.counting import SqlSource, column_profile, count_tables, distinct_values
+from mlprobe.engines.counting import (
+    SqlSource,
+    column_profile,
+    column_quantiles,
+    count_tables,
+    distinct_values,
+)
 from mlprobe.engines.row_sums import RowQuery, SqlRows
 from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
 from mlprobe.engines.sql import ColumnKind
@@ -260,28 +274,63 @@ class TableProbe:
             return CountedGroups(tables, overall, rows)
         return JointCounts(tables, overall, rows)
 
-    def groups(self, by: str | Sequence[str]) -> list[Slice]:
-        """One slice per distinct value (or combination) of categorical ``by`` columns."""
+    def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
+        """The slices ``breakdown(by=...)`` shows: one per group, as :meth:`mlprobe.Probe.groups`.
+
+        Text and bool columns give a group per value; numeric columns are grouped by
+        value when they have at most 10 and no ``bins`` is given, else binned at
+        exact quantiles computed by the engine (or at the cut points in ``bins``).
+        Missing values form their own group; crossed columns keep the combinations
+        that occur.
+        """
         columns = [by] if isinstance(by, str) else list(by)
-        per_column: list[list[Predicate]] = []
-        for column in columns:
-            if column not in self._kinds:
-                raise missing_column_error(column, self._kinds, role="by column")
-            values = distinct_values(self._engine, column, self._kinds)
-            present = _sorted_labels({v for v in values if v is not None})
-            if self._kinds[column] in ("number", "float") and len(present) > 10:
-                raise ValidationError(
-                    f"by: {column!r} has {len(present)} numeric values; on an engine, group numbers "
-                    f"with slices=, e.g. ['{column} < 30', '{column} >= 30']."
-                )
-            conditions: list[Predicate] = [col(column) == v for v in present]
-            if None in values:
-                conditions.append(col(column).isnull())
-            per_column.append(conditions)
-        combos: list[Predicate] = per_column[0]
-        for conditions in per_column[1:]:
+        if not columns:
+            raise ValidationError("by: received an empty list; name at least one column.")
+        per_column = [self._column_groups(column, bins) for column in columns]
+        combos: list[Predicate] = list(per_column[0][0])
+        for conditions, _ in per_column[1:]:
             combos = [a & b for a in combos for b in conditions]
-        return [Slice(None, p) for p in combos]
+        chosen = [Slice(None, p) for p in combos]
+        if len(columns) > 1 or any(maybe_empty for _, maybe_empty in per_column):
+            sizes, _ = count_tables(
+                self._engine, chosen, labels=[], classes=[], kinds=self._kinds, aliases={}
+            )
+            chosen = [s for s, n in zip(chosen, sizes, strict=True) if n > 0]
+        return chosen
+
+    def _column_groups(self, column: str, bins: Bins) -> tuple[list[Predicate], bool]:
+        """The groups of one column, and whether some of them may hold no rows."""
+        if column not in self._kinds:
+            raise missing_column_error(column, self._kinds, role="by column")
+        kind = self._kinds[column]
+        numeric = kind in ("number", "float")
+        limit = MAX_VALUE_GROUPS + 2 if numeric else None  # a missing value, and one too many
+        values = distinct_values(self._engine, column, self._kinds, limit=limit)
+        present = _sorted_labels({v for v in values if v is not None})
+        if kind == "float":  # named as in memory: x == 3.0
+            present = [float(v) for v in present]
+        has_null = None in values
+        if not numeric or (bins is None and len(present) <= MAX_VALUE_GROUPS):
+            conditions: list[Predicate] = [col(column) == v for v in present]
+            return [*conditions, *([col(column).isnull()] if has_null else [])], False
+        checked = check_bins(DEFAULT_BINS if bins is None else bins, column)
+        if isinstance(checked, int):
+            profile = column_profile(self._engine, [column], self._kinds)[column]
+            if not present or checked == 1:
+                cuts: list[float] = []
+            else:
+                levels = [i / checked for i in range(1, checked)]
+                quantiles = column_quantiles(self._engine, column, self._kinds, levels)
+                integral = profile["fractional"] == 0
+                cuts = quantile_cuts(quantiles, profile["min"], integral)
+            has_null = has_null or profile["missing"] > 0
+        else:
+            cuts = checked
+            has_null = has_null or bool(
+                column_profile(self._engine, [column], self._kinds)[column]["missing"]
+            )
+        conditions = bin_predicates(column, cuts)
+        return [*conditions, *([col(column).isnull()] if has_null else [])], True
 
     # --- the questions -------------------------------------------------------------------------
 
@@ -290,6 +339,7 @@ class TableProbe:
         by: str | Sequence[str] | None = None,
         *,
         slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
         metrics: Sequence[str] | str | None = None,
         model: str | Sequence[str] | None = None,
         confidence: float = 0.95,
@@ -303,7 +353,7 @@ class TableProbe:
         models = [self._model(m) for m in models]
         chosen = [as_slice(s) for s in slices or []]
         if by is not None:
-            chosen += self.groups(by)
+            chosen += self.groups(by, bins=bins)
         metric_objects = resolve_metrics(
             metrics, task=self._task, classes=self._classes, has_scores=self._has_scores(*models)
         )
@@ -370,6 +420,7 @@ class TableProbe:
         *,
         by: str | Sequence[str] | None = None,
         slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
         metric: str | None = None,
         confidence: float = 0.95,
         min_support: int = 30,
@@ -392,7 +443,9 @@ class TableProbe:
             classes=self._classes,
             has_scores=self._has_scores(name_a, name_b),
         )
-        chosen = [as_slice(s) for s in slices or []] + (self.groups(by) if by is not None else [])
+        chosen = [as_slice(s) for s in slices or []]
+        if by is not None:
+            chosen += self.groups(by, bins=bins)
         if any(PREDICTION in s.columns() for s in chosen):
             raise ValidationError(
                 "compare: slices on '@prediction' differ between the two models; "
