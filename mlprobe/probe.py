@@ -35,6 +35,7 @@ from mlprobe.core.encoding import (
     NumericColumn,
     value_kind,
 )
+from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.frames import to_pandas
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
@@ -54,7 +55,6 @@ from mlprobe.progress import progress_bar
 
 __all__ = ["Probe"]
 
-SliceLike = Slice | Predicate | str
 
 if TYPE_CHECKING:
     from mlprobe.engines.table_probe import TableProbe

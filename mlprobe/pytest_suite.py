@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mlprobe.core.evaluator import Evaluator
 from mlprobe.spec import DEFAULT_FIXTURE, SliceTest, Suite, SuiteFileError, TestOutcome, run_test
 from mlprobe.testing import format_outcome
 
@@ -139,10 +140,10 @@ class SliceTestItem(pytest.Function):
 
     def runtest(self) -> None:
         probe = self.funcargs[self.fixture]
-        if not all(hasattr(probe, a) for a in ("metric", "task", "classes")):
+        if not isinstance(probe, Evaluator):
             pytest.fail(
                 f"fixture {self.fixture!r} returned {type(probe).__name__}; it must return an "
-                "mlprobe.Probe.",
+                "mlprobe.Probe (or an engine probe from Probe.from_parquet / from_spark).",
                 pytrace=False,
             )
         outcome = run_test(self.slice_test, probe, model=self.config.getoption("mlprobe_model"))

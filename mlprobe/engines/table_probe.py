@@ -26,6 +26,7 @@ from mlprobe.core.breakdown import (
 )
 from mlprobe.core.comparison import compare_table, flips_from_joint
 from mlprobe.core.confusion import check_normalize, confusion_frame
+from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import CountedGroups, JointCounts
 from mlprobe.core.groups import (
@@ -63,7 +64,6 @@ from mlprobe.errors import (
 
 __all__ = ["TableProbe"]
 
-SliceLike = Slice | Predicate | str
 DEFAULT_MODEL = "model"
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
+from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
 from mlprobe.spec.slice_test import SliceTest
@@ -54,7 +55,9 @@ def _fmt(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.4g}"
 
 
-def _threshold(test: SliceTest, probe: Any, model: str | None, higher_is_better: bool) -> float:
+def _threshold(
+    test: SliceTest, probe: Evaluator, model: str | None, higher_is_better: bool
+) -> float:
     kind, amount = test.expectation, test.threshold_value
     if kind in ("at_least", "at_most"):
         return amount
@@ -81,7 +84,7 @@ def _wants_higher(test: SliceTest, higher_is_better: bool) -> bool:
     return higher_is_better
 
 
-def run_test(test: SliceTest, probe: Any, *, model: str | None = None) -> TestOutcome:
+def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> TestOutcome:
     """Run one test; every failure to run becomes an ``error`` outcome, never an exception."""
     model = test.model or model
     base = TestOutcome(
@@ -103,7 +106,7 @@ def run_test(test: SliceTest, probe: Any, *, model: str | None = None) -> TestOu
         return replace(base, reason=str(error))
     except Exception as error:  # a broken probe or model: reported, and the suite goes on
         return replace(base, reason=f"{type(error).__name__}: {error}")
-    observed, low, high, n = result["value"], result["ci_low"], result["ci_high"], result["n"]
+    observed, low, high, n = result["value"], result["ci_low"], result["ci_high"], int(result["n"])
     base = replace(base, observed=observed, ci_low=low, ci_high=high, threshold=threshold, n=n)
     higher = _wants_higher(test, direction)
     expected = f"expected {'at least' if higher else 'at most'} {_fmt(threshold)}"

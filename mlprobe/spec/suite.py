@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlprobe.core.evaluator import Evaluator
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.spec.errors import SuiteFileError
 from mlprobe.spec.files import dump_document, read_document, read_document_text, write_atomic
@@ -189,11 +190,11 @@ class Suite:
 
     # --- against a probe -----------------------------------------------------------------
 
-    def run(self, probe: Any, *, model: str | None = None) -> SuiteResult:
+    def run(self, probe: Evaluator, *, model: str | None = None) -> SuiteResult:
         """Run every test on ``probe`` (``model`` for tests that name none)."""
         return SuiteResult(self.name, [run_test(t, probe, model=model) for t in self.tests])
 
-    def with_baselines(self, probe: Any, model: str | None = None) -> Suite:
+    def with_baselines(self, probe: Evaluator, model: str | None = None) -> Suite:
         """A copy whose tests record the probe's current values as their baselines."""
         today = dt.date.today().isoformat()
         tests = []
@@ -212,7 +213,7 @@ class Suite:
                     # undefined (NaN) or unbounded (an infinite log_loss): nothing to compare with
                     Baseline(
                         value if math.isfinite(value) else None,
-                        result["n"],
+                        int(result["n"]),
                         recorded_model,
                         today,
                     )
