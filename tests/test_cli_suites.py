@@ -263,6 +263,43 @@ def test_stored_scores_enable_score_metrics(
     assert (code, _rows(out)["auc-a"][0]) == (1, "ERROR")
 
 
+def test_the_duckdb_engine_reads_scores_and_runs_regression_suites(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    suite = tmp_path / "auc.mlprobe.yaml"
+    suite.write_text(
+        "mlprobe: 1\nname: auc\ntests:\n  - id: auc-b\n    slice: {column: g, eq: b}\n"
+        "    metric: roc_auc\n    expect: {at_least: 0.9}\n",
+        encoding="utf-8",
+    )
+    common = ["test", suite, "--target", "y", "--predictions", "p", "--scores", "s0", "s1"]
+    in_memory = _main(capsys, *common, "--data", files["csv"])
+    engine = _main(capsys, *common, "--data", files["parquet"], "--engine", "duckdb")
+    assert (
+        (engine[0], _rows(engine[1]))
+        == (in_memory[0], _rows(in_memory[1]))
+        == (
+            1,
+            {"auc-b": _rows(in_memory[1])["auc-b"]},
+        )
+    )
+    assert _rows(engine[1])["auc-b"][0] == "FAILED"
+    regression = tmp_path / "reg.parquet"
+    frame = _frame().assign(
+        t=lambda f: f["s1"] * 10 + np.arange(len(f)) % 3, e=lambda f: f["t"] + 0.5
+    )
+    frame.to_parquet(regression, index=False)
+    suite.write_text(
+        "mlprobe: 1\nname: reg\ntests:\n  - id: mae-a\n    slice: {column: g, eq: a}\n"
+        "    metric: mae\n    expect: {at_most: 0.6}\n",
+        encoding="utf-8",
+    )
+    args = ["test", suite, "--data", regression, "--target", "t", "--predictions", "e"]
+    code, out, err = _main(capsys, *args, "--engine", "duckdb")
+    assert (code, _rows(out)["mae-a"][0]) == (0, "passed"), err
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
