@@ -116,17 +116,22 @@ class SqlRows:
         return cache[key]
 
     def _fetch_plain(self, asked: list[tuple[RowTerm, str]]) -> None:
-        """One scan per batch for the asked terms and every wanted plain term not yet known."""
+        """The asked terms and every wanted plain term not yet known, for the slices and all
+        rows together (or the complements): one scan per batch of slices."""
         cache = self.shared.cache
-        pairs = list(dict.fromkeys(asked + [w for w in self.shared.wanted if not w[0].centered]))
-        pairs = [(t, m) for t, m in pairs if (self.view, t, m) not in cache]
-        views: list[View] = [self.view] if self.view != "slices" else ["slices", "overall"]
+        views: list[View] = ["complement"] if self.view == "complement" else ["slices", "overall"]
+        wanted = [w for w in self.shared.wanted if not w[0].centered]
+        pairs = [
+            (t, m)
+            for t, m in dict.fromkeys(asked + wanted)
+            if any((view, t, m) not in cache for view in views)
+        ]
+        groups = [(view, g) for view in views for g in self._groups(view)]
+        columns = [self._column(t, m) for t, m in pairs]
+        values = self._sums([g for _, g in groups], columns)
         for view in views:
-            if view == "overall" and all(("overall", t, m) in cache for t, m in pairs):
-                continue
-            columns = [self._column(t, m) for t, m in pairs]
-            values = self._sums(view, columns)
-            for (t, m), column in zip(pairs, values.T, strict=True):
+            rows = values[[i for i, (v, _) in enumerate(groups) if v == view]]
+            for (t, m), column in zip(pairs, rows.T, strict=True):
                 cache.setdefault((view, t, m), column)
 
     def _fetch_centered(self, terms: list[RowTerm], model: str, centers: np.ndarray) -> None:
@@ -169,9 +174,10 @@ class SqlRows:
         return [flag(s) for s in self.shared.slices]
 
     def _sums(
-        self, view: View, columns: list[Callable[[Parameters], exp.Expression]]
+        self,
+        groups: list[Callable[[Parameters], exp.Expression]],
+        columns: list[Callable[[Parameters], exp.Expression]],
     ) -> np.ndarray:
-        groups = self._groups(view)
         out = np.zeros((len(groups), len(columns)))
         for start in range(0, len(groups), SUM_BATCH):
             batch = groups[start : start + SUM_BATCH]

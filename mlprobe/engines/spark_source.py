@@ -46,6 +46,7 @@ class SparkSource:
     """
 
     dialect = "spark"
+    quantile_function = "percentile"
 
     def __init__(self, dataframe: Any) -> None:
         session = getattr(dataframe, "sparkSession", None)

@@ -25,7 +25,7 @@ pytest.importorskip("sqlglot")
 from mlprobe.engines.duckdb_source import DuckDBSource
 from mlprobe.engines.table_probe import TableProbe
 
-REGRESSION_METRICS = ["mae", "mse", "rmse", "mean_error", "r2"]
+REGRESSION_METRICS = ["r2", "mae", "mse", "rmse", "mean_error"]
 SCORE_METRICS = ["roc_auc", "log_loss", "brier", "accuracy"]
 # an empty slice, a slice of a few rows, overlapping slices
 SLICES = ["x > 1.5", "x > 100", "x > 2.4", "g == 'a' or x < 0"]

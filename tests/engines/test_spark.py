@@ -32,6 +32,13 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
 
 from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _trees  # noqa: E402
+from engines.test_engine_metrics import (  # noqa: E402
+    REGRESSION_METRICS,
+    SLICES,
+    assert_same,
+    regression_frame,
+    score_frame,
+)
 from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
 
@@ -143,3 +150,52 @@ def test_the_cli_runs_suites_on_spark(frame: pd.DataFrame, tmp_path, capsys) -> 
     out = capsys.readouterr().out
     assert "TableProbe on a Spark DataFrame" in out
     assert len(re.findall(r"passed +hours +accuracy +0.84", out)) == 2  # the same on both engines
+
+
+def _spark_frame(spark, frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """A Spark DataFrame of ``frame``, NaN kept as NaN in float columns (read as missing)."""
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    return spark.createDataFrame(frame.astype(dict.fromkeys(text, object)))
+
+
+def test_regression_and_binned_by_match(spark) -> None:  # type: ignore[no-untyped-def]
+    frame = regression_frame(7, 600)
+    predictions = {"v1": "v1", "v2": "v2"}
+    memory = mp.Probe(frame, target="y", predictions=predictions)
+    engine = mp.Probe.from_spark(_spark_frame(spark, frame), target="y", predictions=predictions)
+    assert engine.task == "regression"
+    # one call per engine query shape (Spark local mode takes ~1 s a query): R2 first asks for
+    # centered sums of the slices, of all rows and of the complements
+    assert_same(
+        memory.breakdown(by=["g", "x"], bins=2, slices=SLICES, metrics=REGRESSION_METRICS),
+        engine.breakdown(by=["g", "x"], bins=2, slices=SLICES, metrics=REGRESSION_METRICS),
+    )
+    assert_same(
+        memory.compare("v1", "v2", by="g", metric="mae"),
+        engine.compare("v1", "v2", by="g", metric="mae"),
+    )
+
+
+def test_probability_metrics_match(spark) -> None:  # type: ignore[no-untyped-def]
+    classes = ["cat", "dog", "eel"]
+    frame = score_frame(8, 600, classes)
+    columns = {m: [f"{m}_p{c}" for c in classes] for m in ("v1", "v2")}
+    predictions = {"v1": "v1", "v2": "v2"}
+    memory = mp.Probe(
+        frame,
+        target="y",
+        predictions=predictions,
+        scores={m: frame[cs].to_numpy() for m, cs in columns.items()},
+    )
+    engine = mp.Probe.from_spark(
+        _spark_frame(spark, frame), target="y", predictions=predictions, scores=columns
+    )
+    metrics = ["roc_auc", "log_loss", "brier", "roc_auc[dog]"]
+    assert_same(
+        memory.breakdown(by="g", slices=SLICES, metrics=metrics),
+        engine.breakdown(by="g", slices=SLICES, metrics=metrics),
+    )
+    assert_same(
+        memory.compare("v1", "v2", slices=SLICES, metric="log_loss"),
+        engine.compare("v1", "v2", slices=SLICES, metric="log_loss"),
+    )
