@@ -41,6 +41,8 @@ SUM_BATCH = 50
 AUC_BATCH = 20
 
 View = Literal["slices", "overall", "complement"]
+#: a column of sums: a term, its model, and the group's center (centered terms)
+_Column = tuple[RowTerm, str, float | None]
 _FLAG = "mlprobe_in_group_{}"
 
 
@@ -127,7 +129,7 @@ class SqlRows:
             if any((view, t, m) not in cache for view in views)
         ]
         groups = [(view, g) for view in views for g in self._groups(view)]
-        columns = [self._column(t, m) for t, m in pairs]
+        columns: list[_Column] = [(t, m, None) for t, m in pairs]
         values = self._sums([g for _, g in groups], columns)
         for view in views:
             rows = values[[i for i, (v, _) in enumerate(groups) if v == view]]
@@ -139,19 +141,12 @@ class SqlRows:
         values = np.zeros((len(groups), len(terms)))
         for start in range(0, max(len(groups), 1), SUM_BATCH):
             batch = groups[start : start + SUM_BATCH]
-            columns = [
-                [self._column(t, model, float(centers[start + g])) for t in terms]
-                for g in range(len(batch))
+            columns: list[list[_Column]] = [
+                [(t, model, float(centers[start + g])) for t in terms] for g in range(len(batch))
             ]
             values[start : start + len(batch)] = self._sum_batch(batch, columns)
         for t, column in zip(terms, values.T, strict=True):
             self.shared.cache[(self.view, t, model, centers.tobytes())] = column
-
-    def _column(
-        self, term: RowTerm, model: str, center: float | None = None
-    ) -> Callable[[Parameters], exp.Expression]:
-        terms = self.shared.terms
-        return lambda params: terms.term(term, model, params, center)
 
     def _groups(self, view: View) -> list[Callable[[Parameters], exp.Expression]]:
         """A two-valued flag per group: is the row in it."""
@@ -174,9 +169,7 @@ class SqlRows:
         return [flag(s) for s in self.shared.slices]
 
     def _sums(
-        self,
-        groups: list[Callable[[Parameters], exp.Expression]],
-        columns: list[Callable[[Parameters], exp.Expression]],
+        self, groups: list[Callable[[Parameters], exp.Expression]], columns: list[_Column]
     ) -> np.ndarray:
         out = np.zeros((len(groups), len(columns)))
         for start in range(0, len(groups), SUM_BATCH):
@@ -185,19 +178,36 @@ class SqlRows:
         return out
 
     def _sum_batch(
-        self,
-        groups: list[Callable[[Parameters], exp.Expression]],
-        columns: list[list[Callable[[Parameters], exp.Expression]]],
+        self, groups: list[Callable[[Parameters], exp.Expression]], columns: list[list[_Column]]
     ) -> np.ndarray:
-        """``SELECT SUM(CASE WHEN g_i THEN term END) ... FROM (SELECT *, flags FROM source)``."""
+        """``SELECT SUM(CASE WHEN g_i THEN <term of q_j> END) ... FROM (SELECT q_j, g_i FROM source)``:
+        each per-row quantity and each slice's flag is computed once per row."""
+        terms = self.shared.terms
+        needed = dict.fromkeys(
+            pair for group in columns for t, m, _ in group for pair in terms.quantities(t, m)
+        )
+        names = {pair: f"mlprobe_q{i}" for i, pair in enumerate(needed)}
         outer, inner = Parameters(), Parameters()
         aggregates: list[Any] = []
         for g, group_columns in enumerate(columns):
             flag = exp.column(_FLAG.format(g), quoted=True)
-            for build in group_columns:
-                case = exp.Case(ifs=[exp.If(this=flag.copy(), true=build(outer))])
+            for term, model, center in group_columns:
+                value = terms.term(
+                    term,
+                    model,
+                    outer,
+                    center,
+                    quantity_of=lambda q, m: exp.column(names[(q, m)], quoted=True),
+                )
+                case = exp.Case(ifs=[exp.If(this=flag.copy(), true=value)])
                 aggregates.append(exp.Sum(this=case))
-        query = exp.select(*aggregates, copy=False).from_(self._flagged(groups, inner), copy=False)
+        quantities = [
+            exp.alias_(terms.quantity(q, m, inner), name, quoted=True)
+            for (q, m), name in names.items()
+        ]
+        query = exp.select(*aggregates, copy=False).from_(
+            self._flagged(groups, inner, extra=quantities), copy=False
+        )
         [row] = self.shared.engine.rows(query, outer.values + inner.values)
         values = np.array([np.nan if v is None else float(v) for v in row], dtype=np.float64)
         # a group without rows sums to NULL in SQL, to 0 in numpy
@@ -213,7 +223,7 @@ class SqlRows:
             exp.alias_(build(params), _FLAG.format(g), quoted=True)
             for g, build in enumerate(groups)
         ]
-        inner = exp.select(exp.Star(), *extra, *flags, copy=False).from_(
+        inner = exp.select(*extra, *flags, copy=False).from_(
             self.shared.engine.source(), copy=False
         )
         return inner.subquery("flagged", copy=False)

@@ -13,17 +13,17 @@ Examples
 >>> outputs = ModelOutputs(target="y", predictions={"m": "p"}, scores={}, classes=[])
 >>> sql = RowTermSql(outputs, {"y": "number", "p": "number"})
 >>> params = Parameters()
->>> sql.term(RowTerm("abs_error", 2), "m", params).sql("duckdb")
-'POWER(ABS((CAST("p" AS DOUBLE) - CAST("y" AS DOUBLE))), 2)'
+>>> sql.term(RowTerm("error"), "m", params).sql("duckdb")
+'(CAST("p" AS DOUBLE) - CAST("y" AS DOUBLE))'
 >>> sql.term(RowTerm("target", 2, centered=True), "m", params, center=1.5).sql("duckdb")
-'POWER(((CAST("y" AS DOUBLE) - ?) - ?), 2)'
+'(((CAST("y" AS DOUBLE) - ?) - ?) * ((CAST("y" AS DOUBLE) - ?) - ?))'
 >>> params.values
-[0.0, 1.5]
+[0.0, 1.5, 0.0, 1.5]
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,15 @@ def _sub(a: exp.Expression, b: exp.Expression) -> exp.Expression:
 
 def _mul(a: exp.Expression, b: exp.Expression) -> exp.Expression:
     return _paren(exp.Mul(this=a, expression=b))
+
+
+def _power(build: Callable[[], exp.Expression], power: int) -> exp.Expression:
+    """``x ** power`` as a product of ``power`` fresh copies of ``x`` (each binds its own
+    parameters, in order): engines multiply far faster than they call POWER."""
+    value = build()
+    for _ in range(power - 1):
+        value = _mul(value, build())
+    return value
 
 
 def _number(value: float) -> exp.Expression:
@@ -112,6 +121,14 @@ class RowTermSql:
             default=score(),
         )
 
+    def _squared_miss(self, model: str, class_index: int, params: Parameters) -> exp.Expression:
+        """``(p(class) - [true class is it]) ** 2``."""
+
+        def miss() -> exp.Expression:
+            return _sub(self.score(model, class_index), self._indicator(class_index, params))
+
+        return _power(miss, 2)
+
     def _indicator(self, class_index: int, params: Parameters) -> exp.Expression:
         return exp.Case(
             ifs=[exp.If(this=self.is_class(class_index, params), true=_number(1))],
@@ -143,10 +160,7 @@ class RowTermSql:
         if name == "brier":
             # binary: the positive class only (as scikit-learn); multiclass: every class
             classes = [k - 1] if k == 2 else range(k)
-            parts: list[exp.Expression] = []
-            for c in classes:
-                miss = _sub(self.score(model, c), self._indicator(c, params))
-                parts.append(exp.Pow(this=miss, expression=_number(2)))
+            parts = [self._squared_miss(model, c, params) for c in classes]
             total = parts[0]
             for part in parts[1:]:
                 total = _paren(exp.Add(this=total, expression=part))
@@ -154,18 +168,46 @@ class RowTermSql:
         raise ValueError(f"no SQL for the row quantity {name!r}")
 
     def term(
-        self, term: RowTerm, model: str, params: Parameters, center: float | None = None
+        self,
+        term: RowTerm,
+        model: str,
+        params: Parameters,
+        center: float | None = None,
+        *,
+        quantity_of: Callable[[str, str], exp.Expression] | None = None,
     ) -> exp.Expression:
-        """``term`` for ``model``; ``center`` is the group's center of a centered term."""
-        value: exp.Expression = self.quantity(term.quantity, model, params)
-        if term.versus is not None:
-            value = _sub(value, self.quantity(term.quantity, term.versus, params))
-        if term.centered:
-            if center is None:
-                raise ValueError(f"the centered term {term} needs a center")
-            value = _sub(value, params.bind(float(center)))
-        if term.power != 1:
-            value = exp.Pow(this=value, expression=_number(term.power))
+        """``term`` for ``model``; ``center`` is the group's center of a centered term.
+
+        ``quantity_of(name, model)`` gives the quantities already computed (e.g. a
+        subquery's columns); by default they are built here.
+        """
+
+        def quantity(name: str, of: str) -> exp.Expression:
+            if quantity_of is not None:
+                return quantity_of(name, of)
+            return self.quantity(name, of, params)
+
+        def base() -> exp.Expression:
+            value = quantity(term.quantity, model)
+            if term.versus is not None:
+                value = _sub(value, quantity(term.quantity, term.versus))
+            if term.centered:
+                if center is None:
+                    raise ValueError(f"the centered term {term} needs a center")
+                value = _sub(value, params.bind(float(center)))
+            return value
+
+        value = _power(base, term.power)
         if term.times is not None:
-            value = _mul(value, self.quantity(term.times, model, params))
+            value = _mul(value, quantity(term.times, model))
         return value
+
+    @staticmethod
+    def quantities(term: RowTerm, model: str) -> list[tuple[str, str]]:
+        """The (quantity, model) pairs ``term`` reads."""
+        pairs = [(term.quantity, model)]
+        if term.versus is not None:
+            pairs.append((term.quantity, term.versus))
+        if term.times is not None:
+            pairs.append((term.times, model))
+        return pairs
