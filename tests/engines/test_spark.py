@@ -41,6 +41,8 @@ from engines.test_engine_metrics import (  # noqa: E402
 )
 from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+
 
 @pytest.fixture(scope="module")
 def spark():  # type: ignore[no-untyped-def]
@@ -60,6 +62,11 @@ def spark():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
+    return awkward_frame()
+
+
+def awkward_frame() -> pd.DataFrame:
+    """Quotes, injection text, unicode, empty and missing text, NaN floats, three classes."""
     rng = np.random.default_rng(1)
     n = 800
     text = rng.choice(["O'Brien", "x' OR '1'='1", "ünï ✓", "", "a", "b", None], n).astype(object)
