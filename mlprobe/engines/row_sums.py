@@ -37,8 +37,11 @@ __all__ = ["AUC_BATCH", "SUM_BATCH", "RowQuery", "SqlRows"]
 
 #: slices per scan for sums
 SUM_BATCH = 50
-#: slices per ROC AUC query (its per-score table has two columns per slice)
+#: slices per ROC AUC query at most (its per-score table has two counts per slice)
 AUC_BATCH = 20
+#: bytes the per-score table of one ROC AUC query may take: fewer slices per query when the
+#: scores have many distinct values (a count is 8 bytes; hash tables take about 3x the data)
+AUC_TABLE_BYTES = 2**30
 
 View = Literal["slices", "overall", "complement"]
 #: a column of sums: a term, its model, and the group's center (centered terms)
@@ -232,41 +235,71 @@ class SqlRows:
 
     def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per group: ROC AUC of ``class_index`` vs the rest, and the numbers of positives and
-        negatives."""
-        key = (self.view, "auc", model, class_index)
+        negatives. One query per batch of slices answers the slices, their complements and all
+        rows (a complement's per-score counts are all rows' minus the slice's)."""
         cache = self.shared.cache
+        key = (self.view, "auc", model, class_index)
         if key not in cache:
-            groups = self._groups(self.view)
-            parts = np.zeros((3, len(groups)))
-            for start in range(0, len(groups), AUC_BATCH):
-                batch = groups[start : start + AUC_BATCH]
-                parts[:, start : start + len(batch)] = self._auc_batch(batch, model, class_index)
-            cache[key] = parts
+            slices = [] if self.view == "overall" else self._groups("slices")
+            inside, outside = np.zeros((3, len(slices))), np.zeros((3, len(slices)))
+            overall = np.zeros((3, 1))
+            step = self._auc_batch_size(model, class_index)
+            for start in range(0, max(len(slices), 1), step):
+                batch = slices[start : start + step]
+                found = self._auc_batch(batch, model, class_index)
+                inside[:, start : start + len(batch)] = found[0]
+                outside[:, start : start + len(batch)] = found[1]
+                overall = found[2]
+            cache[("overall", "auc", model, class_index)] = overall
+            if slices:
+                cache[("slices", "auc", model, class_index)] = inside
+                cache[("complement", "auc", model, class_index)] = outside
         twice_u, n_pos, n_neg = cache[key]
         with np.errstate(invalid="ignore", divide="ignore"):
             auc = twice_u / 2 / (n_pos * n_neg)
         return auc, n_pos, n_neg
 
+    def _auc_batch_size(self, model: str, class_index: int) -> int:
+        """Slices per ROC AUC query, so that its per-score table stays near AUC_TABLE_BYTES."""
+        key = ("distinct scores", model, class_index)
+        cache = self.shared.cache
+        if key not in cache:
+            score = self.shared.terms.score(model, class_index)
+            query = exp.select(exp.ApproxDistinct(this=score)).from_(
+                self.shared.engine.source(), copy=False
+            )
+            [(distinct,)] = self.shared.engine.rows(query, [])
+            cache[key] = np.array([float(distinct or 0)])
+        per_slice = max(cache[key][0], 1.0) * 2 * 8 * 3
+        return int(min(AUC_BATCH, max(1, AUC_TABLE_BYTES // per_slice)))
+
     def _auc_batch(
         self, groups: list[Callable[[Parameters], exp.Expression]], model: str, class_index: int
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(2U, positives, negatives)`` of the slices, of their complements and of all rows.
+
+        Per distinct score, positives ``p`` and negatives ``n`` of each slice and of all rows
+        (``P``, ``N``); a running sum gives the negatives below (``b``, ``B``); then
+        ``2U = SUM(p * (2b + n))`` and, for the complement, ``SUM((P-p) * (2(B-b) + (N-n)))``.
+        """
         params = Parameters()
         score = exp.alias_(self.shared.terms.score(model, class_index), "mlprobe_score")
         positive = exp.alias_(self.shared.terms.is_class(class_index, params), "mlprobe_positive")
-        flagged = self._flagged(groups, params, extra=[score, positive])
+        everything = len(groups)  # all rows: one more group, flagged TRUE
+        flagged = self._flagged(
+            [*groups, *self._groups("overall")], params, extra=[score, positive]
+        )
         is_positive = exp.column("mlprobe_positive")
         counts: list[Any] = [exp.column("mlprobe_score")]
-        for g in range(len(groups)):
+        for g in range(everything + 1):
             flag = exp.column(_FLAG.format(g), quoted=True)
             for name, condition in (
                 (f"p{g}", exp.and_(flag.copy(), is_positive.copy())),
                 (f"n{g}", exp.and_(flag.copy(), exp.Not(this=is_positive.copy()))),
             ):
-                case = exp.Case(
-                    ifs=[exp.If(this=condition, true=exp.Literal.number(1))],
-                    default=exp.Literal.number(0),
-                )
-                counts.append(exp.alias_(exp.Sum(this=case), name))
+                # COUNT of a CASE without ELSE: 8-byte counts (SUM of integers is 16 in DuckDB)
+                case = exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))])
+                counts.append(exp.alias_(exp.Count(this=case), name))
         per_score = (
             exp.select(*counts, copy=False)
             .from_(flagged, copy=False)
@@ -275,35 +308,56 @@ class SqlRows:
         )
         order = exp.Order(expressions=[exp.Ordered(this=exp.column("mlprobe_score"))])
         running: list[Any] = []
-        for g in range(len(groups)):
+        for g in range(everything + 1):
             below = exp.Sub(
                 this=exp.Window(
-                    this=exp.Sum(this=exp.column(f"n{g}")),
+                    this=exp.Sum(this=_col(f"n{g}")),
                     order=order.copy(),
                     spec=exp.WindowSpec(
                         kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
                     ),
                 ),
-                expression=exp.column(f"n{g}"),
+                expression=_col(f"n{g}"),
             )
-            running += [exp.column(f"p{g}"), exp.column(f"n{g}"), exp.alias_(below, f"b{g}")]
+            running += [_col(f"p{g}"), _col(f"n{g}"), exp.alias_(below, f"b{g}")]
         ranked = (
             exp.select(*running, copy=False).from_(per_score, copy=False).subquery("r", copy=False)
         )
+        p_all, n_all, b_all = (_col(f"{c}{everything}") for c in "pnb")
         totals: list[Any] = []
-        for g in range(len(groups)):
-            twice_below = exp.Mul(this=exp.Literal.number(2), expression=exp.column(f"b{g}"))
-            pairs = exp.Mul(
-                this=exp.column(f"p{g}"),
-                expression=exp.paren(exp.Add(this=twice_below, expression=exp.column(f"n{g}"))),
-            )
-            totals += [
-                exp.Sum(this=pairs),
-                exp.Sum(this=exp.column(f"p{g}")),
-                exp.Sum(this=exp.column(f"n{g}")),
-            ]
+        for g in range(everything + 1):
+            p, n, b = _col(f"p{g}"), _col(f"n{g}"), _col(f"b{g}")
+            totals += [_twice_u(p, n, b), exp.Sum(this=p.copy()), exp.Sum(this=n.copy())]
+        for g in range(everything):
+            p, n, b = _col(f"p{g}"), _col(f"n{g}"), _col(f"b{g}")
+            totals.append(_twice_u(_minus(p_all, p), _minus(n_all, n), _minus(b_all, b)))
         [row] = self.shared.engine.rows(
             exp.select(*totals, copy=False).from_(ranked, copy=False), params.values
         )
         values = np.array([0 if v is None else int(v) for v in row], dtype=np.float64)
-        return values.reshape(len(groups), 3).T
+        per_group = values[: 3 * (everything + 1)].reshape(everything + 1, 3).T
+        inside, overall = per_group[:, :everything], per_group[:, everything:]
+        outside = np.stack(
+            [
+                values[3 * (everything + 1) :],
+                overall[1] - inside[1],
+                overall[2] - inside[2],
+            ]
+        )
+        return inside, outside, overall
+
+
+def _col(name: str) -> exp.Expression:
+    return exp.column(name)
+
+
+def _minus(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.paren(exp.Sub(this=a.copy(), expression=b), copy=False)
+
+
+def _twice_u(p: exp.Expression, n: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """``SUM(p * (2b + n))``: twice the Mann–Whitney U, ties counted half."""
+    twice_below = exp.Mul(this=exp.Literal.number(2), expression=b)
+    return exp.Sum(
+        this=exp.Mul(this=p, expression=exp.paren(exp.Add(this=twice_below, expression=n)))
+    )
