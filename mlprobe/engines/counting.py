@@ -151,10 +151,11 @@ def column_profile(
     aggregates: list[exp.Expression] = []
     names: list[tuple[str, str]] = []
     for column in columns:
-        value = column_ref(column, kinds)
+        kind = kinds.get(column, "text")  # a type mlprobe does not slice: only its missing values
+        value = column_ref(column, {column: kind})
         missing = exp.Is(this=value, expression=exp.null())
         parts = {"missing": _count_if(missing)}
-        if kinds[column] in ("number", "float"):
+        if kind in ("number", "float"):
             whole = exp.Floor(this=value.copy())
             parts["fractional"] = _count_if(exp.NEQ(this=value.copy(), expression=whole))
             double = exp.cast(value.copy(), exp.DataType.build("double"))

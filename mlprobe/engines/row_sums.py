@@ -84,11 +84,6 @@ class SqlRows:
         self.shared = query
         self.view = view
 
-    @property
-    def n_groups(self) -> int:
-        """Groups of this view."""
-        return 1 if self.view == "overall" else len(self.shared.slices)
-
     def overall(self) -> SqlRows:
         """All rows as one group."""
         return SqlRows(self.shared, "overall")

@@ -133,6 +133,12 @@ class TableProbe:
         self._target = target
         self._predictions = named
         score_columns = _score_columns(scores, list(named), columns)
+        for column in {c for cs in score_columns.values() for c in cs}:
+            if self._kinds.get(column) not in ("number", "float"):
+                raise ValidationError(
+                    f"scores column {column!r} holds {engine.types[column]} values; "
+                    "expected class probabilities (numbers between 0 and 1)."
+                )
         label_columns = [target, *dict.fromkeys(named.values())]
         profile = column_profile(
             engine, [*label_columns, *{c for cs in score_columns.values() for c in cs}], self._kinds

@@ -204,6 +204,8 @@ def test_score_metrics_without_scores_and_bad_scores_say_so() -> None:
         engine_of(frame, target="y", predictions={"a": "v1", "b": "v2"}, scores="v1_pcat")
     with pytest.raises(mp.ValidationError, match="'c' is not a model"):
         engine_of(frame, target="y", predictions={"a": "v1"}, scores={"c": "v1_pcat"})
+    with pytest.raises(mp.ValidationError, match="scores column 'g' holds VARCHAR values"):
+        engine_of(frame, target="y", predictions="v1", scores=["g", "v1_pdog", "v1_peel"])
     broken = frame.assign(v1_pcat=frame["v1_pcat"].where(frame.index != 7))
     with pytest.raises(mp.DataError, match=r"scores column 'v1_pcat' has 1 missing value"):
         engine_of(broken, target="y", predictions="v1", scores=["v1_pcat", "v1_pdog", "v1_peel"])
