@@ -40,8 +40,11 @@ SUM_BATCH = 50
 #: slices per ROC AUC query at most (its per-score table has two counts per slice)
 AUC_BATCH = 20
 #: bytes the per-score table of one ROC AUC query may take: fewer slices per query when the
-#: scores have many distinct values (a count is 8 bytes; hash tables take about 3x the data)
+#: scores have many distinct values
 AUC_TABLE_BYTES = 2**30
+#: bytes per distinct score and slice in an AUC query (two 8-byte counts, a running sum, hash
+#: table and window overhead), as measured on DuckDB 2.0 by benchmarks/bench_engines.py
+AUC_BYTES_PER_SCORE = 105
 
 View = Literal["slices", "overall", "complement"]
 #: a column of sums: a term, its model, and the group's center (centered terms)
@@ -235,7 +238,8 @@ class SqlRows:
         cache = self.shared.cache
         key = (self.view, "auc", model, class_index)
         if key not in cache:
-            slices = [] if self.view == "overall" else self._groups("slices")
+            # the slices' query answers all rows too: no query of its own for the overall view
+            slices = self._groups("slices")
             inside, outside = np.zeros((3, len(slices))), np.zeros((3, len(slices)))
             overall = np.zeros((3, 1))
             step = self._auc_batch_size(model, class_index)
@@ -246,9 +250,8 @@ class SqlRows:
                 outside[:, start : start + len(batch)] = found[1]
                 overall = found[2]
             cache[("overall", "auc", model, class_index)] = overall
-            if slices:
-                cache[("slices", "auc", model, class_index)] = inside
-                cache[("complement", "auc", model, class_index)] = outside
+            cache[("slices", "auc", model, class_index)] = inside
+            cache[("complement", "auc", model, class_index)] = outside
         twice_u, n_pos, n_neg = cache[key]
         with np.errstate(invalid="ignore", divide="ignore"):
             auc = twice_u / 2 / (n_pos * n_neg)
@@ -265,7 +268,7 @@ class SqlRows:
             )
             [(distinct,)] = self.shared.engine.rows(query, [])
             cache[key] = np.array([float(distinct or 0)])
-        per_slice = max(cache[key][0], 1.0) * 2 * 8 * 3
+        per_slice = max(cache[key][0], 1.0) * AUC_BYTES_PER_SCORE
         return int(min(AUC_BATCH, max(1, AUC_TABLE_BYTES // per_slice)))
 
     def _auc_batch(
