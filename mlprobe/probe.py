@@ -162,9 +162,9 @@ class Probe:
 
         Breakdowns, confusion matrices, metrics, comparisons and ``Suite.run`` give
         the same numbers as an in-memory probe on the same rows, from counts and
-        sums computed in one scan per 50 slices (ROC AUC: one grouped query per 20
-        slices and class); the rows are never loaded into Python, so tables far
-        beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
+        sums computed in one scan per 50 slices (ROC AUC: a grouped query per class
+        and batch of up to 20 slices, fewer when scores have many distinct values);
+        the rows are never loaded into Python, so tables far beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
 
         Parameters
         ----------
