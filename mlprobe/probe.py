@@ -487,7 +487,9 @@ class Probe:
         confidence : float
             Level of the intervals.
         min_support : int
-            Slices with fewer rows get ``low_support = True``.
+            Slices with fewer rows get ``low_support = True``: their values and
+            intervals are shown, but they are not tested (NaN ``p_value`` and
+            ``q_value``) and do not count in the Benjamini–Hochberg family.
 
         Returns
         -------
@@ -553,10 +555,13 @@ class Probe:
 
         Returns one row per slice (``overall`` first) with ``value_a``,
         ``value_b``, ``delta`` (b minus a) and its interval, ``p_value``
-        (paired: McNemar for accuracy and error rate), ``q_value``
-        (Benjamini–Hochberg over the slices) and ``verdict``: "improved",
-        "regressed", "no detectable change" (q-value above ``1 - confidence``)
-        or "too few rows" (under ``min_support``).
+        (paired tests on the same rows: exact McNemar for accuracy, error rate
+        and recall; a sign-flip test for other table metrics; a skewness-corrected
+        paired t-test for mean losses; see ``docs/statistics.md``), ``q_value``
+        (Benjamini–Hochberg over the slices with at least ``min_support`` rows)
+        and ``verdict``: "improved", "regressed", "no detectable change"
+        (q-value above ``1 - confidence``) or "too few rows" (under
+        ``min_support``: no p- or q-value).
         """
         name_a, name_b = self._check_model(a, "a"), self._check_model(b, "b")
         if name_a == name_b:

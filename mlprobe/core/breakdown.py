@@ -6,7 +6,10 @@ columns ``m``, ``m_ci_low``, ``m_ci_high``; then ``gap`` (the first metric on
 the slice minus on the rest of the rows), ``p_value`` (slice vs rest),
 ``q_value`` (Benjamini–Hochberg over the slices of the call, per model, so a
 model's q-values do not depend on which other models are shown) and
-``low_support`` (``n < min_support``).
+``low_support`` (``n < min_support``). A low-support slice keeps its values and
+intervals but gets NaN ``p_value`` and ``q_value`` and is left out of the
+Benjamini–Hochberg family, so that its noise cannot lower other slices'
+q-values. Which test and interval each metric uses: ``docs/statistics.md``.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]
     overall_parts = []
     slice_parts = []
     for name, arrays in models.items():
-        overall, per_slice = _model_columns(request, name, arrays, confidence)
+        overall, per_slice = _model_columns(request, name, arrays, confidence, min_support)
         overall_parts.append(overall)
         slice_parts.append(per_slice)
     columns = _assemble(overall_parts, slice_parts)
@@ -105,13 +108,11 @@ def metric_direction(metric: Metric) -> dict[str, Any]:
 
 
 def _model_columns(
-    request: BreakdownRequest, name: str, arrays: ModelArrays, confidence: float
+    request: BreakdownRequest, name: str, arrays: ModelArrays, confidence: float, min_support: int
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The columns of one model: its overall row, and its row of each slice."""
     stats = GroupStats(request.groupings[name], arrays)
-    stats.expect_table_metrics(request.metrics)
     overall = stats.overall()
-    overall.expect_table_metrics(request.metrics)
     n_groups = stats.n_groups
     top: dict[str, np.ndarray] = {
         "slice": np.array([OVERALL], dtype=object),
@@ -135,7 +136,9 @@ def _model_columns(
     first = request.metrics[0]
     rest = first.compute(stats.rest(), confidence)
     body["gap"] = first_values.value - rest.value
-    body["p_value"] = first.p_value_vs(first_values, rest)
+    # below min_support a slice is shown but not tested: no p-value, and not in the BH family
+    tested = body["n"] >= min_support
+    body["p_value"] = np.where(tested, first.p_value_vs(first_values, rest), np.nan)
     body["q_value"] = benjamini_hochberg(body["p_value"])
     for key in ("gap", "p_value", "q_value"):
         top[key] = np.full(1, np.nan)

@@ -1,30 +1,48 @@
 """Two models on the same rows: per-slice deltas, paired tests, verdicts, and flips.
 
 Pairing matters: both models saw the same rows, so their errors are
-correlated and an unpaired test would miss real changes. Count metrics are
-compared on the joint table (true class x prediction of a x prediction of b),
-resampled as a whole; accuracy and error rate use McNemar's exact test on the
-rows that flipped. Means of per-row losses use the per-row differences. Other
-metrics (ROC AUC, RMSE, R2, custom row metrics) fall back to an unpaired
-normal test, which is conservative when the models' errors are correlated.
+correlated and an unpaired test would miss real changes.
+
+- Count metrics are compared on the joint table (true class x prediction of a
+  x prediction of b). Accuracy, error rate and recall of a class use the exact
+  conditional McNemar test on the rows that flipped (for recall, the rows of
+  the class); other table metrics the sign-flip test
+  (:func:`mlprobe.core.significance.sign_flip_p_value`), whose variance comes
+  from the rows the models disagree on. The delta's interval is the delta
+  method on the joint table, never narrower than one row flipping.
+- Means of per-row losses use the per-row differences: a paired t interval
+  and test corrected for skewness.
+- Other metrics (ROC AUC, RMSE, R2, custom row metrics) fall back to an
+  unpaired normal test on their standard errors, which is conservative when
+  the models' errors are correlated.
+
+Slices below ``min_support`` get the verdict "too few rows", no p- or q-value,
+and stay out of the Benjamini–Hochberg family.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Grouping
-from mlprobe.core.intervals import DELTA_FROM, normal_interval, table_intervals
+from mlprobe.core.intervals import mean_interval, normal_interval, z_value
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
-from mlprobe.core.metrics.classification import Accuracy, ErrorRate, TableMetric
+from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.significance import benjamini_hochberg, mcnemar_p_value, z_test_p_value
+from mlprobe.core.significance import (
+    benjamini_hochberg,
+    mcnemar_p_value,
+    share_gradient,
+    sign_flip_p_value,
+    skew_corrected_t_p_value,
+    z_test_p_value,
+)
 from mlprobe.core.slices import Slice
 
 __all__ = ["VERDICTS", "compare_table", "flips_from_joint", "flips_table"]
@@ -51,29 +69,61 @@ def _joint_tables(a: ModelArrays, b: ModelArrays, stats: GroupStats) -> np.ndarr
 def _paired_counts(
     metric: Metric, a: ModelArrays, b: ModelArrays, stats: GroupStats, confidence: float
 ) -> tuple[np.ndarray, ...]:
-    joint = _joint_tables(a, b, stats)
-    value_a = _on_tables(metric, joint.sum(axis=-1))
-    value_b = _on_tables(metric, joint.sum(axis=-2))
+    joint = _joint_tables(a, b, stats).astype(np.float64)
+    k = a.n_classes
+    table_a, table_b = joint.sum(axis=-1), joint.sum(axis=-2)
+    value_a, value_b = _on_tables(metric, table_a), _on_tables(metric, table_b)
 
-    def delta(tables: np.ndarray) -> np.ndarray:
-        return _on_tables(metric, tables.sum(axis=-2)) - _on_tables(metric, tables.sum(axis=-1))
+    def statistic(tables: np.ndarray) -> np.ndarray:
+        return _on_tables(metric, tables)
 
-    [(low, high, se)] = table_intervals(
-        joint,
-        [delta],
-        confidence,
-        bounds=[(-np.inf, np.inf)],
-        delta_from=DELTA_FROM if getattr(metric, "scale_free", True) else np.iinfo(np.int64).max,
-    )
+    low, high = _paired_delta_interval(statistic, joint, value_b - value_a, confidence)
+    true, pa, pb = np.indices((k, k, k))
+    rows: np.ndarray | None = None
     if isinstance(metric, Accuracy | ErrorRate):
-        k = a.n_classes
-        true, pa, pb = np.indices((k, k, k))
-        a_right = (pa == true) & (pb != true)
-        b_right = (pb == true) & (pa != true)
+        rows = np.ones((k, k, k), dtype=bool)
+    elif isinstance(metric, Recall):
+        rows = true == metric.index
+    if rows is not None:  # exact McNemar on the rows whose right/wrong decides the metric
+        a_right = rows & (pa == true) & (pb != true)
+        b_right = rows & (pb == true) & (pa != true)
         p_value = mcnemar_p_value(joint[:, a_right].sum(axis=1), joint[:, b_right].sum(axis=1))
-    else:
-        p_value = z_test_p_value(value_b - value_a, se)
-    return value_a, value_b, low, high, p_value
+    elif getattr(metric, "scale_free", True):
+        p_value = sign_flip_p_value(statistic, joint)
+    else:  # a user's function of raw counts: the interval's own normal test
+        p_value = z_test_p_value(value_b - value_a, (high - low) / (2 * z_value(confidence)))
+    undefined = ~np.isfinite(value_a) | ~np.isfinite(value_b)
+    return value_a, value_b, low, high, np.where(undefined, np.nan, p_value)
+
+
+def _paired_delta_interval(
+    statistic: Callable[[np.ndarray], np.ndarray],
+    joint: np.ndarray,
+    delta: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Delta-method interval of ``statistic(b's table) - statistic(a's table)`` on the joint table.
+
+    Each row's contribution is its change in b's metric minus its change in
+    a's (gradients at each model's own table); the variance is theirs over the
+    rows, plus that of one row flipping the most the metric allows, so that
+    two models that agree on every row of a slice still get an interval.
+    """
+    n_groups, k = joint.shape[0], joint.shape[-1]
+    n = joint.sum(axis=(1, 2, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gradients = []
+        for table in (joint.sum(axis=-1), joint.sum(axis=-2)):
+            shares = table.reshape(n_groups, k * k) / n[:, None]
+            gradients.append(share_gradient(statistic, shares, (k, k)).reshape(n_groups, k, k))
+        true, pa, pb = np.indices((k, k, k))
+        change = gradients[1][:, true, pb] - gradients[0][:, true, pa]  # (G, K, K, K)
+        share = joint / n[:, None, None, None]
+        mean = (share * change).sum(axis=(1, 2, 3))
+        variance = ((share * change**2).sum(axis=(1, 2, 3)) - mean**2) / n
+        one_flip = (np.abs(change).max(axis=(1, 2, 3)) / n) ** 2
+        se = np.sqrt(np.maximum(variance, 0.0) + one_flip)
+    return normal_interval(delta, se, confidence)
 
 
 def _paired_rows(
@@ -87,14 +137,17 @@ def _paired_rows(
 
     n = a.sizes().astype(np.float64)
     versus = a.arrays.name
-    total = b.sum(RowTerm(metric.quantity, versus=versus), difference)
-    squares = b.sum(RowTerm(metric.quantity, 2, versus=versus), lambda: difference() ** 2)
+    sums = [
+        b.sum(RowTerm(metric.quantity, power, versus=versus), lambda p=power: difference() ** p)
+        for power in (1, 2, 3)
+    ]
+    mean, low, high, se = mean_interval(n, *sums, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / n
-        se = np.sqrt(np.maximum(squares - n * mean**2, 0.0) / (n - 1) / n)
-    se = np.where(n > 1, se, np.nan)
-    low, high = normal_interval(value_b - value_a, se, confidence)
-    return value_a, value_b, low, high, z_test_p_value(value_b - value_a, se)
+        m2 = np.maximum(sums[1] / n - mean**2, 0.0)
+        m3 = sums[2] / n - 3 * mean * sums[1] / n + 2 * mean**3
+        skew_of_mean = np.where(m2 > 0, m3 / m2**1.5, 0.0) / np.sqrt(n)
+    p_value = skew_corrected_t_p_value(mean, se, n - 1, skew_of_mean)
+    return value_a, value_b, low, high, np.where(n > 1, p_value, np.nan)
 
 
 def _unpaired(
@@ -137,6 +190,7 @@ def compare_table(
     ]
     n, value_a, value_b, low, high, p_value = (np.concatenate(c) for c in zip(*parts, strict=True))
     delta = value_b - value_a
+    p_value = np.where(n >= min_support, p_value, np.nan)  # too few rows: not tested
     q_value = np.full(len(n), np.nan)
     q_value[1:] = benjamini_hochberg(p_value[1:])
     q_value[0] = p_value[0]

@@ -4,7 +4,9 @@ The search (:mod:`mlprobe.core.slice_search`) ranks conjunctions of binned
 columns by SliceLine's score. This module turns the best of them into a
 table a person can act on: each slice with its error, interval, gap to the
 rest, p-value and Benjamini–Hochberg q-value over every slice the search
-evaluated, and — unless asked not to — without redundant refinements: a
+evaluated (the family the shown slices were selected from: a slice's raw
+``p_value`` is post-selection and means little alone; its ``q_value``
+accounts for the search), and — unless asked not to — without redundant refinements: a
 slice whose last condition does not make it significantly worse than its
 parent is replaced by the parent, and of slices holding exactly the same rows
 (two codings of one attribute) only the best-ranked is kept.
@@ -21,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.discretize import BinnedColumn
-from mlprobe.core.intervals import normal_interval, wilson_interval
+from mlprobe.core.intervals import mean_interval, wilson_interval
+from mlprobe.core.metrics._base import MetricValues, mean_p_value
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import Predicate
-from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value, z_test_p_value
+from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value
 from mlprobe.core.slice_search import SearchResult, SliceKey, search_slices
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError, did_you_mean
@@ -114,16 +117,31 @@ class _Stats:
                 self.p_value = two_proportion_p_value(sums, n, rest_sums, rest_n)
                 self.low, self.high = wilson_interval(sums, n, request.confidence)
             else:
-                variance = np.maximum(squares - sums * sums / n, 0) / np.maximum(n - 1, 1)
-                rest_variance = np.maximum(
-                    (self.total_squares - squares) - rest_sums * rest_sums / rest_n, 0
-                ) / np.maximum(rest_n - 1, 1)
-                se = np.sqrt(variance / n)
-                self.p_value = z_test_p_value(self.gap, np.sqrt(se**2 + rest_variance / rest_n))
-                self.low, self.high = normal_interval(self.value, se, request.confidence)
+                cubes = np.asarray(found.cube_sums, dtype=np.float64)
+                total_cubes = float((losses**3).sum())
+                inside = MetricValues(
+                    self.value, n, n, n, moments=(n, sums, squares, cubes)
+                )
+                outside = MetricValues(
+                    rest_value,
+                    rest_n,
+                    rest_n,
+                    rest_n,
+                    moments=(
+                        rest_n,
+                        rest_sums,
+                        self.total_squares - squares,
+                        total_cubes - cubes,
+                    ),
+                )
+                self.p_value = mean_p_value(inside, outside)
+                _, self.low, self.high, _ = mean_interval(
+                    n, sums, squares, cubes, request.confidence
+                )
         self.q_value = benjamini_hochberg(self.p_value)
         self.is_proportion = request.is_proportion
         self.sums, self.n, self.squares = sums, n, squares
+        self.cubes = np.asarray(found.cube_sums, dtype=np.float64)
 
 
 def _prune_redundant(chosen: list[int], found: SearchResult, stats: _Stats) -> list[int]:
@@ -173,19 +191,32 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
                 np.array([total]), np.array([n]), np.array([other_sum]), np.array([other_n])
             )[0]
         )
-    else:  # mean losses: a z-test on the two means (Welch's standard error)
-        other_squares = stats.squares[parent] - squares
-        variance = max(squares - total * total / n, 0.0) / max(n - 1, 1)
-        other_variance = max(other_squares - other_sum * other_sum / other_n, 0.0) / max(
-            other_n - 1, 1
+    else:  # mean losses: Welch's t-test, corrected for skewness
+        cubes = stats.cubes[position]
+        inside = MetricValues(
+            np.array([total / n]), *([np.array([n])] * 3), moments=_moments(n, total, squares, cubes)
         )
-        se = math.sqrt(variance / n + other_variance / other_n)
-        difference = total / n - other_sum / other_n
-        two_sided = float(z_test_p_value(np.array([difference]), np.array([se]))[0])
+        outside = MetricValues(
+            np.array([other_sum / other_n]),
+            *([np.array([other_n])] * 3),
+            moments=_moments(
+                other_n,
+                other_sum,
+                stats.squares[parent] - squares,
+                stats.cubes[parent] - cubes,
+            ),
+        )
+        two_sided = float(mean_p_value(inside, outside)[0])
     if math.isnan(two_sided):
         return 1.0
     worse = total / n > other_sum / other_n
     return two_sided / 2 if worse else 1 - two_sided / 2
+
+
+def _moments(
+    n: float, total: float, squares: float, cubes: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return np.array([n]), np.array([total]), np.array([squares]), np.array([cubes])
 
 
 def _distinct_rows(

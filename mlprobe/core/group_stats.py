@@ -20,8 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,24 +32,11 @@ from mlprobe.core.grouping import (
     Partition,
     RowFunction,
 )
-from mlprobe.core.intervals import table_intervals
 from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.ranks import grouped_auc
+from mlprobe.core.ranks import AucCounts, grouped_rank_counts
 from mlprobe.core.row_terms import RowTerm
 
-__all__ = ["GroupStats", "RestStats", "TableStatistic"]
-
-
-@runtime_checkable
-class TableStatistic(Protocol):
-    """A metric computed from confusion tables alone (its interval comes from the tables)."""
-
-    name: str
-    bounds: tuple[float, float]
-
-    def statistic(self, tables: np.ndarray) -> np.ndarray:
-        """Values for tables of shape (..., K, K)."""
-        ...
+__all__ = ["GroupStats", "RestStats"]
 
 
 class GroupStats:
@@ -61,7 +47,6 @@ class GroupStats:
         self.arrays = arrays
         self._cache: dict[object, np.ndarray] = {}
         self._overall: GroupStats | None = None
-        self._table_metrics: list[TableStatistic] = []
 
     @property
     def n_groups(self) -> int:
@@ -91,35 +76,6 @@ class GroupStats:
 
         return self._cached("tables", compute)
 
-    def expect_table_metrics(self, metrics: Sequence[object]) -> None:
-        """Announce the call's metrics, so that resampled tables serve all of them at once."""
-        self._table_metrics = [
-            m for m in metrics if isinstance(m, TableStatistic) and getattr(m, "scale_free", False)
-        ]
-
-    def table_intervals(
-        self, metric: TableStatistic, confidence: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(low, high, standard error) of a metric computed from the confusion tables."""
-        key = f"interval:{confidence}:"
-        if key + metric.name not in self._cache:
-            pending = [
-                m
-                for m in self._table_metrics
-                if key + m.name not in self._cache and m is not metric
-            ]
-            batch = [metric, *pending]
-            results = table_intervals(
-                self.tables(),
-                [m.statistic for m in batch],
-                confidence,
-                bounds=[m.bounds for m in batch],
-            )
-            for m, (low, high, se) in zip(batch, results, strict=True):
-                self._cache[key + m.name] = np.stack([low, high, se])
-        low, high, se = self._cache[key + metric.name]
-        return low, high, se
-
     def sum(self, term: RowTerm, values: Callable[[], np.ndarray]) -> np.ndarray:
         """Per-group sum of the per-row array ``values()``, which ``term`` describes.
 
@@ -144,14 +100,14 @@ class GroupStats:
             return self.grouping.named_sum_about(term, self.arrays.name, centers)
         return self.grouping.sum_about(values(), centers, function)
 
-    def auc(self, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per group: ROC AUC of one class vs the rest, numbers of positives and negatives."""
+    def auc(self, class_index: int) -> AucCounts:
+        """Per group: rank statistics of one class vs the rest (AUC, counts, DeLong's sums)."""
         if isinstance(self.grouping, CountedGroups):
             return self.grouping.auc(self.arrays.name, class_index)
         arrays = self.arrays
         assert arrays.scores is not None
         rows, groups = self.grouping.sorted_rows(arrays.score_order(class_index))
-        return grouped_auc(
+        return grouped_rank_counts(
             rows,
             groups,
             self.n_groups,
@@ -211,7 +167,7 @@ class RestStats(GroupStats):
     ) -> np.ndarray:
         return self._complement().sum_about(term, values, centers, function)
 
-    def auc(self, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def auc(self, class_index: int) -> AucCounts:
         return self._complement().auc(class_index)
 
     def masks(self) -> list[np.ndarray]:

@@ -29,6 +29,7 @@ import numpy as np
 
 from mlprobe.core.bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.encoding import smallest_int_dtype
+from mlprobe.core.ranks import AucCounts
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.errors import MlprobeError
 
@@ -206,8 +207,8 @@ class RowSource(Protocol):
         """Per-group sum of ``term`` for ``model`` (``centers`` per group for centered terms)."""
         ...
 
-    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per group: ROC AUC of one class vs the rest, and the numbers of positives and negatives."""
+    def auc(self, model: str, class_index: int) -> AucCounts:
+        """Per group: the rank statistics of one class vs the rest (AUC and DeLong's sums)."""
         ...
 
     def overall(self) -> RowSource:
@@ -269,8 +270,8 @@ class CountedGroups:
         """Per-group sum of a centered ``term`` about ``centers``, from the row source."""
         return self._source().sums(term, model, centers)
 
-    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-group ROC AUC of one class, from the row source."""
+    def auc(self, model: str, class_index: int) -> AucCounts:
+        """Per-group rank statistics of one class, from the row source."""
         return self._source().auc(model, class_index)
 
     def _no_rows(self, *_: Any) -> Any:

@@ -1,4 +1,8 @@
-"""Confidence intervals: Wilson for proportions, normal for means, table resampling otherwise.
+"""Confidence intervals: Wilson for proportions, skewness-corrected t for means, and
+posterior-predictive resampling of count tables for user-defined table metrics.
+
+(Balanced accuracy and F1 scores have their own posteriors: :mod:`table_posteriors`;
+ROC AUC has DeLong's: :mod:`mlprobe.core.metrics.scores`.)
 
 All functions are vectorized over a leading group axis and return ``NaN``
 where a group has no rows to say anything about.
@@ -13,25 +17,26 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
 
 __all__ = [
     "N_RESAMPLES",
-    "delta_interval",
+    "implied_standard_error",
+    "mean_interval",
     "normal_interval",
     "resample_tables",
-    "table_intervals",
+    "t_value",
     "wilson_interval",
     "z_value",
 ]
 
-#: Resampled tables per slice for count-derived metrics without a closed form.
+#: Resampled tables per slice for user-defined table metrics.
 N_RESAMPLES = 1000
-#: Tables with at least this many rows get delta-method intervals instead of resampling.
-DELTA_FROM = 1000
+#: Prior count spread evenly over a table's cells before its tables are resampled (Perks' prior).
+TABLE_PRIOR = 1.0
 _SEED = 20261128
 
 
@@ -73,110 +78,85 @@ def normal_interval(
     )
 
 
-Statistic = Callable[[np.ndarray], np.ndarray]
+def t_value(confidence: float, degrees_of_freedom: np.ndarray) -> np.ndarray:
+    """Two-sided Student t quantile for ``confidence``; NaN below 1 degree of freedom."""
+    from scipy import stats  # imported here: scipy.stats is slow to import
+
+    df = np.asarray(degrees_of_freedom, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(df >= 1, stats.t.ppf(0.5 + confidence / 2, np.maximum(df, 1)), np.nan)
 
 
-def table_intervals(
-    tables: np.ndarray,
-    statistics: Sequence[Statistic],
+def implied_standard_error(low: np.ndarray, high: np.ndarray, confidence: float) -> np.ndarray:
+    """The standard error a normal interval ``[low, high]`` at ``confidence`` would have."""
+    return (np.asarray(high) - np.asarray(low)) / (2 * z_value(confidence))
+
+
+def mean_interval(
+    n: np.ndarray,
+    total: np.ndarray,
+    squares: np.ndarray,
+    cubes: np.ndarray,
     confidence: float,
     *,
-    n_resamples: int = N_RESAMPLES,
-    delta_from: int = DELTA_FROM,
-    bounds: Sequence[tuple[float, float]] | None = None,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Intervals and standard errors of several statistics of count tables, per group.
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Interval of a mean from per-group power sums: Student t, corrected for skewness.
 
-    Tables with at least ``delta_from`` rows use the delta method on the
-    multinomial cell shares (fast and, at that size, as good as resampling);
-    smaller tables are resampled with :func:`resample_tables`, drawing once per
-    table for all statistics. ``bounds`` (one ``(low, high)`` per statistic,
-    default ``(0, 1)``) clip the delta-method intervals.
+    Hall (1992), "On the removal of skewness by transformation" (JRSS B 54):
+    the studentized mean ``T`` is transformed by
+    ``g(T) = T + a T**2 + a**2 T**3 / 3 + gamma / (6 n)`` with ``a = gamma / (3 sqrt(n))``
+    (``gamma`` the sample skewness), a monotone map whose inverse is closed form.
+    A right-skewed loss (absolute or squared errors, log loss) gets an interval
+    that reaches further up than down, as the mean's sampling distribution does.
+    Without skewness it is the t interval with ``n - 1`` degrees of freedom.
+    NaN below 2 rows; with no spread at all (every row equal) the interval
+    is the value itself only if there are at least 2 rows.
 
     Returns
     -------
-    list of (low, high, standard_error), one per statistic, each of shape (G,)
+    mean, low, high, standard_error : ndarray, shape (G,)
 
     Examples
     --------
     >>> import numpy as np
-    >>> share = lambda t: t[..., 0] / t.sum(axis=-1)
-    >>> [(low, high, se)] = table_intervals(np.array([[3000, 1000]]), [share], 0.95)
-    >>> round(float(low[0]), 3), round(float(high[0]), 3)
-    (0.737, 0.763)
+    >>> x = np.array([0.1, 0.2, 0.2, 0.4, 1.5])
+    >>> mean, low, high, se = mean_interval(
+    ...     np.array([5.0]), np.array([x.sum()]), np.array([(x**2).sum()]),
+    ...     np.array([(x**3).sum()]), 0.95)
+    >>> bool(high[0] - mean[0] > mean[0] - low[0])   # reaches further up
+    True
     """
-    totals = tables.sum(axis=tuple(range(1, tables.ndim)))  # also for zero groups
-    # results[s] holds rows (low, high, standard error) of statistic s, one column per group
-    results = np.full((len(statistics), 3, len(tables)), np.nan)
-    large = np.flatnonzero(totals >= delta_from)
-    if len(large):
-        limits = bounds if bounds is not None else [(0.0, 1.0)] * len(statistics)
-        for result, statistic, limit in zip(results, statistics, limits, strict=True):
-            result[:, large] = delta_interval(tables[large], statistic, confidence, bounds=limit)
-    small = np.flatnonzero((totals > 0) & (totals < delta_from))
-    for g in small:
-        resampled = _resample_one(tables[g], statistics, confidence, n_resamples)
-        results[:, :, g] = np.asarray(resampled)
-    return [(low, high, se) for low, high, se in results]
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = total / n
+        m2 = np.maximum(squares / n - mean**2, 0.0)  # second central moment (1/n)
+        m3 = cubes / n - 3 * mean * squares / n + 2 * mean**3
+        se = np.sqrt(m2 * n / (n - 1) / n)
+        skew = np.where(m2 > 0, m3 / m2**1.5, 0.0)
+        # rounding noise in m3 is not skewness: cap |gamma| at what n rows can show
+        skew = np.clip(skew, -np.sqrt(n), np.sqrt(n))
+        t = t_value(confidence, n - 1)
+        a = skew / (3 * np.sqrt(n))
 
+        def inverse(y: np.ndarray) -> np.ndarray:
+            y = y - skew / (6 * n)
+            curved = (np.cbrt(1 + 3 * a * y) - 1) / np.where(a == 0, 1.0, a)
+            return np.where(np.abs(a) > 1e-12, curved, y)
 
-def delta_interval(
-    tables: np.ndarray,
-    statistic: Statistic,
-    confidence: float,
-    *,
-    bounds: tuple[float, float] = (0.0, 1.0),
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Normal interval of ``statistic`` by the delta method on multinomial cell shares.
-
-    ``statistic`` must depend on the shares only (scale-free), as ratios of
-    counts do. Its gradient is taken by central differences on the non-empty
-    cells; empty cells carry no variance under the multinomial.
-    """
-    n_groups = len(tables)
-    cell_shape = tables.shape[1:]
-    counts = tables.reshape(n_groups, -1).astype(np.float64)
-    total = counts.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = counts / total
-    n_cells = shares.shape[1]
-    step = 1e-4 * shares  # relative steps keep non-empty cells non-empty
-    eye = np.eye(n_cells)
-    up = shares[:, None, :] + step[:, :, None] * eye
-    down = shares[:, None, :] - step[:, :, None] * eye
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = statistic(shares.reshape(n_groups, *cell_shape))
-        f_up = statistic(up.reshape(n_groups * n_cells, *cell_shape)).reshape(n_groups, n_cells)
-        f_down = statistic(down.reshape(n_groups * n_cells, *cell_shape)).reshape(n_groups, n_cells)
-        gradient = np.where(shares > 0, (f_up - f_down) / (2 * step), 0.0)
-        mean_gradient = (shares * gradient).sum(axis=1)
-        variance = ((shares * gradient**2).sum(axis=1) - mean_gradient**2) / total[:, 0]
-    se = np.sqrt(np.maximum(variance, 0.0))
-    z = z_value(confidence)
-    return np.clip(value - z * se, *bounds), np.clip(value + z * se, *bounds), se
-
-
-def _resample_one(
-    table: np.ndarray, statistics: Sequence[Statistic], confidence: float, n_resamples: int
-) -> list[tuple[float, float, float]]:
-    """Percentile intervals of each statistic from one set of resampled copies of ``table``."""
-    flat = table.reshape(-1).astype(np.int64)
-    total = int(flat.sum())
-    rng = np.random.default_rng([_SEED, *flat.tolist()])
-    draws = rng.multinomial(total, flat / total, size=n_resamples).reshape(
-        n_resamples, *table.shape
+        low = mean - inverse(t) * se
+        high = mean - inverse(-t) * se
+    low, high = np.clip(low, *bounds), np.clip(high, *bounds)
+    defined = n > 1
+    return (
+        mean,
+        np.where(defined, low, np.nan),
+        np.where(defined, high, np.nan),
+        np.where(defined, se, np.nan),
     )
-    alpha = (1 - confidence) / 2
-    out = []
-    for statistic in statistics:
-        values = statistic(draws)
-        finite = values[np.isfinite(values)]
-        if len(finite) < n_resamples / 2:  # undefined in most resamples: no honest interval
-            out.append((np.nan, np.nan, np.nan))
-            continue
-        low, high = np.quantile(finite, [alpha, 1 - alpha])
-        out.append((float(low), float(high), float(finite.std(ddof=1))))
-    return out
+
+
+Statistic = Callable[[np.ndarray], np.ndarray]
 
 
 def resample_tables(
@@ -185,19 +165,24 @@ def resample_tables(
     confidence: float,
     n_resamples: int = N_RESAMPLES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Percentile interval and standard error of ``statistic`` by resampling count tables.
+    """Percentile interval and standard error of ``statistic`` from posterior draws of the table.
 
-    Each group's table of counts (any shape after the group axis) is redrawn
-    ``n_resamples`` times from a multinomial with the observed cell shares and
-    the observed total: the row bootstrap, done on the counts. The generator
-    is seeded by the table itself, so a slice gets the same interval in every
-    call, whatever else is in the call.
+    For a metric mlprobe knows nothing about (a user's function of the table),
+    each group's table is redrawn ``n_resamples`` times: cell shares from the
+    Dirichlet posterior with :data:`TABLE_PRIOR` spread over the K x K cells
+    (one pseudo-row in all), times the table's total (a Bayesian bootstrap of
+    the table: the cells are then not whole numbers). Unlike redrawing from the
+    observed shares (the row bootstrap), an
+    all-correct or one-class table does not redraw to itself, so the interval
+    never collapses to a point. The generator is seeded by the table itself: a
+    slice gets the same interval in every call, whatever else is in the call.
+    A group gets NaN when the statistic is undefined on its table or in most redraws.
 
     Parameters
     ----------
-    tables : ndarray of int, shape (G, ...)
+    tables : ndarray of int, shape (G, K, K)
     statistic : callable
-        Maps an array of tables ``(..., *table_shape)`` to values ``(...)``;
+        Maps an array of tables ``(..., K, K)`` to values ``(...)``;
         NaN for an undefined value.
 
     Returns
@@ -207,13 +192,28 @@ def resample_tables(
     Examples
     --------
     >>> import numpy as np
-    >>> tables = np.array([[30, 10], [0, 0]])
-    >>> share = lambda t: t[..., 0] / t.sum(axis=-1)
+    >>> tables = np.array([[[3, 0], [0, 0]], [[0, 0], [0, 0]]])
+    >>> share = lambda t: t[..., 0, 0] / t.sum(axis=(-2, -1))
     >>> low, high, se = resample_tables(tables, share, 0.95)
-    >>> bool(low[0] < 0.75 < high[0]), bool(np.isnan(low[1]))
+    >>> bool(low[0] < 1.0 == high[0]), bool(np.isnan(low[1]))
     (True, True)
     """
-    [result] = table_intervals(
-        tables, [statistic], confidence, n_resamples=n_resamples, delta_from=np.iinfo(np.int64).max
-    )
-    return result
+    out = np.full((3, len(tables)), np.nan)
+    tail = (1 - confidence) / 2
+    for g, table in enumerate(tables):
+        total = int(table.sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed = statistic(table[None].astype(np.float64))[0]
+        if total == 0 or not np.isfinite(observed):  # nothing to say about an undefined value
+            continue
+        prior = table.ravel() + TABLE_PRIOR / table.size
+        rng = np.random.default_rng([_SEED, *table.ravel().astype(np.int64).tolist()])
+        draws = rng.dirichlet(prior, size=n_resamples) * total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = statistic(draws.reshape(n_resamples, *table.shape))
+        finite = values[np.isfinite(values)]
+        if len(finite) < n_resamples / 2:  # undefined in most redraws: no honest interval
+            continue
+        low, high = np.quantile(finite, [tail, 1 - tail])
+        out[:, g] = min(low, observed), max(high, observed), finite.std(ddof=1)
+    return out[0], out[1], out[2]

@@ -1,16 +1,78 @@
-"""ROC AUC per group from rows sorted by score: the Mann–Whitney statistic."""
+"""ROC AUC per group from rows sorted by score: the Mann–Whitney statistic and DeLong's
+placement values.
+
+A group's rank statistics are five numbers (:class:`AucCounts`): twice the
+Mann–Whitney U (ties count half), the numbers of positives ``P`` and negatives
+``N``, and the sums of squared placement values DeLong, DeLong & Clarke-Pearson
+(1988) need for the variance, kept in whole "half-counts": per positive
+``(2 * negatives below + negatives tied) ** 2``, per negative
+``(2 * positives above + positives tied) ** 2``. An engine computes the same
+five numbers from per-score counts, so every backend gets the same interval.
+
+Examples
+--------
+>>> import numpy as np
+>>> s = np.array([0.1, 0.4, 0.35, 0.8]); y = np.array([False, False, True, True])
+>>> counts = grouped_rank_counts(np.argsort(s), np.zeros(4, int), 1, s, y)
+>>> float(counts.auc[0]), counts.twice_u.tolist(), counts.positive_squares.tolist()
+(0.75, [6.0], [20.0])
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["grouped_auc"]
+__all__ = ["AucCounts", "grouped_auc", "grouped_rank_counts"]
 
 
-def grouped_auc(
+@dataclass(frozen=True)
+class AucCounts:
+    """Rank statistics of one class vs the rest, per group (arrays of shape (G,)).
+
+    Attributes
+    ----------
+    twice_u : twice the Mann–Whitney U, ``sum over positives of (2b + t)``
+        (``b`` negatives scored below, ``t`` negatives tied with the positive)
+    n_positive, n_negative : numbers of positives and negatives
+    positive_squares : ``sum over positives of (2b + t) ** 2``
+    negative_squares : ``sum over negatives of (2a + t) ** 2``
+        (``a`` positives scored above, ``t`` positives tied)
+    """
+
+    twice_u: np.ndarray
+    n_positive: np.ndarray
+    n_negative: np.ndarray
+    positive_squares: np.ndarray
+    negative_squares: np.ndarray
+
+    @property
+    def auc(self) -> np.ndarray:
+        """``U / (P N)``; NaN without positives or negatives."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.twice_u / 2 / (self.n_positive * self.n_negative)
+
+    def delong_variance(self) -> np.ndarray:
+        """DeLong's variance of the AUC: ``S10 / P + S01 / N``; NaN below 2 positives or negatives.
+
+        ``S10`` is the sample variance of the positives' placement values
+        (the share of negatives below each positive), ``S01`` the negatives'
+        (the share of positives above each negative).
+        """
+        p, n = self.n_positive, self.n_negative
+        auc = self.auc
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s10 = (self.positive_squares / (4 * n * n) - p * auc**2) / (p - 1)
+            s01 = (self.negative_squares / (4 * p * p) - n * auc**2) / (n - 1)
+            variance = np.maximum(s10, 0.0) / p + np.maximum(s01, 0.0) / n
+        return np.where((p > 1) & (n > 1), variance, np.nan)
+
+
+def grouped_rank_counts(
     rows: np.ndarray, groups: np.ndarray, n_groups: int, scores: np.ndarray, positive: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ROC AUC per group by the Mann–Whitney statistic, ties given average ranks.
+) -> AucCounts:
+    """Rank statistics per group, ties counted half.
 
     Parameters
     ----------
@@ -20,6 +82,49 @@ def grouped_auc(
         The group of each entry of ``rows`` (non-decreasing).
     scores, positive : ndarray
         Score and bool "is positive" of every row of the table.
+    """
+    if len(rows) == 0:
+        zeros = np.zeros(n_groups)
+        return AucCounts(zeros, zeros, zeros, zeros, zeros)
+    sorted_scores = scores[rows]
+    is_positive = positive[rows].astype(np.float64)
+    new_run = np.ones(len(rows), dtype=bool)
+    new_run[1:] = (groups[1:] != groups[:-1]) | (sorted_scores[1:] != sorted_scores[:-1])
+    starts = np.flatnonzero(new_run)
+    run_group = groups[starts]
+    run_pos = np.add.reduceat(is_positive, starts)
+    run_len = np.diff(np.append(starts, len(rows))).astype(np.float64)
+    run_neg = run_len - run_pos
+    n_pos = np.bincount(run_group, weights=run_pos, minlength=n_groups)
+    n_neg = np.bincount(run_group, weights=run_neg, minlength=n_groups)
+    # negatives below / positives up to each run, within its group
+    first_run = np.ones(len(starts), dtype=bool)
+    first_run[1:] = run_group[1:] != run_group[:-1]
+    neg_before = _within_group_cumsum(run_neg, first_run) - run_neg
+    pos_through = _within_group_cumsum(run_pos, first_run)
+    pos_above = n_pos[run_group] - pos_through
+    twice_below = 2 * neg_before + run_neg
+    twice_above = 2 * pos_above + run_pos
+    return AucCounts(
+        np.bincount(run_group, weights=run_pos * twice_below, minlength=n_groups),
+        n_pos,
+        n_neg,
+        np.bincount(run_group, weights=run_pos * twice_below**2, minlength=n_groups),
+        np.bincount(run_group, weights=run_neg * twice_above**2, minlength=n_groups),
+    )
+
+
+def _within_group_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``values`` restarting where ``first`` is True."""
+    total = np.cumsum(values)
+    offsets = np.where(first, total - values, 0.0)
+    return total - np.maximum.accumulate(np.where(first, offsets, -np.inf)).clip(min=0)
+
+
+def grouped_auc(
+    rows: np.ndarray, groups: np.ndarray, n_groups: int, scores: np.ndarray, positive: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ROC AUC per group by the Mann–Whitney statistic, ties given average ranks.
 
     Returns
     -------
@@ -33,21 +138,5 @@ def grouped_auc(
     >>> float(auc[0])
     0.75
     """
-    sizes = np.bincount(groups, minlength=n_groups)
-    if len(rows) == 0:
-        nan = np.full(n_groups, np.nan)
-        return nan, np.zeros(n_groups), np.zeros(n_groups)
-    sorted_scores = scores[rows]
-    is_positive = positive[rows]
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    position = np.arange(1, len(rows) + 1, dtype=np.float64) - starts[groups]
-    new_run = np.ones(len(rows), dtype=bool)
-    new_run[1:] = (groups[1:] != groups[:-1]) | (sorted_scores[1:] != sorted_scores[:-1])
-    run = np.cumsum(new_run) - 1
-    average_rank = np.bincount(run, weights=position) / np.bincount(run)
-    rank_sum = np.bincount(groups, weights=average_rank[run] * is_positive, minlength=n_groups)
-    n_pos = np.bincount(groups, weights=is_positive, minlength=n_groups)
-    n_neg = sizes - n_pos
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return auc, n_pos, n_neg
+    counts = grouped_rank_counts(rows, groups, n_groups, scores, positive)
+    return counts.auc, counts.n_positive, counts.n_negative

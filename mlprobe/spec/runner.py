@@ -5,7 +5,9 @@ Outcomes:
 - ``passed`` / ``failed``: the observed value meets / misses the threshold (with
   ``confidence`` set: the whole interval clears it / misses it);
 - ``inconclusive``: too few rows (below ``min_support``), a metric undefined on
-  the slice, or an interval straddling the threshold;
+  the slice, an interval straddling the threshold, or (with ``confidence`` set)
+  no interval to judge by (NaN, e.g. a class absent from the slice; a
+  zero-width interval is never taken at its word);
 - ``error``: the test cannot run on this data (a missing column, an unknown
   metric or model, no baseline to compare with...), with the reason.
 
@@ -125,6 +127,13 @@ def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> 
             "it needs)",
         )
     meets = observed >= threshold if higher else observed <= threshold
+    if test.confidence is not None and (math.isnan(low) or math.isnan(high) or not low < high):
+        return replace(
+            base,
+            outcome="inconclusive",
+            reason=f"{seen}: no {test.confidence:.0%} interval on this slice ({n} rows: e.g. a "
+            "class of the model absent from it), so the threshold cannot be judged with confidence",
+        )
     if test.confidence is not None:
         clears = low >= threshold if higher else high <= threshold
         misses = high < threshold if higher else low > threshold

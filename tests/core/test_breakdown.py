@@ -138,19 +138,36 @@ def test_score_metric_gap_is_the_slice_minus_its_complement(
 def test_p_value_of_a_proportion_is_the_two_proportion_test_vs_the_rest(
     probe: mp.Probe, frame: pd.DataFrame
 ) -> None:
-    table = probe.breakdown(slices=SLICES, metrics=["accuracy"], model="v1")
+    table = probe.breakdown(slices=SLICES, metrics=["accuracy"], model="v1", min_support=0)
     correct = (frame["y"] == frame["v1"]).to_numpy()
     for s, p in zip(SLICES, table["p_value"].iloc[1:], strict=True):
         inside = s.mask(frame)
         x1, n1 = correct[inside].sum(), inside.sum()
         x2, n2 = correct[~inside].sum(), (~inside).sum()
+        counts = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+        expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / counts.sum()
+        if expected.min() < 10:  # small counts: Fisher's exact test
+            np.testing.assert_allclose(p, stats.fisher_exact(counts).pvalue, rtol=1e-6)
+            continue
         pooled = (x1 + x2) / (n1 + n2)
         z = (x1 / n1 - x2 / n2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         np.testing.assert_allclose(p, 2 * stats.norm.sf(abs(z)), rtol=1e-9)
 
 
+def test_slices_below_min_support_are_shown_but_not_tested(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", slices=SLICES, metrics=["accuracy"], model="v1")
+    body = table.iloc[1:]
+    small = body["low_support"].to_numpy(dtype=bool)
+    assert small.any() and not small.all()
+    assert body.loc[small, ["p_value", "q_value"]].isna().all().all()
+    assert body.loc[small, "accuracy_ci_low"].notna().all()
+    tested = body.loc[~small, "p_value"].to_numpy(dtype=float)
+    expected = stats.false_discovery_control(tested, method="bh")  # the family: tested slices
+    np.testing.assert_allclose(body.loc[~small, "q_value"].to_numpy(dtype=float), expected)
+
+
 def test_q_values_are_benjamini_hochberg_over_each_models_slice_rows(probe: mp.Probe) -> None:
-    table = probe.breakdown(by="g", slices=SLICES, metrics=["accuracy"])
+    table = probe.breakdown(by="g", slices=SLICES, metrics=["accuracy"], min_support=0)
     assert table["q_value"].iloc[:2].isna().all()  # overall rows are not tested
     body = table.iloc[2:]
     for model in ("v1", "v2"):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from mlprobe.core.significance import (
+    EXACT_BELOW,
     benjamini_hochberg,
     mcnemar_p_value,
     two_proportion_p_value,
@@ -60,11 +61,17 @@ def two_samples(draw: st.DrawFn) -> tuple[int, int, int, int]:
 
 @settings(max_examples=100, deadline=None)
 @given(two_samples())
-def test_two_proportion_test_matches_the_pooled_z_formula_and_chi_square(
+def test_two_proportion_test_is_fisher_on_small_counts_and_the_pooled_z_test_otherwise(
     sample: tuple[int, int, int, int],
 ) -> None:
     x1, n1, x2, n2 = sample
     p = two_proportion_p_value(np.array([x1]), np.array([n1]), np.array([x2]), np.array([n2]))[0]
+    table = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if expected.min() < EXACT_BELOW:
+        fisher = stats.fisher_exact(table).pvalue
+        np.testing.assert_allclose(p, fisher, rtol=1e-6, atol=1e-12)
+        return
     np.testing.assert_allclose(p, _two_proportion_reference(x1, n1, x2, n2), rtol=1e-9, atol=1e-300)
     # the pooled z-test is the chi-square test of the 2 x 2 table without correction
     table = np.array([[x1, n1 - x1], [x2, n2 - x2]])

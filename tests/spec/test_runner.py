@@ -520,3 +520,31 @@ def test_design_example_on_adult(adult_probe: mp.Probe) -> None:
         assert young.outcome == "inconclusive"
     frame = result.outcomes
     assert list(frame["id"]) == ["older-women-recall", "young-error-rate"]
+
+
+def test_a_test_with_confidence_on_a_slice_without_an_interval_is_inconclusive() -> None:
+    import pandas as pd
+
+    import mlprobe as mp
+    from mlprobe.spec.runner import run_test
+
+    # the slice holds one class only: balanced accuracy has a value but no honest interval
+    frame = pd.DataFrame(
+        {"g": ["a"] * 40 + ["b"] * 40, "y": [1] * 40 + [0, 1] * 20, "p": [1] * 40 + [0, 1] * 20}
+    )
+    probe = mp.Probe(frame, target="y", predictions="p")
+    test = mp.SliceTest(
+        id="one-class",
+        slice="g == 'a'",
+        metric="balanced_accuracy",
+        at_least=0.9,
+        confidence=0.95,
+    )
+    outcome = run_test(test, probe)
+    assert outcome.outcome == "inconclusive"
+    assert "no 95% interval" in outcome.reason and outcome.observed == 1.0
+    passed = run_test(
+        mp.SliceTest(id="b", slice="g == 'a'", metric="accuracy", at_least=0.9, confidence=0.95),
+        probe,
+    )
+    assert passed.outcome == "passed" and 0 < passed.ci_low < 1.0  # 40 of 40, yet not certain

@@ -7,18 +7,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import normal_interval, wilson_interval
+from mlprobe.core.intervals import mean_interval, wilson_interval
 from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.significance import two_proportion_p_value, z_test_p_value
+from mlprobe.core.significance import two_proportion_p_value, welch_p_value, z_test_p_value
 
-__all__ = ["Metric", "MetricValues", "ProportionMetric", "RowMeanMetric"]
+__all__ = ["Metric", "MetricValues", "ProportionMetric", "RowMeanMetric", "mean_p_value"]
 
 
 @dataclass(frozen=True, eq=False)
 class MetricValues:
     """A metric's value per group, with its interval and standard error.
 
-    ``successes`` and ``trials`` are set for proportions (so tests can pool them).
+    ``successes`` and ``trials`` are set for proportions (so tests can pool them),
+    ``tables`` for metrics of confusion tables (so a test can use all rows' table),
+    ``moments`` for means of row quantities: per-group ``(n, sum, sum of squares,
+    sum of cubes)`` (so a test can use both groups' spread and skewness).
     """
 
     value: np.ndarray
@@ -27,6 +30,8 @@ class MetricValues:
     standard_error: np.ndarray
     successes: np.ndarray | None = None
     trials: np.ndarray | None = None
+    tables: np.ndarray | None = None
+    moments: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 class Metric:
@@ -52,7 +57,11 @@ class Metric:
         return ()
 
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
-        """Two-sided p-value that groups of ``a`` and ``b`` differ in this metric."""
+        """Two-sided p-value that groups of ``a`` and ``b`` (disjoint rows) differ in this metric.
+
+        This default is a z-test on the two standard errors, which every metric's
+        interval implies; metrics with a better test override it.
+        """
         return z_test_p_value(a.value - b.value, np.hypot(a.standard_error, b.standard_error))
 
     def __repr__(self) -> str:
@@ -84,7 +93,13 @@ class ProportionMetric(Metric):
 
 
 class RowMeanMetric(Metric):
-    """The mean of a per-row quantity; normal interval from its sum of squares."""
+    """The mean of a per-row quantity.
+
+    Interval: Student t corrected for skewness (Hall 1992), from the per-group
+    sums of the quantity, its square and its cube
+    (:func:`mlprobe.core.intervals.mean_interval`). Test against the rest:
+    Welch's t-test with the same skewness correction.
+    """
 
     #: the per-row quantity's name (one of ``row_terms.QUANTITIES``), for engines
     quantity: str = ""
@@ -94,17 +109,47 @@ class RowMeanMetric(Metric):
         raise NotImplementedError
 
     def row_terms(self) -> tuple[RowTerm, ...]:
-        return RowTerm(self.quantity), RowTerm(self.quantity, power=2)
+        return RowTerm(self.quantity), RowTerm(self.quantity, 2), RowTerm(self.quantity, 3)
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         n = stats.sizes().astype(np.float64)
-        term, square = self.row_terms()
+        term, square, cube = self.row_terms()
         total = stats.sum(term, lambda: self.rows(stats))
         squares = stats.sum(square, lambda: self.rows(stats) ** 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / n
-            variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
-            se = np.sqrt(variance / n)
-        se = np.where(n > 1, se, np.nan)
-        low, high = normal_interval(mean, se, confidence, bounds=self.bounds)
-        return MetricValues(mean, low, high, se)
+        cubes = stats.sum(cube, lambda: self.rows(stats) ** 3)
+        mean, low, high, se = mean_interval(
+            n, total, squares, cubes, confidence, bounds=self.bounds
+        )
+        return MetricValues(mean, low, high, se, moments=(n, total, squares, cubes))
+
+    def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
+        return mean_p_value(a, b)
+
+
+def mean_p_value(a: MetricValues, b: MetricValues) -> np.ndarray:
+    """Welch's t-test, skewness-corrected, of two groups' means (from their ``moments``)."""
+    assert a.moments is not None and b.moments is not None
+    (n_a, *sums_a), (n_b, *sums_b) = a.moments, b.moments
+    mean_a, variance_a, third_a = _central_moments(n_a, *sums_a)
+    mean_b, variance_b, third_b = _central_moments(n_b, *sums_b)
+    return welch_p_value(
+        mean_a,
+        variance_a,
+        n_a,
+        mean_b,
+        variance_b,
+        n_b,
+        third_moment_a=third_a,
+        third_moment_b=third_b,
+    )
+
+
+def _central_moments(
+    n: np.ndarray, total: np.ndarray, squares: np.ndarray, cubes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, sample variance (n - 1) and third central moment (1/n) from power sums."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+        variance = np.maximum(squares - n * mean**2, 0.0) / (n - 1)
+        third = cubes / n - 3 * mean * squares / n + 2 * mean**3
+    return mean, variance, third

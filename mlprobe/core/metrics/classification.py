@@ -17,7 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
+from mlprobe.core.intervals import implied_standard_error, resample_tables
 from mlprobe.core.metrics._base import Metric, MetricValues, ProportionMetric
+from mlprobe.core.significance import permutation_moment_p_value
+from mlprobe.core.table_posteriors import (
+    balanced_accuracy_interval,
+    f1_interval,
+    macro_f1_interval,
+)
+from mlprobe.core.table_values import _diagonal, balanced_accuracy, f1_per_class, macro_f1
 
 __all__ = [
     "F1",
@@ -32,36 +40,6 @@ __all__ = [
     "f1_per_class",
     "macro_f1",
 ]
-
-
-def _diagonal(tables: np.ndarray) -> np.ndarray:
-    return np.diagonal(tables, axis1=-2, axis2=-1)
-
-
-def f1_per_class(tables: np.ndarray) -> np.ndarray:
-    """F1 of each class, ``2TP / (2TP + FP + FN)``; NaN for a class absent from truth and predictions."""
-    tp = _diagonal(tables).astype(np.float64)
-    actual = tables.sum(axis=-1)
-    predicted = tables.sum(axis=-2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 2 * tp / (actual + predicted)
-
-
-def macro_f1(tables: np.ndarray) -> np.ndarray:
-    """Mean F1 over the classes present in the truth or the predictions (as scikit-learn)."""
-    per_class = f1_per_class(tables)
-    present = np.isfinite(per_class)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(present, per_class, 0.0).sum(axis=-1) / present.sum(axis=-1)
-
-
-def balanced_accuracy(tables: np.ndarray) -> np.ndarray:
-    """Mean recall over the classes present in the truth (as scikit-learn)."""
-    actual = tables.sum(axis=-1).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        recall = _diagonal(tables) / actual
-        present = actual > 0
-        return np.where(present, recall, 0.0).sum(axis=-1) / present.sum(axis=-1)
 
 
 class Accuracy(ProportionMetric):
@@ -114,49 +92,75 @@ class Recall(_PerClassProportion):
 
 
 class TableMetric(Metric):
-    """A metric of the confusion table with no closed-form interval.
+    """A metric of the confusion table that is not one ratio of counts.
 
-    Its interval comes from the table: resampled (multinomial) for small
-    tables, by the delta method on the cell shares for large ones
-    (see :func:`mlprobe.core.intervals.table_intervals`). ``statistic`` must
-    then depend on the cell shares only, as ratios of counts do.
+    Interval: :meth:`interval` (by default, posterior-predictive tables:
+    :func:`mlprobe.core.intervals.resample_tables`; built-in metrics have exact
+    posteriors, see :mod:`mlprobe.core.table_posteriors`). The interval always
+    holds the observed value. Test against the rest: the gap's variance under
+    random assignment of rows to the slice
+    (:func:`mlprobe.core.significance.permutation_moment_p_value`), which
+    ``statistic`` allows when it depends on cell shares only (``scale_free``).
+    A group whose interval is NaN (e.g. a class absent from it) gets no test.
     """
 
     bounds = (0.0, 1.0)
-    #: depends on cell shares only (ratios of counts); False forces resampling
+    #: depends on cell shares only (ratios of counts)
     scale_free = True
 
     def statistic(self, tables: np.ndarray) -> np.ndarray:
         """Values of the metric for tables of shape (..., K, K)."""
         raise NotImplementedError
 
+    def interval(self, tables: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) per table of shape (G, K, K)."""
+        low, high, _ = resample_tables(tables, self.statistic, confidence)
+        return low, high
+
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
-        low, high, se = stats.table_intervals(self, confidence)
+        tables = stats.tables()
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = self.statistic(stats.tables())
-        return MetricValues(value, low, high, se)
+            value = self.statistic(tables)
+        low, high = self.interval(tables, confidence)
+        known = np.isfinite(value) & np.isfinite(low) & np.isfinite(high)
+        low = np.where(known, np.minimum(low, value), np.nan)
+        high = np.where(known, np.maximum(high, value), np.nan)
+        se = implied_standard_error(low, high, confidence)
+        return MetricValues(value, low, high, se, tables=tables)
+
+    def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
+        if not self.scale_free or a.tables is None or b.tables is None:
+            return super().p_value_vs(a, b)
+        p = permutation_moment_p_value(self.statistic, a.tables, b.tables)
+        return np.where(np.isfinite(a.low), p, np.nan)
 
 
 class BalancedAccuracy(TableMetric):
-    """Mean per-class recall."""
+    """Mean per-class recall; interval from the recalls' Beta posteriors (Brodersen et al. 2010)."""
 
     name = "balanced_accuracy"
 
     def statistic(self, tables: np.ndarray) -> np.ndarray:
         return balanced_accuracy(tables)
 
+    def interval(self, tables: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        return balanced_accuracy_interval(tables, confidence)
+
 
 class MacroF1(TableMetric):
-    """Mean per-class F1."""
+    """Mean per-class F1; interval from the classes' F1 posteriors, corrected for shared errors."""
 
     name = "macro_f1"
 
     def statistic(self, tables: np.ndarray) -> np.ndarray:
         return macro_f1(tables)
 
+    def interval(self, tables: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        return macro_f1_interval(tables, confidence)
+
 
 class F1(TableMetric):
-    """F1 of one class."""
+    """F1 of one class; Jeffreys interval of ``TP / (TP + FP + FN)``, mapped to F1."""
 
     def __init__(self, label: object, index: int) -> None:
         self.label = label
@@ -165,3 +169,6 @@ class F1(TableMetric):
 
     def statistic(self, tables: np.ndarray) -> np.ndarray:
         return f1_per_class(tables)[..., self.index]
+
+    def interval(self, tables: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+        return f1_interval(tables, self.index, confidence)

@@ -24,12 +24,12 @@ class CountsMetric(TableMetric):
     """A user function of one K x K confusion table (true on axis 0)."""
 
     bounds = (-np.inf, np.inf)
-    scale_free = False  # a user function may read raw counts: always resample
+    scale_free = False  # a user function may read raw counts: no linearized test
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         tables = stats.tables()
         low, high, se = resample_tables(tables, self.statistic, confidence)
-        return MetricValues(self.statistic(tables), low, high, se)
+        return MetricValues(self.statistic(tables), low, high, se, tables=tables)
 
     def __init__(
         self, name: str, function: Callable[[np.ndarray], float], higher_is_better: bool

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import normal_interval
-from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric
+from mlprobe.core.intervals import implied_standard_error, t_value
+from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric, mean_p_value
 from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
@@ -53,7 +53,7 @@ class MeanError(RowMeanMetric):
 
 
 class RMSE(Metric):
-    """Root mean squared error; interval from the MSE interval's endpoints."""
+    """Root mean squared error; interval from the MSE interval's endpoints, test on the MSE."""
 
     name = "rmse"
     higher_is_better = False
@@ -64,17 +64,22 @@ class RMSE(Metric):
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         mse = MSE().compute(stats, confidence)
-        value = np.sqrt(mse.value)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            se = mse.standard_error / (2 * value)
-        return MetricValues(value, np.sqrt(mse.low), np.sqrt(mse.high), se)
+        low, high = np.sqrt(mse.low), np.sqrt(mse.high)
+        se = implied_standard_error(low, high, confidence)
+        return MetricValues(np.sqrt(mse.value), low, high, se, moments=mse.moments)
+
+    def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
+        return mean_p_value(a, b)  # equal RMSE is equal MSE
 
 
 class R2(Metric):
     """Coefficient of determination within the group, ``1 - SSE / SST``.
 
-    Interval by the delta method on the means of ``e**2`` and ``(y - mean)**2``.
-    The spread of the target is summed about each group's own mean (a second
+    Interval on the scale of ``log(1 - R2) = log(SSE / SST)``, by the delta
+    method on the means of ``e**2`` and ``(y - mean)**2`` with a t quantile
+    (``n - 1`` degrees of freedom), mapped back: a ratio of two positive means
+    is far closer to normal on the log scale, and the interval stays below 1.
+    NaN where the group has no residual error at all (SSE = 0). The spread of the target is summed about each group's own mean (a second
     pass), since raw power sums lose it to cancellation when a group's values
     sit far from the overall mean. NaN when the group's target is constant (as
     the variance is then 0, up to the rounding of the group's mean).
@@ -83,7 +88,7 @@ class R2(Metric):
     name = "r2"
     bounds = (-np.inf, 1.0)
 
-    SQUARED_ERROR, SQUARED_ERROR_2 = MSE().row_terms()
+    SQUARED_ERROR, SQUARED_ERROR_2, _ = MSE().row_terms()
     TARGET = RowTerm("target")
     #: about each group's own mean: (y - m)^2, (y - m)^4, e^2 (y - m)^2
     D2 = RowTerm("target", 2, centered=True)
@@ -117,12 +122,17 @@ class R2(Metric):
             var_b = sum_d4 / n - mean_b**2
             cov_ab = sum_e2d2 / n - mean_a * mean_b
             value = 1 - mean_a / mean_b
-            variance = (
-                var_a / mean_b**2 + mean_a**2 * var_b / mean_b**4 - 2 * mean_a * cov_ab / mean_b**3
-            ) / n
+            log_ratio = np.log(mean_a / mean_b)
+            log_variance = (
+                var_a / mean_a**2 + var_b / mean_b**2 - 2 * cov_ab / (mean_a * mean_b)
+            ) / (n - 1)
             # a constant target leaves only the rounding error of its mean (at most ~n ulps)
             noise = (n * np.finfo(np.float64).eps * np.abs(m)) ** 2
             value = np.where(mean_b > noise, value, np.nan)
-        se = np.where(n > 1, np.sqrt(np.maximum(variance, 0.0)), np.nan)
-        low, high = normal_interval(value, se, confidence, bounds=self.bounds)
+            half = t_value(confidence, n - 1) * np.sqrt(np.maximum(log_variance, 0.0))
+            low = 1 - np.exp(log_ratio + half)
+            high = 1 - np.exp(log_ratio - half)
+        known = np.isfinite(value) & (mean_a > 0) & (n > 2)
+        low, high = np.where(known, low, np.nan), np.where(known, high, np.nan)
+        se = implied_standard_error(low, high, confidence)
         return MetricValues(value, low, high, se)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import normal_interval
+from mlprobe.core.intervals import implied_standard_error, wilson_interval, z_value
 from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric
 
-__all__ = ["Brier", "LogLoss", "RocAuc"]
+__all__ = ["Brier", "LogLoss", "RocAuc", "auc_interval"]
 
 
 class LogLoss(RowMeanMetric):
@@ -33,21 +35,38 @@ class Brier(RowMeanMetric):
         return stats.arrays.brier_rows
 
 
-def _hanley_mcneil_se(auc: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray) -> np.ndarray:
-    q1 = auc / (2 - auc)
-    q2 = 2 * auc**2 / (1 + auc)
+def auc_interval(
+    auc: np.ndarray, variance: np.ndarray, n_positive: np.ndarray, n_negative: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's interval on the logit scale (Qin & Hotilovac 2008), per group.
+
+    Where the AUC is 0 or 1 or DeLong's variance is undefined (one positive or
+    one negative), the logit is infinite: the interval is then Wilson's for a
+    proportion of ``min(positives, negatives)`` trials, which is as wide as the
+    smaller class leaves room for and never a point.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        variance = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
-            n_pos * n_neg
-        )
-    return np.sqrt(np.maximum(variance, 0.0))
+        logit = np.log(auc / (1 - auc))
+        half = z * np.sqrt(variance) / (auc * (1 - auc))
+        low = 1 / (1 + np.exp(-(logit - half)))
+        high = 1 / (1 + np.exp(-(logit + half)))
+    regular = (auc > 0) & (auc < 1) & (variance > 0) & np.isfinite(variance)
+    trials = np.minimum(n_positive, n_negative)
+    confidence = 2 * NormalDist().cdf(z) - 1
+    fallback_low, fallback_high = wilson_interval(auc * trials, trials, confidence)
+    defined = np.isfinite(auc)
+    low = np.where(regular, low, np.where(defined, fallback_low, np.nan))
+    high = np.where(regular, high, np.where(defined, fallback_high, np.nan))
+    return low, high
 
 
 class RocAuc(Metric):
     """Area under the ROC curve: binary, one class vs rest, or the macro mean over classes.
 
-    Standard errors by Hanley & McNeil (1982); the macro mean's treats the
-    classes as independent.
+    Interval: DeLong's variance on the logit scale (:func:`auc_interval`). The
+    macro mean's variance treats the classes' AUCs as independent; its interval
+    is NaN where a class has no positive or no negative row in the group (the
+    mean would then be over fewer classes than on all rows).
     """
 
     bounds = (0.0, 1.0)
@@ -57,17 +76,36 @@ class RocAuc(Metric):
         self.name = name
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
-        aucs, ses = [], []
+        z = z_value(confidence)
+        aucs, lows, highs = [], [], []
         for c in self.class_indices:
-            auc, n_pos, n_neg = stats.auc(c)
+            counts = stats.auc(c)
+            auc = counts.auc
+            low, high = auc_interval(
+                auc, counts.delong_variance(), counts.n_positive, counts.n_negative, z
+            )
             aucs.append(auc)
-            ses.append(_hanley_mcneil_se(auc, n_pos, n_neg))
-        auc_matrix, se_matrix = np.array(aucs), np.array(ses)
+            lows.append(low)
+            highs.append(high)
+        if len(self.class_indices) == 1:
+            value, low, high = aucs[0], lows[0], highs[0]
+            return MetricValues(value, low, high, implied_standard_error(low, high, confidence))
+        auc_matrix = np.array(aucs)
+        class_se = implied_standard_error(np.array(lows), np.array(highs), confidence)
         with np.errstate(invalid="ignore"):
             defined = np.isfinite(auc_matrix)
             count = defined.sum(axis=0)
             value = np.where(defined, auc_matrix, 0).sum(axis=0) / count
-            se = np.sqrt(np.where(defined, se_matrix**2, 0).sum(axis=0)) / count
-        value = np.where(count > 0, value, np.nan)
-        low, high = normal_interval(value, se, confidence, bounds=self.bounds)
-        return MetricValues(value, low, high, se)
+            value = np.where(count > 0, value, np.nan)
+            se = np.sqrt((class_se**2).sum(axis=0)) / len(self.class_indices)
+            every_class = defined.all(axis=0)
+            logit = np.log(value / (1 - value))
+            half = z * se / (value * (1 - value))
+            low = np.where((value > 0) & (value < 1), 1 / (1 + np.exp(-(logit - half))), np.nan)
+            high = np.where((value > 0) & (value < 1), 1 / (1 + np.exp(-(logit + half))), np.nan)
+        # at 0 or 1 every class is at that end: the widest class interval is honest
+        edge = every_class & ~((value > 0) & (value < 1))
+        low = np.where(edge, np.where(np.isnan(lows), np.inf, lows).min(axis=0), low)
+        high = np.where(edge, np.where(np.isnan(highs), -np.inf, highs).max(axis=0), high)
+        low, high = np.where(every_class, low, np.nan), np.where(every_class, high, np.nan)
+        return MetricValues(value, low, high, implied_standard_error(low, high, confidence))
