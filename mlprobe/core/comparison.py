@@ -138,16 +138,20 @@ def _paired_rows(
     n = a.sizes().astype(np.float64)
     versus = a.arrays.name
     sums = [
-        b.sum(RowTerm(metric.quantity, power, versus=versus), lambda p=power: difference() ** p)
+        b.sum(RowTerm(metric.quantity, power, versus=versus), _powered(difference, power))
         for power in (1, 2, 3)
     ]
-    mean, low, high, se = mean_interval(n, *sums, confidence)
+    mean, low, high, se = mean_interval(n, sums[0], sums[1], sums[2], confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         m2 = np.maximum(sums[1] / n - mean**2, 0.0)
         m3 = sums[2] / n - 3 * mean * sums[1] / n + 2 * mean**3
         skew_of_mean = np.where(m2 > 0, m3 / m2**1.5, 0.0) / np.sqrt(n)
     p_value = skew_corrected_t_p_value(mean, se, n - 1, skew_of_mean)
     return value_a, value_b, low, high, np.where(n > 1, p_value, np.nan)
+
+
+def _powered(values: Callable[[], np.ndarray], power: int) -> Callable[[], np.ndarray]:
+    return lambda: values() ** power
 
 
 def _unpaired(

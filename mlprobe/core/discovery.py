@@ -24,7 +24,7 @@ import pandas as pd
 
 from mlprobe.core.discretize import BinnedColumn
 from mlprobe.core.intervals import mean_interval, wilson_interval
-from mlprobe.core.metrics._base import MetricValues, mean_p_value
+from mlprobe.core.metrics._base import moments_p_value
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import Predicate
 from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value
@@ -119,22 +119,10 @@ class _Stats:
             else:
                 cubes = np.asarray(found.cube_sums, dtype=np.float64)
                 total_cubes = float((losses**3).sum())
-                inside = MetricValues(
-                    self.value, n, n, n, moments=(n, sums, squares, cubes)
+                self.p_value = moments_p_value(
+                    (n, sums, squares, cubes),
+                    (rest_n, rest_sums, self.total_squares - squares, total_cubes - cubes),
                 )
-                outside = MetricValues(
-                    rest_value,
-                    rest_n,
-                    rest_n,
-                    rest_n,
-                    moments=(
-                        rest_n,
-                        rest_sums,
-                        self.total_squares - squares,
-                        total_cubes - cubes,
-                    ),
-                )
-                self.p_value = mean_p_value(inside, outside)
                 _, self.low, self.high, _ = mean_interval(
                     n, sums, squares, cubes, request.confidence
                 )
@@ -193,20 +181,8 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
         )
     else:  # mean losses: Welch's t-test, corrected for skewness
         cubes = stats.cubes[position]
-        inside = MetricValues(
-            np.array([total / n]), *([np.array([n])] * 3), moments=_moments(n, total, squares, cubes)
-        )
-        outside = MetricValues(
-            np.array([other_sum / other_n]),
-            *([np.array([other_n])] * 3),
-            moments=_moments(
-                other_n,
-                other_sum,
-                stats.squares[parent] - squares,
-                stats.cubes[parent] - cubes,
-            ),
-        )
-        two_sided = float(mean_p_value(inside, outside)[0])
+        other = (other_n, other_sum, stats.squares[parent] - squares, stats.cubes[parent] - cubes)
+        two_sided = float(moments_p_value(_moments(n, total, squares, cubes), _moments(*other))[0])
     if math.isnan(two_sided):
         return 1.0
     worse = total / n > other_sum / other_n

@@ -176,10 +176,10 @@ def _shared_error_ratio(tables: np.ndarray) -> np.ndarray:
         gradients[:, c, c, :] += d_margin[:, c, None]
         gradients[:, c, :, c] += d_margin[:, c, None]
         gradients[:, c, c, c] += d_tp[:, c]
-    gradients = gradients.reshape(n_groups, k, k * k)
+    flat_gradients = gradients.reshape(n_groups, k, k * k)
 
-    joint = _multinomial_variance(shares, gradients.sum(axis=1))
-    separate = _multinomial_variance(shares[:, None, :], gradients).sum(axis=1)
+    joint = _multinomial_variance(shares, flat_gradients.sum(axis=1))
+    separate = _multinomial_variance(shares[:, None, :], flat_gradients).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = joint / separate
     return np.where((separate > 0) & np.isfinite(ratio), ratio, 1.0)

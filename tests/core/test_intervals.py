@@ -105,7 +105,7 @@ def test_table_resampling_covers_a_known_balanced_accuracy_about_95_percent_of_t
 def test_resampled_tables_never_collapse_on_an_all_correct_table() -> None:
     # Regression: a 3-row all-correct table resampled to itself, [1.000, 1.000]
     tables = np.array([[[3, 0], [0, 0]], [[2, 0], [0, 1]]])
-    low, high, se = resample_tables(tables, macro_f1, 0.95)
+    low, _, se = resample_tables(tables, macro_f1, 0.95)
     assert (low < 1).all() and (se > 0).all()
 
 

@@ -11,7 +11,14 @@ from mlprobe.core.intervals import mean_interval, wilson_interval
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import two_proportion_p_value, welch_p_value, z_test_p_value
 
-__all__ = ["Metric", "MetricValues", "ProportionMetric", "RowMeanMetric", "mean_p_value"]
+__all__ = [
+    "Metric",
+    "MetricValues",
+    "ProportionMetric",
+    "RowMeanMetric",
+    "mean_p_value",
+    "moments_p_value",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,9 +136,17 @@ class RowMeanMetric(Metric):
 def mean_p_value(a: MetricValues, b: MetricValues) -> np.ndarray:
     """Welch's t-test, skewness-corrected, of two groups' means (from their ``moments``)."""
     assert a.moments is not None and b.moments is not None
-    (n_a, *sums_a), (n_b, *sums_b) = a.moments, b.moments
-    mean_a, variance_a, third_a = _central_moments(n_a, *sums_a)
-    mean_b, variance_b, third_b = _central_moments(n_b, *sums_b)
+    return moments_p_value(a.moments, b.moments)
+
+
+Moments = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def moments_p_value(a: Moments, b: Moments) -> np.ndarray:
+    """Welch's t-test, skewness-corrected, from two groups' ``(n, sum, squares, cubes)``."""
+    n_a, n_b = a[0], b[0]
+    mean_a, variance_a, third_a = _central_moments(*a)
+    mean_b, variance_b, third_b = _central_moments(*b)
     return welch_p_value(
         mean_a,
         variance_a,
