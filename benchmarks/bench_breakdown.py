@@ -20,11 +20,11 @@ only) and by a bare numpy ``np.bincount`` on pre-encoded codes. All answers
 are checked to agree before any time is printed.
 
 mlprobe's intervals with the three metrics: Wilson for accuracy; for balanced
-accuracy and macro F1, the delta method on the multinomial cell shares for
-groups of at least ``mlprobe.core.intervals.DELTA_FROM`` (1000) rows, and 1000
-resampled confusion tables (one draw per group, shared by both metrics) for
-smaller groups. The time of that call therefore depends on how many groups
-are under 1000 rows.
+accuracy and macro F1, Beta posteriors of the per-class recalls and F1 scores
+(see docs/statistics.md), convolved on a grid for groups whose posteriors are
+wide and matched by a Beta elsewhere -- all groups at once, no resampling.
+The slice-vs-rest p-value of the first metric (accuracy) is the pooled z-test,
+or Fisher's exact test where an expected count is under 10.
 
 Timings are the best of several repeats after a warm-up (``time.perf_counter``,
 garbage collector off while timing). The probe is built once per size before
@@ -54,7 +54,6 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 import mlprobe as mp
-from mlprobe.core.intervals import DELTA_FROM
 from mlprobe.core.slices import Slice
 
 K = 5
@@ -636,7 +635,7 @@ def measure_memory(data: pd.DataFrame, slices: list[Slice], n: int) -> dict[str,
 
 #: the method of the three-metric call, for its label
 THREE_METRICS_LABEL = (
-    f"mlprobe, 3 metrics (table intervals: delta method >= {DELTA_FROM} rows, resampled below)"
+    "mlprobe, 3 metrics (table intervals: Beta posteriors, all groups at once)"
 )
 
 

@@ -51,10 +51,10 @@ __all__ = [
 #: Jeffreys' prior: half a success and half a failure.
 JEFFREYS = 0.5
 #: grid cells on [0, 1] for one class's posterior when posteriors are convolved
-GRID = 256
-#: convolve on the grid while some class's posterior sd is at least this many grid cells;
-#: below, every posterior is close to normal and a Beta with the same moments is used
-GRID_FROM_SD_CELLS = 6
+GRID = 128
+#: convolve on the grid when some class's posterior rests on fewer observations than this
+#: (its Beta is then visibly skewed); above, a Beta with the mean's two moments is as good
+GRID_BELOW = 40
 
 
 def jeffreys_interval(
@@ -116,10 +116,11 @@ def balanced_accuracy_interval(
     mean = a / (a + b)
     variance = a * b / ((a + b) ** 2 * (a + b + 1))
 
-    def cdf(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return special.betainc(a[rows, :, None], b[rows, :, None], y)
+    def cdf(rows: np.ndarray, classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return special.betainc(a[rows, classes, None], b[rows, classes, None], y)
 
-    low, high = _mean_of_posteriors(mean, variance, cdf, np.ones(len(tp)), confidence)
+    skewed = (a + b) < GRID_BELOW
+    low, high = _mean_of_posteriors(mean, variance, cdf, np.ones(len(tp)), skewed, confidence)
     return _holding(balanced_accuracy(tables), low, high, tables)
 
 
@@ -133,12 +134,13 @@ def macro_f1_interval(tables: np.ndarray, confidence: float) -> tuple[np.ndarray
     mean = _to_f1(x)
     variance = slope**2 * a * b / ((a + b) ** 2 * (a + b + 1))
 
-    def cdf(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def cdf(rows: np.ndarray, classes: np.ndarray, y: np.ndarray) -> np.ndarray:
         # P(2x / (1 + x) <= y) = P(x <= y / (2 - y))
-        return special.betainc(a[rows, :, None], b[rows, :, None], y / (2 - y))
+        return special.betainc(a[rows, classes, None], b[rows, classes, None], y / (2 - y))
 
     ratio = _shared_error_ratio(tables)
-    low, high = _mean_of_posteriors(mean, variance, cdf, ratio, confidence)
+    skewed = (a + b) < GRID_BELOW
+    low, high = _mean_of_posteriors(mean, variance, cdf, ratio, skewed, confidence)
     return _holding(macro_f1(tables), low, high, tables)
 
 
@@ -194,16 +196,19 @@ def _multinomial_variance(shares: np.ndarray, gradient: np.ndarray) -> np.ndarra
 def _mean_of_posteriors(
     mean: np.ndarray,
     variance: np.ndarray,
-    cdf: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    cdf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
     variance_ratio: np.ndarray,
+    skewed: np.ndarray,
     confidence: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interval of the mean of K independent [0, 1] posteriors, per group.
 
     ``mean`` and ``variance`` (shape (G, K)) are each posterior's moments;
-    ``cdf(rows, y)`` their distribution functions at points ``y`` (shape
-    (len(rows), K, len(y))). Groups where some posterior is wide are convolved
-    on a grid; the others get a Beta with the mean's moments. The interval is
+    ``cdf(rows, classes, y)`` the distribution functions of the posteriors of
+    those (group, class) pairs at points ``y`` (shape (len(rows), len(y))).
+    ``skewed`` (G, K) marks posteriors on few observations: a group with one
+    is convolved on a grid (the skewed posteriors exactly, the others as
+    normals); the others get a Beta with the mean's moments. The interval is
     then scaled about the mean's center by ``sqrt(variance_ratio)``.
     """
     k = mean.shape[1]
@@ -211,9 +216,11 @@ def _mean_of_posteriors(
     spread = variance.sum(axis=1) / k**2
     tail = (1 - confidence) / 2
     low, high = _beta_with_moments(center, spread, tail)
-    wide = np.flatnonzero(np.sqrt(variance.max(axis=1)) * GRID >= GRID_FROM_SD_CELLS)
+    wide = np.flatnonzero(skewed.any(axis=1))
     if len(wide):
-        low[wide], high[wide] = _convolved_quantiles(wide, cdf, k, tail)
+        low[wide], high[wide] = _convolved_quantiles(
+            wide, cdf, mean[wide], variance[wide], skewed[wide], tail
+        )
     scale = np.sqrt(variance_ratio)
     low = np.clip(center - scale * (center - low), 0.0, 1.0)
     high = np.clip(center + scale * (high - center), 0.0, 1.0)
@@ -231,12 +238,27 @@ def _beta_with_moments(
 
 
 def _convolved_quantiles(
-    rows: np.ndarray, cdf: Callable[[np.ndarray, np.ndarray], np.ndarray], k: int, tail: float
+    rows: np.ndarray,
+    cdf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    mean: np.ndarray,
+    variance: np.ndarray,
+    exact: np.ndarray,
+    tail: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles of the mean of K independent posteriors, by FFT convolution on a grid."""
+    """Quantiles of the mean of K independent posteriors, by FFT convolution on a grid.
+
+    ``exact`` (R, K) posteriors use ``cdf``; the others (many observations,
+    near-normal, narrow) a normal distribution function, which is far cheaper.
+    """
+    k = mean.shape[1]
     edges = np.linspace(0.0, 1.0, GRID + 1)
-    mass = np.diff(cdf(rows, edges), axis=-1)  # (R, K, GRID): mass in each cell
-    mass = np.clip(mass, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(variance)[..., None]
+        distribution = special.ndtr((edges - mean[..., None]) / sd)  # (R, K, GRID + 1)
+    pairs = np.nonzero(exact)
+    distribution[pairs] = cdf(rows[pairs[0]], pairs[1], edges)
+    mass = np.clip(np.diff(distribution, axis=-1), 0.0, None)  # (R, K, GRID): mass per cell
+    mass /= np.maximum(mass.sum(axis=-1, keepdims=True), 1e-300)
     length = k * GRID
     spectrum = np.prod(np.fft.rfft(mass, n=length, axis=-1), axis=1)
     total = np.clip(np.fft.irfft(spectrum, n=length, axis=-1)[:, : k * (GRID - 1) + 1], 0.0, None)
