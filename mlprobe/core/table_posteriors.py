@@ -28,7 +28,7 @@ Examples
 (0.634, 1.0)
 >>> low, high = balanced_accuracy_interval(np.array([[[5, 0], [0, 5]]]), 0.95)
 >>> round(float(low[0]), 3), float(high[0])
-(0.725, 1.0)
+(0.724, 1.0)
 """
 
 from __future__ import annotations
