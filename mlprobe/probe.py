@@ -558,7 +558,8 @@ class Probe:
         (paired tests on the same rows: exact McNemar for accuracy, error rate
         and recall; a sign-flip test for other table metrics; a skewness-corrected
         paired t-test for mean losses; see ``docs/statistics.md``), ``q_value``
-        (Benjamini–Hochberg over the slices with at least ``min_support`` rows)
+        (Benjamini–Hochberg over the overall row and the slices with at least
+        ``min_support`` rows)
         and ``verdict``: "improved", "regressed", "no detectable change"
         (q-value above ``1 - confidence``) or "too few rows" (under
         ``min_support``: no p- or q-value).

@@ -17,7 +17,8 @@ correlated and an unpaired test would miss real changes.
   the models' errors are correlated.
 
 Slices below ``min_support`` get the verdict "too few rows", no p- or q-value,
-and stay out of the Benjamini–Hochberg family.
+and stay out of the Benjamini–Hochberg family, which holds the overall row
+and every other slice.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.moments import PowerSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import (
     benjamini_hochberg,
@@ -137,16 +139,16 @@ def _paired_rows(
 
     n = a.sizes().astype(np.float64)
     versus = a.arrays.name
-    sums = [
-        b.sum(RowTerm(metric.quantity, power, versus=versus), _powered(difference, power))
-        for power in (1, 2, 3)
-    ]
-    mean, low, high, se = mean_interval(n, sums[0], sums[1], sums[2], confidence)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m2 = np.maximum(sums[1] / n - mean**2, 0.0)
-        m3 = sums[2] / n - 3 * mean * sums[1] / n + 2 * mean**3
-        skew_of_mean = np.where(m2 > 0, m3 / m2**1.5, 0.0) / np.sqrt(n)
-    p_value = skew_corrected_t_p_value(mean, se, n - 1, skew_of_mean)
+    sums = PowerSums(
+        n,
+        *(
+            b.sum(RowTerm(metric.quantity, power, versus=versus), _powered(difference, power))
+            for power in (1, 2, 3, 4)
+        ),
+    )
+    mean, low, high, se = mean_interval(sums, confidence)
+    skew_of_mean = sums.skewness() / np.sqrt(n)
+    p_value = skew_corrected_t_p_value(mean, se, sums.degrees_of_freedom(), skew_of_mean)
     return value_a, value_b, low, high, np.where(n > 1, p_value, np.nan)
 
 
@@ -195,9 +197,9 @@ def compare_table(
     n, value_a, value_b, low, high, p_value = (np.concatenate(c) for c in zip(*parts, strict=True))
     delta = value_b - value_a
     p_value = np.where(n >= min_support, p_value, np.nan)  # too few rows: not tested
-    q_value = np.full(len(n), np.nan)
-    q_value[1:] = benjamini_hochberg(p_value[1:])
-    q_value[0] = p_value[0]
+    # one family: the overall row and every slice with enough rows, so that on two
+    # equally good models a verdict anywhere in the table is as rare as 1 - confidence
+    q_value = benjamini_hochberg(p_value)
     if metric.ideal is not None:  # e.g. a bias: from +0.1 to -2 is worse, not better
         better = np.abs(value_b - metric.ideal) < np.abs(value_a - metric.ideal)
     else:

@@ -24,10 +24,10 @@ import pandas as pd
 
 from mlprobe.core.discretize import BinnedColumn
 from mlprobe.core.intervals import mean_interval, wilson_interval
-from mlprobe.core.metrics._base import moments_p_value
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.moments import PowerSums
 from mlprobe.core.predicates import Predicate
-from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value
+from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value, welch_p_value
 from mlprobe.core.slice_search import SearchResult, SliceKey, search_slices
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError, did_you_mean
@@ -99,14 +99,13 @@ class _Stats:
     """Per evaluated slice: mean loss, interval, gap and p-value against the rest; q-values."""
 
     def __init__(self, found: SearchResult, request: DiscoveryRequest) -> None:
+        self.found = found
         losses = request.losses
         self.n_rows = len(losses)
         self.total = float(losses.sum())
-        self.total_squares = float((losses * losses).sum())
         self.overall = self.total / self.n_rows if self.n_rows else math.nan
         n = np.asarray(found.sizes, dtype=np.float64)
         sums = np.asarray(found.error_sums, dtype=np.float64)
-        squares = np.asarray(found.square_sums, dtype=np.float64)
         rest_n = self.n_rows - n
         rest_sums = self.total - sums
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,19 +116,29 @@ class _Stats:
                 self.p_value = two_proportion_p_value(sums, n, rest_sums, rest_n)
                 self.low, self.high = wilson_interval(sums, n, request.confidence)
             else:
-                cubes = np.asarray(found.cube_sums, dtype=np.float64)
-                total_cubes = float((losses**3).sum())
-                self.p_value = moments_p_value(
-                    (n, sums, squares, cubes),
-                    (rest_n, rest_sums, self.total_squares - squares, total_cubes - cubes),
-                )
-                _, self.low, self.high, _ = mean_interval(
-                    n, sums, squares, cubes, request.confidence
-                )
+                inside = self.power_sums(np.arange(len(n)))
+                everything = PowerSums.of(losses)
+                self.p_value = welch_p_value(inside, everything.minus(inside))
+                _, self.low, self.high, _ = mean_interval(inside, request.confidence)
         self.q_value = benjamini_hochberg(self.p_value)
         self.is_proportion = request.is_proportion
-        self.sums, self.n, self.squares = sums, n, squares
-        self.cubes = np.asarray(found.cube_sums, dtype=np.float64)
+        self.sums, self.n = sums, n
+
+    def power_sums(self, positions: np.ndarray) -> PowerSums:
+        """The losses' power sums of the evaluated slices at ``positions``."""
+        found = self.found
+        return PowerSums(
+            np.asarray(found.sizes, dtype=np.float64)[positions],
+            *(
+                np.asarray(values, dtype=np.float64)[positions]
+                for values in (
+                    found.error_sums,
+                    found.square_sums,
+                    found.cube_sums,
+                    found.fourth_sums,
+                )
+            ),
+        )
 
 
 def _prune_redundant(chosen: list[int], found: SearchResult, stats: _Stats) -> list[int]:
@@ -168,7 +177,7 @@ def _weakest_parent(position: int, key: SliceKey, found: SearchResult, stats: _S
 
 def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
     """One-sided p-value that the slice's loss is above that of the parent's other rows."""
-    n, total, squares = stats.n[position], stats.sums[position], stats.squares[position]
+    n, total = stats.n[position], stats.sums[position]
     other_n = stats.n[parent] - n
     other_sum = stats.sums[parent] - total
     if other_n <= 0:
@@ -180,19 +189,13 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
             )[0]
         )
     else:  # mean losses: Welch's t-test, corrected for skewness
-        cubes = stats.cubes[position]
-        other = (other_n, other_sum, stats.squares[parent] - squares, stats.cubes[parent] - cubes)
-        two_sided = float(moments_p_value(_moments(n, total, squares, cubes), _moments(*other))[0])
+        inside = stats.power_sums(np.array([position]))
+        others = stats.power_sums(np.array([parent])).minus(inside)
+        two_sided = float(welch_p_value(inside, others)[0])
     if math.isnan(two_sided):
         return 1.0
     worse = total / n > other_sum / other_n
     return two_sided / 2 if worse else 1 - two_sided / 2
-
-
-def _moments(
-    n: float, total: float, squares: float, cubes: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    return np.array([n]), np.array([total]), np.array([squares]), np.array([cubes])
 
 
 def _distinct_rows(

@@ -22,6 +22,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from mlprobe.core.moments import PowerSums
+
 __all__ = [
     "N_RESAMPLES",
     "implied_standard_error",
@@ -93,15 +95,12 @@ def implied_standard_error(low: np.ndarray, high: np.ndarray, confidence: float)
 
 
 def mean_interval(
-    n: np.ndarray,
-    total: np.ndarray,
-    squares: np.ndarray,
-    cubes: np.ndarray,
+    sums: PowerSums,
     confidence: float,
     *,
     bounds: tuple[float, float] = (-np.inf, np.inf),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Interval of a mean from per-group power sums: Student t, corrected for skewness.
+    """Interval of a mean from per-group power sums: Student t, corrected for skewness and tails.
 
     Hall (1992), "On the removal of skewness by transformation" (JRSS B 54):
     the studentized mean ``T`` is transformed by
@@ -109,9 +108,9 @@ def mean_interval(
     (``gamma`` the sample skewness), a monotone map whose inverse is closed form.
     A right-skewed loss (absolute or squared errors, log loss) gets an interval
     that reaches further up than down, as the mean's sampling distribution does.
-    Without skewness it is the t interval with ``n - 1`` degrees of freedom.
-    NaN below 2 rows; with no spread at all (every row equal) the interval
-    is the value itself only if there are at least 2 rows.
+    The t quantile's degrees of freedom come from the sample kurtosis
+    (:meth:`PowerSums.degrees_of_freedom`): ``n - 1`` for normal data, fewer for
+    heavy tails, whose spread a sample underestimates. NaN below 2 rows.
 
     Returns
     -------
@@ -120,23 +119,18 @@ def mean_interval(
     Examples
     --------
     >>> import numpy as np
-    >>> x = np.array([0.1, 0.2, 0.2, 0.4, 1.5])
-    >>> mean, low, high, se = mean_interval(
-    ...     np.array([5.0]), np.array([x.sum()]), np.array([(x**2).sum()]),
-    ...     np.array([(x**3).sum()]), 0.95)
+    >>> from mlprobe.core.moments import PowerSums
+    >>> mean, low, high, se = mean_interval(PowerSums.of([0.1, 0.2, 0.2, 0.4, 1.5]), 0.95)
     >>> bool(high[0] - mean[0] > mean[0] - low[0])   # reaches further up
     True
     """
-    n = np.asarray(n, dtype=np.float64)
+    n = np.asarray(sums.n, dtype=np.float64)
+    mean = sums.mean()
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mean = total / n
-        m2 = np.maximum(squares / n - mean**2, 0.0)  # second central moment (1/n)
-        m3 = cubes / n - 3 * mean * squares / n + 2 * mean**3
-        se = np.sqrt(m2 * n / (n - 1) / n)
-        skew = np.where(m2 > 0, m3 / m2**1.5, 0.0)
-        # rounding noise in m3 is not skewness: cap |gamma| at what n rows can show
-        skew = np.clip(skew, -np.sqrt(n), np.sqrt(n))
-        t = t_value(confidence, n - 1)
+        se = np.sqrt(sums.variance() / n)
+        # |gamma| beyond sqrt(n) cannot come from n rows: it is rounding
+        skew = np.clip(sums.skewness(), -np.sqrt(n), np.sqrt(n))
+        t = t_value(confidence, sums.degrees_of_freedom())
         a = skew / (3 * np.sqrt(n))
 
         def inverse(y: np.ndarray) -> np.ndarray:

@@ -53,20 +53,24 @@ class AucCounts:
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.twice_u / 2 / (self.n_positive * self.n_negative)
 
-    def delong_variance(self) -> np.ndarray:
-        """DeLong's variance of the AUC: ``S10 / P + S01 / N``; NaN below 2 positives or negatives.
-
-        ``S10`` is the sample variance of the positives' placement values
-        (the share of negatives below each positive), ``S01`` the negatives'
-        (the share of positives above each negative).
-        """
+    def placement_variances(self) -> tuple[np.ndarray, np.ndarray]:
+        """DeLong's ``S10`` and ``S01``: the sample variances of the positives' placement
+        values (the share of negatives below each positive, ties half) and of the
+        negatives' (the share of positives above each); NaN below 2 of the kind."""
         p, n = self.n_positive, self.n_negative
         auc = self.auc
         with np.errstate(invalid="ignore", divide="ignore"):
             s10 = (self.positive_squares / (4 * n * n) - p * auc**2) / (p - 1)
             s01 = (self.negative_squares / (4 * p * p) - n * auc**2) / (n - 1)
-            variance = np.maximum(s10, 0.0) / p + np.maximum(s01, 0.0) / n
-        return np.where((p > 1) & (n > 1), variance, np.nan)
+        return (
+            np.where((p > 1) & (n > 0), np.maximum(s10, 0.0), np.nan),
+            np.where((n > 1) & (p > 0), np.maximum(s01, 0.0), np.nan),
+        )
+
+    def delong_variance(self) -> np.ndarray:
+        """DeLong's variance of the AUC: ``S10 / P + S01 / N``; NaN below 2 positives or negatives."""
+        s10, s01 = self.placement_variances()
+        return s10 / self.n_positive + s01 / self.n_negative
 
 
 def grouped_rank_counts(

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlprobe.core.moments import PowerSums
+
 __all__ = [
     "EXACT_BELOW",
     "benjamini_hochberg",
@@ -138,31 +140,22 @@ def fisher_exact_p_value(
     return np.minimum(p, 1.0)
 
 
-def welch_p_value(
-    mean_a: np.ndarray,
-    variance_a: np.ndarray,
-    n_a: np.ndarray,
-    mean_b: np.ndarray,
-    variance_b: np.ndarray,
-    n_b: np.ndarray,
-    *,
-    third_moment_a: np.ndarray | None = None,
-    third_moment_b: np.ndarray | None = None,
-) -> np.ndarray:
-    """Welch's two-sample t-test (Welch–Satterthwaite degrees of freedom), two-sided.
+def welch_p_value(a: PowerSums, b: PowerSums) -> np.ndarray:
+    """Welch's two-sample t-test of two groups' means, corrected for skewness and tails.
 
-    With the groups' third central moments it is corrected for skewness as
-    :func:`skew_corrected_t_p_value` says. NaN below 2 rows on a side.
+    The studentized difference is mapped by Hall's transformation
+    (:func:`skew_corrected_t_p_value`) with the skewness of the difference of
+    means (from both groups' third moments), and referred to Student's t
+    with Satterthwaite's degrees of freedom, each group's own taken from its
+    kurtosis (:meth:`PowerSums.degrees_of_freedom`). NaN below 2 rows on a side.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        va, vb = variance_a / n_a, variance_b / n_b
+        va, vb = a.variance() / a.n, b.variance() / b.n
         se = np.sqrt(va + vb)
-        df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
-        skew = None
-        if third_moment_a is not None and third_moment_b is not None:
-            skew = (third_moment_a / n_a**2 - third_moment_b / n_b**2) / se**3
-    p = skew_corrected_t_p_value(mean_a - mean_b, se, df, skew)
-    return np.where((n_a > 1) & (n_b > 1), p, np.nan)
+        df = (va + vb) ** 2 / (va**2 / a.degrees_of_freedom() + vb**2 / b.degrees_of_freedom())
+        skew = (a.third_moment() / a.n**2 - b.third_moment() / b.n**2) / se**3
+    p = skew_corrected_t_p_value(a.mean() - b.mean(), se, df, skew)
+    return np.where((a.n > 1) & (b.n > 1), p, np.nan)
 
 
 def skew_corrected_t_p_value(
@@ -206,6 +199,8 @@ def permutation_moment_p_value(
     known exactly. The gap ``metric(slice) - metric(rest)`` is linearized there,
     so its null variance depends on all rows' table only: it is never 0 on a
     small or all-correct slice, as a variance estimated from the slice is.
+    The reference is Student's t with ``min(n, N - n) - 1`` degrees of freedom:
+    a metric of a small slice's table has heavier tails than a normal.
 
     ``statistic`` must depend on cell shares only (ratios of counts).
     ``tables`` and ``rest_tables`` have shape (G, K, K); their sum is all rows.
@@ -222,8 +217,8 @@ def permutation_moment_p_value(
         spread = (shares * (gradient - mean) ** 2).sum(axis=1)
         variance = spread * total**2 / (n * (total - n) * (total - 1))
         gap = statistic(tables.astype(np.float64)) - statistic(rest_tables.astype(np.float64))
-    p = z_test_p_value(gap, np.sqrt(variance))
-    return np.where((n > 0) & (n < total) & np.isfinite(gap), p, np.nan)
+    p = skew_corrected_t_p_value(gap, np.sqrt(variance), np.minimum(n, total - n) - 1)
+    return np.where((n > 1) & (n < total - 1) & np.isfinite(gap), p, np.nan)
 
 
 def sign_flip_p_value(

@@ -95,7 +95,8 @@ class _Block:
 class SearchResult:
     """Every slice the search evaluated with at least ``min_sup`` rows, and the top-k.
 
-    ``sizes``, ``error_sums``, ``square_sums``, ``cube_sums`` and ``scores`` are parallel
+    ``sizes``, ``error_sums``, ``square_sums``, ``cube_sums``, ``fourth_sums`` and ``scores``
+    are parallel
     arrays over the evaluated slices; :meth:`key` names a position, and
     :meth:`position` finds a key. ``top`` lists the positions of the top-k
     (best first, ties broken by position: level, then column and bin order).
@@ -106,6 +107,7 @@ class SearchResult:
     error_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
     square_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cube_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fourth_sums: np.ndarray = field(default_factory=lambda: np.zeros(0))
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
     top: list[int] = field(default_factory=list)
     complete: bool = True
@@ -215,6 +217,7 @@ def search_slices(
         "errors": [],
         "squares": [],
         "cubes": [],
+        "fourths": [],
         "scores": [],
     }
     # per level: column set -> bool array over its cells, True where refinements may still win
@@ -227,7 +230,7 @@ def search_slices(
                 if level > 1 and not _subsets_alive(columns, alive):
                     continue
                 shape = tuple(shapes[c] for c in columns)
-                sizes, error_sums, square_sums, cube_sums = _cell_sums(
+                sizes, error_sums, square_sums, cube_sums, fourth_sums = _cell_sums(
                     [filled[c] for c in columns], shape, errors, error_codes
                 )
                 cells = _valid_cells(list(shape), sizes, min_sup)
@@ -245,6 +248,7 @@ def search_slices(
                 parts["errors"].append(error_sums[cells])
                 parts["squares"].append(square_sums[cells])
                 parts["cubes"].append(cube_sums[cells])
+                parts["fourths"].append(fourth_sums[cells])
                 parts["scores"].append(scores)
                 top.offer(scores, np.arange(offset, offset + len(cells)))
                 offset += len(cells)
@@ -276,6 +280,7 @@ def search_slices(
         result.error_sums = np.concatenate(parts["errors"]).astype(np.float64)
         result.square_sums = np.concatenate(parts["squares"]).astype(np.float64)
         result.cube_sums = np.concatenate(parts["cubes"]).astype(np.float64)
+        result.fourth_sums = np.concatenate(parts["fourths"]).astype(np.float64)
         result.scores = np.concatenate(parts["scores"])
     result.blocks = result.blocks[: len(parts["sizes"])]  # an interrupt may leave one unfilled
     result.top = [position for _, position in top.entries]
@@ -287,21 +292,22 @@ def _cell_sums(
     shape: tuple[int, ...],
     errors: np.ndarray,
     error_codes: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows and sums of errors, squared and cubed errors of every cell of a set of columns."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and sums of the errors' first four powers in every cell of a set of columns."""
     combined, size = _combined_codes(codes, list(shape))
     if error_codes is not None:  # 0/1 errors: one count over (cell, error) gives all three
         combined *= 2
         combined += error_codes
         counts = np.bincount(combined, minlength=2 * size).reshape(size, 2)
         wrong = counts[:, 1].astype(np.float64)
-        return counts.sum(axis=1), wrong, wrong, wrong
+        return counts.sum(axis=1), wrong, wrong, wrong, wrong
     sizes = np.bincount(combined, minlength=size)
     return (
         sizes,
         np.bincount(combined, weights=errors, minlength=size),
         np.bincount(combined, weights=errors * errors, minlength=size),
         np.bincount(combined, weights=errors**3, minlength=size),
+        np.bincount(combined, weights=errors**4, minlength=size),
     )
 
 

@@ -10,7 +10,13 @@ import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.intervals import implied_standard_error, t_value
-from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric, mean_p_value
+from mlprobe.core.metrics._base import (
+    Metric,
+    MetricValues,
+    PooledParts,
+    RowMeanMetric,
+    mean_p_value,
+)
 from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
@@ -79,7 +85,9 @@ class R2(Metric):
     method on the means of ``e**2`` and ``(y - mean)**2`` with a t quantile
     (``n - 1`` degrees of freedom), mapped back: a ratio of two positive means
     is far closer to normal on the log scale, and the interval stays below 1.
-    NaN where the group has no residual error at all (SSE = 0). The spread of the target is summed about each group's own mean (a second
+    NaN where the group has no residual error at all (SSE = 0). Test against
+    the rest: a z-test of ``log(SSE / SST)`` whose per-row variance is pooled
+    over slice and rest (the null: both alike). The spread of the target is summed about each group's own mean (a second
     pass), since raw power sums lose it to cancellation when a group's values
     sit far from the overall mean. NaN when the group's target is constant (as
     the variance is then 0, up to the rounding of the group's mean).
@@ -88,7 +96,7 @@ class R2(Metric):
     name = "r2"
     bounds = (-np.inf, 1.0)
 
-    SQUARED_ERROR, SQUARED_ERROR_2, _ = MSE().row_terms()
+    SQUARED_ERROR, SQUARED_ERROR_2, *_ = MSE().row_terms()
     TARGET = RowTerm("target")
     #: about each group's own mean: (y - m)^2, (y - m)^4, e^2 (y - m)^2
     D2 = RowTerm("target", 2, centered=True)
@@ -135,4 +143,7 @@ class R2(Metric):
         known = np.isfinite(value) & (mean_a > 0) & (n > 2)
         low, high = np.where(known, low, np.nan), np.where(known, high, np.nan)
         se = implied_standard_error(low, high, confidence)
-        return MetricValues(value, low, high, se)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_row = log_variance * (n - 1)  # the variance of one row's linearized term
+        pooled = PooledParts(np.where(known, log_ratio, np.nan), ((per_row, n),))
+        return MetricValues(value, low, high, se, pooled=pooled)

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.intervals import implied_standard_error, wilson_interval, z_value
-from mlprobe.core.metrics._base import Metric, MetricValues, RowMeanMetric
+from mlprobe.core.metrics._base import Metric, MetricValues, PooledParts, RowMeanMetric
 
 __all__ = ["Brier", "LogLoss", "RocAuc", "auc_interval"]
 
@@ -63,8 +63,11 @@ def auc_interval(
 class RocAuc(Metric):
     """Area under the ROC curve: binary, one class vs rest, or the macro mean over classes.
 
-    Interval: DeLong's variance on the logit scale (:func:`auc_interval`). The
-    macro mean's variance treats the classes' AUCs as independent; its interval
+    Interval: DeLong's variance on the logit scale (:func:`auc_interval`). Test
+    against the rest: a z-test whose DeLong components (``S10`` per positive,
+    ``S01`` per negative) are pooled over slice and rest (the null: both alike),
+    so a small slice with an AUC near 1 does not look certain. The macro mean's
+    variance treats the classes' AUCs as independent; its interval
     is NaN where a class has no positive or no negative row in the group (the
     mean would then be over fewer classes than on all rows).
     """
@@ -78,6 +81,8 @@ class RocAuc(Metric):
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         z = z_value(confidence)
         aucs, lows, highs = [], [], []
+        components: list[tuple[np.ndarray, np.ndarray]] = []
+        k = len(self.class_indices)
         for c in self.class_indices:
             counts = stats.auc(c)
             auc = counts.auc
@@ -87,12 +92,15 @@ class RocAuc(Metric):
             aucs.append(auc)
             lows.append(low)
             highs.append(high)
-        if len(self.class_indices) == 1:
+            s10, s01 = counts.placement_variances()
+            components += [(s10 / k**2, counts.n_positive), (s01 / k**2, counts.n_negative)]
+        if k == 1:
             value, low, high = aucs[0], lows[0], highs[0]
-            return MetricValues(value, low, high, implied_standard_error(low, high, confidence))
+            se = implied_standard_error(low, high, confidence)
+            return MetricValues(value, low, high, se, pooled=PooledParts(value, tuple(components)))
         auc_matrix = np.array(aucs)
         class_se = implied_standard_error(np.array(lows), np.array(highs), confidence)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             defined = np.isfinite(auc_matrix)
             count = defined.sum(axis=0)
             value = np.where(defined, auc_matrix, 0).sum(axis=0) / count
@@ -108,4 +116,6 @@ class RocAuc(Metric):
         low = np.where(edge, np.where(np.isnan(lows), np.inf, lows).min(axis=0), low)
         high = np.where(edge, np.where(np.isnan(highs), -np.inf, highs).max(axis=0), high)
         low, high = np.where(every_class, low, np.nan), np.where(every_class, high, np.nan)
-        return MetricValues(value, low, high, implied_standard_error(low, high, confidence))
+        se = implied_standard_error(low, high, confidence)
+        pooled = PooledParts(np.where(every_class, value, np.nan), tuple(components))
+        return MetricValues(value, low, high, se, pooled=pooled)
