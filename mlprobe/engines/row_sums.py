@@ -8,11 +8,13 @@ all rows (``"overall"``) or the rows outside each slice (``"complement"``):
   batch of slices for every term the call's metrics declared, plus all rows;
 - centered terms (the spread of a target about each slice's own mean) in a
   second scan, with the centers as bound parameters;
-- ROC AUC by the Mann–Whitney statistic, exactly: positives and negatives per
-  slice are counted per distinct score, then a running sum over the scores in
-  score order gives each positive's negatives below it (ties count half)::
+- ROC AUC by the Mann–Whitney statistic, exactly, with DeLong's placement sums
+  (:class:`~mlprobe.core.ranks.AucCounts`): positives and negatives per slice
+  are counted per distinct score, then running sums over the scores in score
+  order give each positive's negatives below it and each negative's positives
+  above it (ties count half)::
 
-      U = sum over scores s of  pos(s) * (neg(< s) + neg(s) / 2)
+      2U = sum over scores s of  pos(s) * (2 neg(< s) + neg(s))
 
 Each slice's condition is evaluated once per row in a subquery, as a
 two-valued flag (a row whose condition is unknown is outside the slice).
@@ -27,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from sqlglot import exp
 
+from mlprobe.core.ranks import AucCounts
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice
 from mlprobe.engines.counting import SqlSource
@@ -37,14 +40,17 @@ __all__ = ["AUC_BATCH", "SUM_BATCH", "RowQuery", "SqlRows"]
 
 #: slices per scan for sums
 SUM_BATCH = 50
-#: slices per ROC AUC query at most (its per-score table has two counts per slice)
+#: slices per ROC AUC query at most (its per-score table has two counts and two running sums
+#: per slice)
 AUC_BATCH = 20
 #: bytes the per-score table of one ROC AUC query may take: fewer slices per query when the
 #: scores have many distinct values
 AUC_TABLE_BYTES = 2**30
-#: bytes per distinct score and slice in an AUC query (two 8-byte counts, a running sum, hash
-#: table and window overhead), as measured on DuckDB 2.0 by benchmarks/bench_engines.py
-AUC_BYTES_PER_SCORE = 105
+#: bytes per distinct score and slice in an AUC query (two 8-byte counts, two running sums and a
+#: total, hash table and window overhead), as measured on DuckDB 2.0 by
+#: benchmarks/bench_engines.py (105 with one running sum; the second, for DeLong's sums of the
+#: negatives, took 1.3 times the memory at 4e6 distinct scores and 21 groups)
+AUC_BYTES_PER_SCORE = 136
 
 View = Literal["slices", "overall", "complement"]
 #: a column of sums: a term, its model, and the group's center (centered terms)
@@ -231,17 +237,19 @@ class SqlRows:
 
     # --- ROC AUC ----------------------------------------------------------------------------
 
-    def auc(self, model: str, class_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per group: ROC AUC of ``class_index`` vs the rest, and the numbers of positives and
-        negatives. One query per batch of slices answers the slices, their complements and all
-        rows (a complement's per-score counts are all rows' minus the slice's)."""
+    def auc(self, model: str, class_index: int) -> AucCounts:
+        """Per group: rank statistics of ``class_index`` vs the rest (2U, positives, negatives
+        and DeLong's squared placement sums). One query per batch of slices answers the slices,
+        their complements and all rows (a complement's per-score counts are all rows' minus
+        the slice's)."""
         cache = self.shared.cache
         key = (self.view, "auc", model, class_index)
         if key not in cache:
             # the slices' query answers all rows too: no query of its own for the overall view
             slices = self._groups("slices")
-            inside, outside = np.zeros((3, len(slices))), np.zeros((3, len(slices)))
-            overall = np.zeros((3, 1))
+            inside = np.zeros((_AUC_FIELDS, len(slices)))
+            outside = np.zeros((_AUC_FIELDS, len(slices)))
+            overall = np.zeros((_AUC_FIELDS, 1))
             step = self._auc_batch_size(model, class_index)
             for start in range(0, max(len(slices), 1), step):
                 batch = slices[start : start + step]
@@ -252,10 +260,7 @@ class SqlRows:
             cache[("overall", "auc", model, class_index)] = overall
             cache[("slices", "auc", model, class_index)] = inside
             cache[("complement", "auc", model, class_index)] = outside
-        twice_u, n_pos, n_neg = cache[key]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            auc = twice_u / 2 / (n_pos * n_neg)
-        return auc, n_pos, n_neg
+        return AucCounts(*(row.copy() for row in cache[key]))
 
     def _auc_batch_size(self, model: str, class_index: int) -> int:
         """Slices per ROC AUC query, so that its per-score table stays near AUC_TABLE_BYTES."""
@@ -274,11 +279,15 @@ class SqlRows:
     def _auc_batch(
         self, groups: list[Callable[[Parameters], exp.Expression]], model: str, class_index: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(2U, positives, negatives)`` of the slices, of their complements and of all rows.
+        """The :class:`AucCounts` fields (shape (5, groups)) of the slices, of their complements
+        and of all rows (5, 1).
 
         Per distinct score, positives ``p`` and negatives ``n`` of each slice and of all rows
-        (``P``, ``N``); a running sum gives the negatives below (``b``, ``B``); then
-        ``2U = SUM(p * (2b + n))`` and, for the complement, ``SUM((P-p) * (2(B-b) + (N-n)))``.
+        (``P``, ``N``); running sums give the negatives below (``b``) and the positives above
+        (``a``: the group's positives minus those up to this score); then
+        ``2U = SUM(p * (2b + n))``, ``SUM(p * (2b + n)^2)`` and ``SUM(n * (2a + p)^2)`` (the
+        squares in DOUBLE: they pass 2^63 at a few million rows), and for the complement the
+        same of ``P - p``, ``N - n``, ``B - b`` and ``A - a``.
         """
         params = Parameters()
         score = exp.alias_(self.shared.terms.score(model, class_index), "mlprobe_score")
@@ -304,45 +313,61 @@ class SqlRows:
             .group_by(exp.column("mlprobe_score"), copy=False)
             .subquery("h")
         )
-        order = exp.Order(expressions=[exp.Ordered(this=exp.column("mlprobe_score"))])
         running: list[Any] = []
         for g in range(everything + 1):
-            below = exp.Sub(
-                this=exp.Window(
-                    this=exp.Sum(this=_col(f"n{g}")),
-                    order=order.copy(),
-                    spec=exp.WindowSpec(
-                        kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
-                    ),
-                ),
-                expression=_col(f"n{g}"),
+            p, n = _col(f"p{g}"), _col(f"n{g}")
+            # both running sums share one window (one sort); the total is a window of its own
+            below = exp.Sub(this=_running_sum(n), expression=n.copy())
+            above = exp.Sub(
+                this=exp.Window(this=exp.Sum(this=p.copy())), expression=_running_sum(p)
             )
-            running += [_col(f"p{g}"), _col(f"n{g}"), exp.alias_(below, f"b{g}")]
+            running += [p, n, exp.alias_(below, f"b{g}"), exp.alias_(above, f"a{g}")]
         ranked = (
             exp.select(*running, copy=False).from_(per_score, copy=False).subquery("r", copy=False)
         )
-        p_all, n_all, b_all = (_col(f"{c}{everything}") for c in "pnb")
+        p_all, n_all, b_all, a_all = (_col(f"{c}{everything}") for c in "pnba")
         totals: list[Any] = []
         for g in range(everything + 1):
-            p, n, b = _col(f"p{g}"), _col(f"n{g}"), _col(f"b{g}")
-            totals += [_twice_u(p, n, b), exp.Sum(this=p.copy()), exp.Sum(this=n.copy())]
+            p, n, b, a = (_col(f"{c}{g}") for c in "pnba")
+            totals += [
+                _twice_u(p, n, b),
+                exp.Sum(this=p.copy()),
+                exp.Sum(this=n.copy()),
+                _squares(p, n, b),
+                _squares(n, p, a),
+            ]
         for g in range(everything):
-            p, n, b = _col(f"p{g}"), _col(f"n{g}"), _col(f"b{g}")
-            totals.append(_twice_u(_minus(p_all, p), _minus(n_all, n), _minus(b_all, b)))
+            p, n, b, a = (_col(f"{c}{g}") for c in "pnba")
+            rest_p, rest_n = _minus(p_all, p), _minus(n_all, n)
+            rest_b, rest_a = _minus(b_all, b), _minus(a_all, a)
+            totals += [
+                _twice_u(rest_p, rest_n, rest_b),
+                _squares(rest_p, rest_n, rest_b),
+                _squares(rest_n, rest_p, rest_a),
+            ]
         [row] = self.shared.engine.rows(
             exp.select(*totals, copy=False).from_(ranked, copy=False), params.values
         )
-        values = np.array([0 if v is None else int(v) for v in row], dtype=np.float64)
-        per_group = values[: 3 * (everything + 1)].reshape(everything + 1, 3).T
+        # a table without rows sums to NULL
+        values = np.array([0.0 if v is None else float(v) for v in row], dtype=np.float64)
+        width = _AUC_FIELDS * (everything + 1)
+        per_group = values[:width].reshape(everything + 1, _AUC_FIELDS).T
         inside, overall = per_group[:, :everything], per_group[:, everything:]
+        twice_u, positive_squares, negative_squares = values[width:].reshape(everything, 3).T
         outside = np.stack(
             [
-                values[3 * (everything + 1) :],
+                twice_u,
                 overall[1] - inside[1],
                 overall[2] - inside[2],
+                positive_squares,
+                negative_squares,
             ]
         )
         return inside, outside, overall
+
+
+#: the fields of an AucCounts: 2U, positives, negatives, positive and negative squares
+_AUC_FIELDS = 5
 
 
 def _col(name: str) -> exp.Expression:
@@ -353,9 +378,39 @@ def _minus(a: exp.Expression, b: exp.Expression) -> exp.Expression:
     return exp.paren(exp.Sub(this=a.copy(), expression=b), copy=False)
 
 
+def _running_sum(x: exp.Expression) -> exp.Expression:
+    """``SUM(x) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)``."""
+    return exp.Window(
+        this=exp.Sum(this=x.copy()),
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column("mlprobe_score"))]),
+        spec=exp.WindowSpec(
+            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+        ),
+    )
+
+
 def _twice_u(p: exp.Expression, n: exp.Expression, b: exp.Expression) -> exp.Expression:
     """``SUM(p * (2b + n))``: twice the Mann–Whitney U, ties counted half."""
-    twice_below = exp.Mul(this=exp.Literal.number(2), expression=b)
+    twice_below = exp.Mul(this=exp.Literal.number(2), expression=b.copy())
     return exp.Sum(
-        this=exp.Mul(this=p, expression=exp.paren(exp.Add(this=twice_below, expression=n)))
+        this=exp.Mul(
+            this=p.copy(), expression=exp.paren(exp.Add(this=twice_below, expression=n.copy()))
+        )
     )
+
+
+def _squares(
+    weight: exp.Expression, tied: exp.Expression, beyond: exp.Expression
+) -> exp.Expression:
+    """``SUM(weight * (2 beyond + tied)^2)`` in DOUBLE: per positive (``weight`` = p) its
+    squared placement ``(2b + n)^2``, or per negative (``weight`` = n) ``(2a + p)^2``."""
+    twice = exp.Add(
+        this=exp.Mul(this=exp.Literal.number(2), expression=beyond.copy()),
+        expression=tied.copy(),
+    )
+    placement = exp.cast(exp.paren(twice, copy=False), exp.DataType.Type.DOUBLE)
+    product = exp.Mul(
+        this=exp.Mul(this=exp.cast(weight.copy(), exp.DataType.Type.DOUBLE), expression=placement),
+        expression=placement.copy(),
+    )
+    return exp.Sum(this=product)

@@ -8,6 +8,9 @@ in SQL; the in-memory probe sums numpy arrays whose metrics are checked against 
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,11 @@ import mlprobe as mp
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
+from mlprobe.core.group_stats import GroupStats
+from mlprobe.core.grouping import MaskSet
+from mlprobe.core.ranks import AucCounts, grouped_rank_counts
+from mlprobe.core.slices import as_slice
+from mlprobe.engines import row_sums
 from mlprobe.engines.duckdb_source import DuckDBSource
 from mlprobe.engines.table_probe import TableProbe
 
@@ -240,6 +248,163 @@ def test_a_regression_suite_runs_on_the_engine(regression: pd.DataFrame, tmp_pat
     theirs = suite.run(memory, model="v2").outcomes
     pd.testing.assert_frame_equal(ours, theirs, check_exact=False, rtol=1e-9)
     assert set(ours["outcome"]) <= {"passed", "failed", "inconclusive"}
+
+
+# --- rank statistics (ROC AUC and DeLong's placement sums) ---------------------------------------
+
+# overlapping slices, one-row slices, an empty slice, slices without positives (or negatives) of
+# a class, and a slice of every row (its complement is empty)
+RANK_SLICES = [
+    "g == 'a'",
+    "x > 0",
+    "g == 'a' or x < 0",
+    "x > 100",
+    "id == 0",
+    "id == 5",
+    "id < 3",
+    "@target == 'dog'",
+    "@target != 'cat' and x > 0.5",
+    "x > -100",
+]
+
+
+def rank_frame(seed: int, n: int) -> pd.DataFrame:
+    """Three classes, scores rounded to 2 decimals (ties) and a row number to slice single rows."""
+    return score_frame(seed, n, ["cat", "dog", "eel"]).assign(id=np.arange(n))
+
+
+#: the score columns of ``rank_frame`` per model
+RANK_SCORES = {m: [f"{m}_p{c}" for c in ("cat", "dog", "eel")] for m in ("v1", "v2")}
+
+
+def rank_memory(frame: pd.DataFrame) -> mp.Probe:
+    return mp.Probe(
+        frame,
+        target="y",
+        predictions={"v1": "v1", "v2": "v2"},
+        scores={m: frame[cs].to_numpy() for m, cs in RANK_SCORES.items()},
+    )
+
+
+def rank_probes(frame: pd.DataFrame) -> tuple[mp.Probe, TableProbe]:
+    engine = engine_of(frame, target="y", predictions={"v1": "v1", "v2": "v2"}, scores=RANK_SCORES)
+    return rank_memory(frame), engine
+
+
+def assert_same_rank_counts(
+    memory: mp.Probe,
+    engine: TableProbe,
+    slices: Sequence[str],
+    class_indices: Sequence[int],
+    *,
+    model: str = "v1",
+    batch: int | None = None,
+) -> None:
+    """The engine's AucCounts of the slices, their complements and all rows equal the in-memory
+    ones (``grouped_rank_counts``) field by field, exactly (integers below 2^53), from one query
+    per batch of slices and class."""
+    chosen = [as_slice(s) for s in slices]
+    stats = GroupStats(
+        MaskSet([memory.mask(s, model=model) for s in chosen]), memory._arrays[model]
+    )
+    source = engine._engine
+    run, windows = source.rows, []
+
+    def rows(query: Any, params: list[Any]) -> list[tuple[Any, ...]]:
+        if query.find(row_sums.exp.Window) is not None:
+            windows.append(query)
+        return run(query, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        if batch is not None:
+            patch.setattr(row_sums, "AUC_BATCH", batch)
+        patch.setattr(source, "rows", rows)
+        counted = engine._counts(chosen, model)
+        got = {
+            (view, c): rows_of.auc(model, c)
+            # the complement first: the query that answers it answers the other views too
+            for c in class_indices
+            for view, rows_of in (
+                ("complement", counted.complement()),
+                ("slices", counted),
+                ("overall", counted.overall()),
+            )
+        }
+    per_class = math.ceil(max(len(chosen), 1) / (batch or row_sums.AUC_BATCH))
+    assert len(windows) == per_class * len(class_indices)
+    for c in class_indices:
+        for view, want in (
+            ("complement", stats.rest().auc(c)),
+            ("slices", stats.auc(c)),
+            ("overall", stats.overall().auc(c)),
+        ):
+            assert isinstance(got[view, c], AucCounts)
+            for field in dataclasses.fields(AucCounts):
+                np.testing.assert_array_equal(
+                    getattr(got[view, c], field.name),
+                    getattr(want, field.name),
+                    err_msg=f"{view} {field.name}, class {c}",
+                )
+
+
+@pytest.mark.parametrize("batch", [None, 3], ids=["one-batch", "batches-of-3"])
+def test_auc_counts_match_memory(batch: int | None) -> None:
+    memory, engine = rank_probes(rank_frame(5, 700))
+    assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 1, 2], batch=batch)
+    assert_same_rank_counts(memory, engine, [], [1], model="v2")  # all rows only
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30))
+def test_auc_counts_match_memory_on_tiny_tables(seed: int, n: int) -> None:
+    """Single-row tables, classes with no rows, few distinct scores."""
+    frame = rank_frame(seed, n)
+    # the first row's predictions name the classes its target does not: all three are known
+    frame.loc[0, ["v1", "v2"]] = [c for c in ("cat", "dog", "eel") if c != frame.at[0, "y"]]
+    memory, engine = rank_probes(frame)
+    assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 2], batch=4)
+
+
+def wide_count_arrays(n: int) -> dict[str, np.ndarray]:
+    """Half the rows positive, three tied scores, positives mostly above negatives: at 3e6 rows
+    DeLong's sums of all rows pass 2^63."""
+    ids = np.arange(n)
+    y = ids % 2
+    scores = np.where(y == 1, np.array([0.5, 1.0, 1.0])[ids % 3], np.array([0, 0, 0.5])[ids % 3])
+    return {"id": ids, "y": y, "v": (scores > 0.5).astype(np.int64), "s": scores}
+
+
+WIDE_SLICES = ["id < 1000000", "id >= 2500000"]
+
+
+def assert_wide_counts_match(engine: TableProbe, arrays: dict[str, np.ndarray]) -> None:
+    """Sums past 2^63 (the engine sums the squares in DOUBLE): equal to numpy's to rounding."""
+    model = engine.models[0]
+    masks = [arrays["id"] < 1_000_000, arrays["id"] >= 2_500_000]
+    counted = engine._counts([as_slice(s) for s in WIDE_SLICES], model)
+    order = np.argsort(arrays["s"], kind="stable")
+    for view, grouping, rows in (
+        ("slices", MaskSet(masks), counted),
+        ("complement", MaskSet(masks).complement(), counted.complement()),
+        ("overall", MaskSet([np.ones(len(order), dtype=bool)]), counted.overall()),
+    ):
+        sorted_rows, groups = grouping.sorted_rows(order)
+        want = grouped_rank_counts(
+            sorted_rows, groups, grouping.n_groups, arrays["s"], arrays["y"] == 1
+        )
+        got = rows.auc(model, 1)
+        for field in dataclasses.fields(AucCounts):
+            np.testing.assert_allclose(
+                getattr(got, field.name), getattr(want, field.name), rtol=1e-12, err_msg=view
+            )
+    # the last view, all rows
+    assert min(got.positive_squares[0], got.negative_squares[0]) > 2**63
+
+
+def test_auc_counts_past_64_bits_match() -> None:
+    arrays = wide_count_arrays(3_000_000)
+    engine = engine_of(pd.DataFrame(arrays), target="y", predictions="v", scores="s")
+    assert_wide_counts_match(engine, arrays)
 
 
 # --- numeric by= --------------------------------------------------------------------------------

@@ -33,11 +33,18 @@ if shutil.which("java") is None:
 
 from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _trees  # noqa: E402
 from engines.test_engine_metrics import (  # noqa: E402
+    RANK_SCORES,
+    RANK_SLICES,
     REGRESSION_METRICS,
     SLICES,
     assert_same,
+    assert_same_rank_counts,
+    assert_wide_counts_match,
+    rank_frame,
+    rank_memory,
     regression_frame,
     score_frame,
+    wide_count_arrays,
 )
 from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
@@ -206,3 +213,32 @@ def test_probability_metrics_match(spark) -> None:  # type: ignore[no-untyped-de
         memory.compare("v1", "v2", slices=SLICES, metric="log_loss"),
         engine.compare("v1", "v2", slices=SLICES, metric="log_loss"),
     )
+
+
+def test_auc_counts_match_memory(spark) -> None:  # type: ignore[no-untyped-def]
+    """AucCounts of slices (overlapping, one-row, empty, without positives), complements and all
+    rows: the same numbers as in memory, from one query per class."""
+    frame = rank_frame(9, 500)
+    engine = mp.Probe.from_spark(
+        _spark_frame(spark, frame),
+        target="y",
+        predictions={"v1": "v1", "v2": "v2"},
+        scores=RANK_SCORES,
+    )
+    assert_same_rank_counts(rank_memory(frame), engine, RANK_SLICES, [0, 2])
+
+
+def test_auc_counts_past_64_bits_match(spark) -> None:  # type: ignore[no-untyped-def]
+    """DeLong's sums past 2^63: Spark's BIGINT would overflow, its DOUBLE does not."""
+    arrays = wide_count_arrays(3_000_000)
+    score = (
+        "CAST(CASE WHEN id % 2 = 1 THEN (CASE WHEN id % 3 = 0 THEN 0.5 ELSE 1 END) "
+        "ELSE (CASE WHEN id % 3 = 2 THEN 0.5 ELSE 0 END) END AS DOUBLE)"
+    )
+    dataframe = (
+        spark.range(len(arrays["id"]))
+        .selectExpr("id", "id % 2 AS y", f"{score} AS s")
+        .selectExpr("id", "y", "CAST(s > 0.5 AS BIGINT) AS v", "s")
+    )
+    engine = mp.Probe.from_spark(dataframe, target="y", predictions="v", scores="s")
+    assert_wide_counts_match(engine, arrays)
