@@ -634,9 +634,7 @@ def measure_memory(data: pd.DataFrame, slices: list[Slice], n: int) -> dict[str,
 
 
 #: the method of the three-metric call, for its label
-THREE_METRICS_LABEL = (
-    "mlprobe, 3 metrics (table intervals: Beta posteriors, all groups at once)"
-)
+THREE_METRICS_LABEL = "mlprobe, 3 metrics (table intervals: Beta posteriors, all groups at once)"
 
 
 def print_case(row: dict[str, Any], with_fairlearn: bool) -> None:

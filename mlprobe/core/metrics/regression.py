@@ -17,6 +17,7 @@ from mlprobe.core.metrics._base import (
     RowMeanMetric,
     mean_p_value,
 )
+from mlprobe.core.moments import PowerSums
 from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
@@ -82,13 +83,16 @@ class R2(Metric):
     """Coefficient of determination within the group, ``1 - SSE / SST``.
 
     Interval on the scale of ``log(1 - R2) = log(SSE / SST)``, by the delta
-    method on the means of ``e**2`` and ``(y - mean)**2`` with a t quantile
-    (``n - 1`` degrees of freedom), mapped back: a ratio of two positive means
-    is far closer to normal on the log scale, and the interval stays below 1.
-    NaN where the group has no residual error at all (SSE = 0). Test against
-    the rest: a z-test of ``log(SSE / SST)`` whose per-row variance is pooled
-    over slice and rest (the null: both alike). The spread of the target is summed about each group's own mean (a second
-    pass), since raw power sums lose it to cancellation when a group's values
+    method on the means of ``e**2`` and ``(y - mean)**2``, mapped back: a ratio
+    of two positive means is far closer to normal on the log scale, and the
+    interval stays below 1. The t quantile has the degrees of freedom of the
+    squared errors' variance estimate, from their kurtosis (as for MSE): heavy
+    tailed errors otherwise give intervals that miss low. NaN where the group
+    has no residual error at all (SSE = 0). Test against the rest: ``log(SSE /
+    SST)`` with its per-row variance pooled over slice and rest (the null: both
+    alike), on a t reference. The spread of the target is summed about each
+    group's own mean (a second pass), since raw power sums lose it to
+    cancellation when a group's values
     sit far from the overall mean. NaN when the group's target is constant (as
     the variance is then 0, up to the rounding of the group's mean).
     """
@@ -96,7 +100,7 @@ class R2(Metric):
     name = "r2"
     bounds = (-np.inf, 1.0)
 
-    SQUARED_ERROR, SQUARED_ERROR_2, *_ = MSE().row_terms()
+    SQUARED_ERROR, SQUARED_ERROR_2, SQUARED_ERROR_3, SQUARED_ERROR_4 = MSE().row_terms()
     TARGET = RowTerm("target")
     #: about each group's own mean: (y - m)^2, (y - m)^4, e^2 (y - m)^2
     D2 = RowTerm("target", 2, centered=True)
@@ -104,13 +108,20 @@ class R2(Metric):
     E2_D2 = RowTerm("target", 2, centered=True, times="squared_error")
 
     def row_terms(self) -> tuple[RowTerm, ...]:
-        return (self.SQUARED_ERROR, self.SQUARED_ERROR_2, self.TARGET, self.D2, self.D4, self.E2_D2)
+        return (*MSE().row_terms(), self.TARGET, self.D2, self.D4, self.E2_D2)
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         arrays = stats.arrays
         n = stats.sizes().astype(np.float64)
         sum_e2 = stats.sum(self.SQUARED_ERROR, lambda: arrays.error**2)
         sum_e4 = stats.sum(self.SQUARED_ERROR_2, lambda: (arrays.error**2) ** 2)
+        squared_errors = PowerSums(
+            n,
+            sum_e2,
+            sum_e4,
+            stats.sum(self.SQUARED_ERROR_3, lambda: (arrays.error**2) ** 3),
+            stats.sum(self.SQUARED_ERROR_4, lambda: (arrays.error**2) ** 4),
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             m = stats.sum(self.TARGET, lambda: arrays.centered_target) / n
         centers = np.nan_to_num(m)  # empty groups have no rows to center
@@ -137,7 +148,8 @@ class R2(Metric):
             # a constant target leaves only the rounding error of its mean (at most ~n ulps)
             noise = (n * np.finfo(np.float64).eps * np.abs(m)) ** 2
             value = np.where(mean_b > noise, value, np.nan)
-            half = t_value(confidence, n - 1) * np.sqrt(np.maximum(log_variance, 0.0))
+            degrees = squared_errors.degrees_of_freedom()
+            half = t_value(confidence, degrees) * np.sqrt(np.maximum(log_variance, 0.0))
             low = 1 - np.exp(log_ratio + half)
             high = 1 - np.exp(log_ratio - half)
         known = np.isfinite(value) & (mean_a > 0) & (n > 2)
