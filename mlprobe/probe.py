@@ -770,7 +770,12 @@ class Probe:
             Columns ``slice`` (a :class:`Slice`), ``n``, ``metric``, ``value``
             (the slice's mean loss), ``overall``, ``gap`` (slice minus the rest),
             ``ci_low``, ``ci_high``, ``p_value``, ``q_value``, ``score``.
-            Interrupted with Ctrl-C, it returns the best slices found so far,
+            ``p_value`` tests the slice against the rest (Fisher's exact test or the
+            z-test for ``error_rate``, Welch's t-test corrected for skewness for other
+            losses) but is **post-selection**: the slice was chosen among every slice
+            the search evaluated because it looked bad. ``q_value`` is
+            Benjamini–Hochberg over all of those, the family it was selected from:
+            act on the q-value. Interrupted with Ctrl-C, it returns the best slices found so far,
             with a warning.
 
         Examples
