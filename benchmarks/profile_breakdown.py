@@ -8,18 +8,14 @@ Run from the repository root::
 For each case (one ``by`` column, two crossed ``by`` columns, 50 predicate
 slices) and each metric set (accuracy alone; the three default metrics) it
 profiles one warm call (the probe built and the call made once before), and
-prints the functions with the most own time. It then times the parts of one
-resampled interval for a single group. mlprobe resamples the confusion table
-(1000 multinomial draws, shared by balanced accuracy and macro F1) only for
-groups under ``mlprobe.core.intervals.DELTA_FROM`` (1000) rows; larger groups
-get delta-method intervals. Resampling the small groups is the cost that still
-dominates breakdowns with those metrics when there are many small groups.
-Then it times the steps of the accuracy-only path, including the fixes that
+prints the functions with the most own time. It then times the interval
+methods of balanced accuracy and macro F1 on the crossed groups
+(:mod:`mlprobe.core.table_posteriors`: a grid convolution of Beta posteriors
+for groups with a class on few observations, a moment-matched Beta for the
+others), and the steps of the accuracy-only path, including the fixes that
 were prototyped here and have since landed in mlprobe (sizes and overall
 counts from the group tables, one bincount pass per mask with no row
-selection, OR-ing code equalities for an ``in`` of a few levels). Last, it
-checks mlprobe's delta-method intervals against resampling on the crossed
-groups.
+selection, OR-ing code equalities for an ``in`` of a few levels).
 """
 
 from __future__ import annotations
@@ -39,12 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_breakdown as bench
 
 import mlprobe as mp
-from mlprobe.core import intervals
+from mlprobe.core import table_posteriors
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import MaskSet
-from mlprobe.core.intervals import DELTA_FROM
 from mlprobe.core.masks import evaluate
-from mlprobe.core.metrics.classification import balanced_accuracy, macro_f1
 from mlprobe.core.slices import Slice
 
 
@@ -62,39 +56,6 @@ def profile_call(probe: mp.Probe, call: dict, metrics: list[str], top: int) -> f
     body = out.getvalue()
     print(body[body.index("   ncalls") :] if "   ncalls" in body else body)
     return elapsed
-
-
-def resample_parts(n: int, repeats: int = 200) -> None:
-    """Time the steps of resample_tables for one group of ``n`` rows (K = 5)."""
-    rng = np.random.default_rng(0)
-    table = rng.multinomial(n, rng.dirichlet(np.ones(25)))
-    total = int(table.sum())
-    shares = table / total
-    steps = {
-        "default_rng([seed, *25 counts])": lambda: np.random.default_rng(
-            [intervals._SEED, *table.tolist()]
-        ),
-        "multinomial(total, shares, size=1000)": lambda: rng.multinomial(total, shares, size=1000),
-    }
-    draws = rng.multinomial(total, shares, size=1000).reshape(1000, 5, 5)
-    values = macro_f1(draws)
-    steps["macro_f1(draws) (1000 tables)"] = lambda: macro_f1(draws)
-    steps["np.quantile(values, [a, 1-a])"] = lambda: np.quantile(values, [0.025, 0.975])
-    steps["values.std(ddof=1)"] = lambda: values.std(ddof=1)
-    steps["whole resample_tables (1 group, 1 metric)"] = lambda: intervals.resample_tables(
-        table.reshape(1, 5, 5), macro_f1, 0.95
-    )
-    steps["one draw, 2 metrics (as a breakdown)"] = lambda: intervals._resample_one(
-        table.reshape(5, 5), [balanced_accuracy, macro_f1], 0.95, intervals.N_RESAMPLES
-    )
-    method = "resampled" if n < DELTA_FROM else f"delta method in mlprobe (>= {DELTA_FROM})"
-    print(
-        f"\nresample_tables, one group of {n:,} rows, K=5, 1000 resamples (best of {repeats}); "
-        f"a breakdown uses: {method}"
-    )
-    for name, fn in steps.items():
-        best = min(_time(fn) for _ in range(repeats))
-        print(f"  {name:<42} {1e3 * best:8.3f} ms")
 
 
 def _time(fn) -> float:
@@ -160,33 +121,22 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
     )
 
 
-def compare_delta(probe: mp.Probe) -> None:
-    """mlprobe's delta-method intervals (landed; prototyped here first) against resampling.
-
-    Both are run on every group, whatever its size; a breakdown uses the delta
-    method only for groups of at least ``DELTA_FROM`` rows.
-    """
+def posterior_paths(probe: mp.Probe) -> None:
+    """Time the posterior intervals on the crossed groups: all at once, and each path alone."""
     partition, _ = probe._group_by(bench.BY_TWO, None)
     tables = GroupStats(partition, probe._arrays["model"]).tables()
-    small = int((tables.sum(axis=(1, 2)) < DELTA_FROM).sum())
+    rows_per_class = tables.sum(axis=-1)
+    on_grid = int((rows_per_class.min(axis=1) + 1 < table_posteriors.GRID_BELOW).sum())
     print(
-        f"\nintervals for the {len(tables)} groups of by={bench.BY_TWO} ({small} under {DELTA_FROM} "
-        f"rows, resampled in a breakdown): resampling vs mlprobe's delta method, on all groups"
+        f"\nposterior intervals for the {len(tables)} groups of by={bench.BY_TWO} "
+        f"({on_grid} with a class on fewer than {table_posteriors.GRID_BELOW} observations: grid)"
     )
-    for statistic in (balanced_accuracy, macro_f1):
-        start = time.perf_counter()
-        low, high, se = intervals.resample_tables(tables, statistic, 0.95)
-        resample_ms = 1e3 * (time.perf_counter() - start)
-        start = time.perf_counter()
-        d_low, d_high, d_se = intervals.delta_interval(tables, statistic, 0.95)
-        delta_ms = 1e3 * (time.perf_counter() - start)
-        with np.errstate(invalid="ignore", divide="ignore"):  # se 0 for tiny groups
-            ratio = d_se / se
-        print(
-            f"  {statistic.__name__:<18} resample {resample_ms:7.0f} ms, delta {delta_ms:5.1f} ms; "
-            f"se delta/resample median {np.nanmedian(ratio):.3f} [{np.nanmin(ratio):.3f}, {np.nanmax(ratio):.3f}]; "
-            f"max |low diff| {np.nanmax(np.abs(d_low - low)):.4f}, max |high diff| {np.nanmax(np.abs(d_high - high)):.4f}"
-        )
+    for name, interval in (
+        ("balanced_accuracy", table_posteriors.balanced_accuracy_interval),
+        ("macro_f1", table_posteriors.macro_f1_interval),
+    ):
+        whole = _best_ms(lambda f=interval: f(tables, 0.95))
+        print(f"  {name:<18} all groups {whole:7.2f} ms")
 
 
 def main() -> None:
@@ -207,10 +157,8 @@ def main() -> None:
             print(f"\n##### {args.rows:,} rows, {name}, metrics={metrics}")
             elapsed = profile_call(probe, call, metrics, args.top)
             print(f"(profiled call: {1e3 * elapsed:.1f} ms with profiler overhead)")
-    for n in (250, 900, 20_000):  # mlprobe resamples only the first two
-        resample_parts(n)
+    posterior_paths(probe)
     accuracy_path_steps(probe, slices)
-    compare_delta(probe)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,10 @@ POPULATION = 1_000_000
 COVERAGE_LOW, COVERAGE_HIGH = 0.91, 0.985
 #: the skewed regression target, at 100 rows
 SKEWED_COVERAGE_LOW = 0.90
+#: ROC AUC where the rarer class averages about 3 rows in a slice: an AUC of 1 is then common
+#: and its interval is Wilson's on min(positives, negatives) rows, conservative on purpose
+#: (docs/statistics.md); it may over-cover, never under-cover
+CONSERVATIVE = {("binary_imbalanced", "roc_auc", 30), ("multiclass", "roc_auc", 30)}
 MAX_NAN = 0.05
 #: a slice this likely to lack a class may have NaN intervals
 LACKS_CLASS = 0.01
@@ -114,10 +118,11 @@ def _describe(row: pd.Series) -> str:
 def test_interval_coverage(generator: str, metric: str, n: int) -> None:
     row = _row(generator, metric, n)
     low = SKEWED_COVERAGE_LOW if generator == "regression_skewed" else COVERAGE_LOW
+    high = 1.0 if (generator, metric, n) in CONSERVATIVE else COVERAGE_HIGH
     coverage = float(row["coverage"])
-    assert low <= coverage <= COVERAGE_HIGH, (
+    assert low <= coverage <= high, (
         f"{generator}, {metric}, n = {n}: 95% interval {_describe(row)}; "
-        f"expected coverage in [{low}, {COVERAGE_HIGH}]"
+        f"expected coverage in [{low}, {high}]"
     )
 
 

