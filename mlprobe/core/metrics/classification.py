@@ -1,15 +1,14 @@
 """Classification metrics from K x K confusion counts, vectorized over groups.
 
-Tables have shape ``(..., K, K)``: axis -2 is the true class, axis -1 the
-predicted class. Undefined values (no rows, no predictions of a class...)
-are NaN, never 0.
+The values come from :mod:`mlprobe.core.table_values` (NaN where undefined,
+never 0); each metric class adds its interval and its test against the rest.
 
 Examples
 --------
 >>> import numpy as np
->>> table = np.array([[5, 1], [2, 2]])
->>> round(float(macro_f1(table)), 4), round(float(balanced_accuracy(table)), 4)
-(0.6703, 0.6667)
+>>> right, rows = Accuracy().parts(np.array([[5, 1], [2, 2]]))
+>>> int(right), int(rows)
+(7, 10)
 """
 
 from __future__ import annotations

@@ -52,17 +52,26 @@ def auc_interval(
     smaller class leaves room for and never a point.
     """
     trials = np.minimum(n_positive, n_negative)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logit = np.log(auc / (1 - auc))
-        half = t_value(confidence, degrees_of_freedom) * np.sqrt(variance) / (auc * (1 - auc))
-        low = 1 / (1 + np.exp(-(logit - half)))
-        high = 1 / (1 + np.exp(-(logit + half)))
-    regular = (auc > 0) & (auc < 1) & np.isfinite(half) & (half > 0)
+    with np.errstate(invalid="ignore"):
+        spread = t_value(confidence, degrees_of_freedom) * np.sqrt(variance)
+    low, high = _logit_interval(auc, spread)
+    regular = (auc > 0) & (auc < 1) & np.isfinite(spread) & (spread > 0)
     fallback_low, fallback_high = wilson_interval(auc * trials, trials, confidence)
     defined = np.isfinite(auc)
     low = np.where(regular, low, np.where(defined, fallback_low, np.nan))
     high = np.where(regular, high, np.where(defined, fallback_high, np.nan))
     return low, high
+
+
+def _logit_interval(value: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``value -/+ spread`` on the logit scale (delta method), mapped back; NaN at 0 and 1."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        logit = np.log(value / (1 - value))
+        half = spread / (value * (1 - value))
+        low = 1 / (1 + np.exp(-(logit - half)))
+        high = 1 / (1 + np.exp(-(logit + half)))
+    inside = (value > 0) & (value < 1)
+    return np.where(inside, low, np.nan), np.where(inside, high, np.nan)
 
 
 class RocAuc(Metric):
@@ -115,11 +124,8 @@ class RocAuc(Metric):
             value = np.where(count > 0, value, np.nan)
             se = np.sqrt((class_se**2).sum(axis=0)) / len(self.class_indices)
             every_class = defined.all(axis=0)
-            logit = np.log(value / (1 - value))
             degrees = np.min([df for _, df in class_terms], axis=0)
-            half = t_value(confidence, degrees) * se / (value * (1 - value))
-            low = np.where((value > 0) & (value < 1), 1 / (1 + np.exp(-(logit - half))), np.nan)
-            high = np.where((value > 0) & (value < 1), 1 / (1 + np.exp(-(logit + half))), np.nan)
+            low, high = _logit_interval(value, t_value(confidence, degrees) * se)
         # at 0 or 1 every class is at that end: the widest class interval is honest
         edge = every_class & ~((value > 0) & (value < 1))
         low = np.where(edge, np.where(np.isnan(lows), np.inf, lows).min(axis=0), low)
