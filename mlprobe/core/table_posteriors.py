@@ -33,8 +33,6 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy import special
 
@@ -116,11 +114,10 @@ def balanced_accuracy_interval(
     mean = a / (a + b)
     variance = a * b / ((a + b) ** 2 * (a + b + 1))
 
-    def cdf(rows: np.ndarray, classes: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return special.betainc(a[rows, classes, None], b[rows, classes, None], y)
-
     skewed = (a + b) < GRID_BELOW
-    low, high = _mean_of_posteriors(mean, variance, cdf, np.ones(len(tp)), skewed, confidence)
+    low, high = _mean_of_posteriors(
+        mean, variance, (a, b, False), np.ones(len(tp)), skewed, confidence
+    )
     return _holding(balanced_accuracy(tables), low, high, tables)
 
 
@@ -134,13 +131,9 @@ def macro_f1_interval(tables: np.ndarray, confidence: float) -> tuple[np.ndarray
     mean = _to_f1(x)
     variance = slope**2 * a * b / ((a + b) ** 2 * (a + b + 1))
 
-    def cdf(rows: np.ndarray, classes: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # P(2x / (1 + x) <= y) = P(x <= y / (2 - y))
-        return special.betainc(a[rows, classes, None], b[rows, classes, None], y / (2 - y))
-
     ratio = _shared_error_ratio(tables)
     skewed = (a + b) < GRID_BELOW
-    low, high = _mean_of_posteriors(mean, variance, cdf, ratio, skewed, confidence)
+    low, high = _mean_of_posteriors(mean, variance, (a, b, True), ratio, skewed, confidence)
     return _holding(macro_f1(tables), low, high, tables)
 
 
@@ -187,6 +180,10 @@ def _shared_error_ratio(tables: np.ndarray) -> np.ndarray:
     return np.where((separate > 0) & np.isfinite(ratio), ratio, 1.0)
 
 
+#: Beta parameters (a, b) per group and class, and whether each value is ``2x / (1 + x)``
+Posteriors = tuple[np.ndarray, np.ndarray, bool]
+
+
 def _multinomial_variance(shares: np.ndarray, gradient: np.ndarray) -> np.ndarray:
     """``Var(gradient . X)`` for one draw X of cell indicators with probabilities ``shares``."""
     mean = (shares * gradient).sum(axis=-1, keepdims=True)
@@ -196,7 +193,7 @@ def _multinomial_variance(shares: np.ndarray, gradient: np.ndarray) -> np.ndarra
 def _mean_of_posteriors(
     mean: np.ndarray,
     variance: np.ndarray,
-    cdf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    posteriors: Posteriors,
     variance_ratio: np.ndarray,
     skewed: np.ndarray,
     confidence: float,
@@ -204,8 +201,8 @@ def _mean_of_posteriors(
     """Interval of the mean of K independent [0, 1] posteriors, per group.
 
     ``mean`` and ``variance`` (shape (G, K)) are each posterior's moments;
-    ``cdf(rows, classes, y)`` the distribution functions of the posteriors of
-    those (group, class) pairs at points ``y`` (shape (len(rows), len(y))).
+    ``posteriors`` their Beta parameters ``(a, b, as_f1)``: each class's value is
+    ``x ~ Beta(a, b)``, or ``2x / (1 + x)`` with ``as_f1``.
     ``skewed`` (G, K) marks posteriors on few observations: a group with one
     is convolved on a grid (the skewed posteriors exactly, the others as
     normals); the others get a Beta with the mean's moments. The interval is
@@ -218,8 +215,9 @@ def _mean_of_posteriors(
     low, high = _beta_with_moments(center, spread, tail)
     wide = np.flatnonzero(skewed.any(axis=1))
     if len(wide):
+        a, b, as_f1 = posteriors
         low[wide], high[wide] = _convolved_quantiles(
-            wide, cdf, mean[wide], variance[wide], skewed[wide], tail
+            (a[wide], b[wide], as_f1), mean[wide], variance[wide], skewed[wide], tail
         )
     scale = np.sqrt(variance_ratio)
     low = np.clip(center - scale * (center - low), 0.0, 1.0)
@@ -237,9 +235,32 @@ def _beta_with_moments(
     return special.betaincinv(a, b, tail), special.betaincinv(a, b, 1 - tail)
 
 
+def _beta_cell_masses(a: np.ndarray, b: np.ndarray, as_f1: bool) -> np.ndarray:
+    """Mass of each grid cell on [0, 1] under ``Beta(a, b)`` (or its F1 image), shape (P, GRID).
+
+    Inside, the density at the cell's center times its width (the midpoint
+    rule: one exp per cell, where the distribution function would cost an
+    incomplete beta function each); the two end cells, where a Beta with a
+    parameter under 1 has an integrable pole, exactly.
+    """
+    edges = np.linspace(0.0, 1.0, GRID + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    x, slope = (centers / (2 - centers), 2 / (2 - centers) ** 2) if as_f1 else (centers, 1.0)
+    log_density = (
+        (a[:, None] - 1) * np.log(x)
+        + (b[:, None] - 1) * np.log1p(-x)
+        - special.betaln(a, b)[:, None]
+    )
+    mass = np.exp(log_density) * slope / GRID
+    inner = edges[[1, -2]]
+    inner = inner / (2 - inner) if as_f1 else inner
+    ends = special.betainc(a[:, None], b[:, None], inner)  # P(x <= first edge), P(x <= last)
+    mass[:, 0], mass[:, -1] = ends[:, 0], 1 - ends[:, 1]
+    return mass
+
+
 def _convolved_quantiles(
-    rows: np.ndarray,
-    cdf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    posteriors: Posteriors,
     mean: np.ndarray,
     variance: np.ndarray,
     exact: np.ndarray,
@@ -247,17 +268,19 @@ def _convolved_quantiles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles of the mean of K independent posteriors, by FFT convolution on a grid.
 
-    ``exact`` (R, K) posteriors use ``cdf``; the others (many observations,
-    near-normal, narrow) a normal distribution function, which is far cheaper.
+    ``exact`` (R, K) posteriors are their Betas; the others (many observations,
+    near-normal, narrow) normals, which cost one distribution function per edge.
     """
     k = mean.shape[1]
     edges = np.linspace(0.0, 1.0, GRID + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(variance)[..., None]
         distribution = special.ndtr((edges - mean[..., None]) / sd)  # (R, K, GRID + 1)
+    mass = np.diff(distribution, axis=-1)  # (R, K, GRID): mass per cell
     pairs = np.nonzero(exact)
-    distribution[pairs] = cdf(rows[pairs[0]], pairs[1], edges)
-    mass = np.clip(np.diff(distribution, axis=-1), 0.0, None)  # (R, K, GRID): mass per cell
+    a, b, as_f1 = posteriors
+    mass[pairs] = _beta_cell_masses(a[pairs], b[pairs], as_f1)
+    mass = np.clip(mass, 0.0, None)
     mass /= np.maximum(mass.sum(axis=-1, keepdims=True), 1e-300)
     length = k * GRID
     spectrum = np.prod(np.fft.rfft(mass, n=length, axis=-1), axis=1)
@@ -270,7 +293,7 @@ def _convolved_quantiles(
     def quantile(q: float) -> np.ndarray:
         above = np.minimum((cumulative < q).sum(axis=1), len(centers) - 1)  # first cdf >= q
         below = np.maximum(above - 1, 0)
-        take = np.arange(len(rows))
+        take = np.arange(len(cumulative))
         c_low, c_high = cumulative[take, below], cumulative[take, above]
         with np.errstate(invalid="ignore", divide="ignore"):
             step = np.where(c_high > c_low, (q - c_low) / (c_high - c_low), 1.0)
