@@ -147,7 +147,8 @@ def _paired_rows(
         ),
     )
     mean, low, high, se = mean_interval(sums, confidence)
-    skew_of_mean = sums.skewness() / np.sqrt(n)
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty slices
+        skew_of_mean = sums.skewness() / np.sqrt(n)
     p_value = skew_corrected_t_p_value(mean, se, sums.degrees_of_freedom(), skew_of_mean)
     return value_a, value_b, low, high, np.where(n > 1, p_value, np.nan)
 
