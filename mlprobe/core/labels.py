@@ -123,6 +123,46 @@ def _codes(values: pd.Series, classes: list[Any]) -> np.ndarray:
     return codes_of_uniques[inverse].astype(smallest_int_dtype(len(classes)))
 
 
+def _check_labels_can_match(target: pd.Series, predictions: Mapping[str, pd.Series]) -> None:
+    """Refuse predictions whose labels can never equal the target's.
+
+    Labels that differ only by type (the text ``'1'`` and the number ``1``) or
+    that share no value at all make every prediction wrong and the class list
+    twice as long: an accuracy of 0 that is an input mistake, not a finding.
+    """
+    truth = {_plain(v) for v in pd.unique(target.to_numpy())}
+    as_text = {str(v) for v in truth}
+    for name, values in predictions.items():
+        predicted = {_plain(v) for v in pd.unique(values.to_numpy())}
+        # the same value as text and as a number ('1' and 1): never equal, always a mistake
+        type_only = any(str(v) in as_text for v in predicted - truth)
+        # nothing in common: a mistake unless one side is a single label (a tiny slice of
+        # data, or a model that predicts one class the data does not hold)
+        disjoint = not (predicted & truth) and (
+            not ({type(v) for v in predicted} & {type(v) for v in truth})
+            or (len(truth) > 1 and len(predicted) > 1)
+        )
+        if not (type_only or disjoint):
+            continue
+        raise ValidationError(
+            f"the predictions of model {name!r} can never match the target: the target's labels "
+            f"are {_show(truth)} and the predictions' {_show(predicted)}"
+            + (
+                " (the same values as text and as numbers)."
+                if type_only
+                else " (no value in common)."
+            )
+            + " Convert one to the other's type (e.g. predictions.astype(str) or "
+            "target.astype(int)), or map the labels, before building the Probe."
+        )
+
+
+def _show(labels: set[Any]) -> str:
+    shown = sorted(labels, key=lambda v: (type(v).__name__, str(v)))[:6]
+    more = ", ..." if len(labels) > 6 else ""
+    return "[" + ", ".join(f"{v!r} ({type(v).__name__})" for v in shown) + more + "]"
+
+
 def _regression_values(values: pd.Series, what: str) -> np.ndarray:
     if not _is_numeric(values):
         raise ValidationError(
@@ -180,6 +220,7 @@ def encode_labels(
             },
         )
     classes = _class_list([target_series, *prediction_series.values(), *known.values()])
+    _check_labels_can_match(target_series, prediction_series)
     if resolved == "binary" and len(classes) > 2:
         raise ValidationError(
             f"task='binary' but the target and predictions hold {len(classes)} classes "

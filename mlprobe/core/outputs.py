@@ -18,7 +18,7 @@ from mlprobe.core.labels import Labels, encode_labels
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.errors import DataError, ValidationError, missing_column_error
 
-__all__ = ["DEFAULT_MODEL", "ProbeOutputs", "collect_outputs"]
+__all__ = ["DEFAULT_MODEL", "ProbeOutputs", "aligned_to", "check_probabilities", "collect_outputs"]
 
 #: The name of the model when a single one is given.
 DEFAULT_MODEL = "model"
@@ -54,7 +54,7 @@ def _column_or_array(value: Any, data: pd.DataFrame, *, argument: str, used: set
         used.add(value)
         return column.reset_index(drop=True)
     if isinstance(value, pd.Series):
-        series = value.reset_index(drop=True)
+        series = aligned_to(value, data.index, argument=argument).reset_index(drop=True)
     else:
         array = np.asarray(value)
         if array.ndim != 1:
@@ -69,6 +69,37 @@ def _column_or_array(value: Any, data: pd.DataFrame, *, argument: str, used: set
             "give one value per row of data, in the same order."
         )
     return series
+
+
+def aligned_to(values: Any, index: pd.Index, *, argument: str) -> Any:
+    """A pandas Series or DataFrame reordered to ``index`` by its own index labels.
+
+    pandas inputs carry an index, and a shuffled or filtered Series matched by
+    position would pair each row with another row's value: they are aligned on
+    it instead. Their index must hold exactly the data's labels (each once);
+    anything else is an error, not a guess.
+    """
+    if values.index.equals(index):
+        return values
+    if len(values) != len(index):
+        return values  # the caller reports the length mismatch
+    if not (values.index.is_unique and index.is_unique):
+        raise DataError(
+            f"{argument}: its index differs from the data's and has repeated labels, so its "
+            "rows cannot be matched to the data's; give it the data's index, or pass "
+            "values.to_numpy() to match by position."
+        )
+    missing = index.difference(values.index)
+    if len(missing):
+        extra = values.index.difference(index)
+        raise DataError(
+            f"{argument}: pandas values are matched to the data's rows by index, but "
+            f"{len(missing)} of the data's index labels (e.g. {list(missing[:3])}) are not in "
+            f"its index, which has {len(extra)} others (e.g. {list(extra[:3])}). Give it the "
+            "data's index (e.g. values.set_axis(data.index)), or pass values.to_numpy() to "
+            "match by position."
+        )
+    return values.reindex(index)
 
 
 def _check_names(mapping: Mapping[Any, Any], argument: str) -> None:
@@ -127,33 +158,90 @@ def align_scores(
                 f"{argument}: the class {plain!r} is not among the probe's classes {classes}."
             )
         out[:, position[plain]] = proba[:, j]
+    check_probabilities(out, [f"column {label!r}" for label in classes], argument=argument)
     return out
 
 
 def _scores_array(value: Any, data: pd.DataFrame, classes: list[Any], used: set[str]) -> np.ndarray:
+    if isinstance(value, str):  # binary: the positive class's column
+        value = [value]
+    names: list[str] = []
     if (
         isinstance(value, Sequence)
         and not isinstance(value, str)
+        and len(value) > 0
         and all(isinstance(c, str) for c in value)
     ):
         for column in value:
             if column not in data.columns:
                 raise missing_column_error(column, data.columns, role="scores column")
         used.update(value)
-        array = data[list(value)].to_numpy(dtype=np.float64)
+        names = list(value)
+        columns = data[names]
+        if any(not pd.api.types.is_numeric_dtype(columns[c].dtype) for c in names):
+            raise DataError(
+                f"scores: the columns {names} must hold probabilities (numbers in [0, 1]); "
+                f"received dtypes {[str(columns[c].dtype) for c in names]}."
+            )
+        array = columns.to_numpy(dtype=np.float64)
     else:
+        if isinstance(value, pd.Series | pd.DataFrame):
+            value = aligned_to(value, data.index, argument="scores")
         array = np.asarray(value, dtype=np.float64)
     k = len(classes)
-    if array.ndim == 1 and k == 2:
+    if array.ndim == 2 and array.shape[1] == 1 and k == 2:
+        array = array[:, 0]
+    if array.ndim == 1 and k == 2 and len(array) == len(data):
+        check_probabilities(array[:, None], names or [f"the probability of {classes[1]!r}"])
         array = np.column_stack([1 - array, array])
     if array.shape != (len(data), k):
         raise DataError(
             f"scores: expected {len(data)} rows x {k} columns (one probability per class, in "
             f"the order {classes}); received shape {array.shape}."
         )
-    if np.isnan(array).any():
-        raise DataError("scores: contain missing values; every row needs its probabilities.")
+    check_probabilities(array, names or [f"column {j} ({c!r})" for j, c in enumerate(classes)])
     return array
+
+
+#: how far a probability may stray outside [0, 1], or a row's sum from 1 (float rounding)
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def check_probabilities(
+    array: np.ndarray, columns: Sequence[str], *, argument: str = "scores"
+) -> None:
+    """Refuse scores that are not probabilities: missing, outside [0, 1], or rows not summing to 1.
+
+    A metric of such scores (log loss, Brier, calibration) would be a number
+    with no meaning, computed without complaint.
+    """
+    missing = np.isnan(array)
+    if missing.any():
+        row, col = np.argwhere(missing)[0]
+        raise DataError(
+            f"{argument}: {int(missing.sum())} missing value(s), the first in {columns[col]} at "
+            f"row {row}; every row needs its probabilities."
+        )
+    outside = (array < -PROBABILITY_TOLERANCE) | (array > 1 + PROBABILITY_TOLERANCE)
+    if outside.any():
+        row, col = np.argwhere(outside)[0]
+        raise DataError(
+            f"{argument}: probabilities must lie in [0, 1], but {columns[col]} holds "
+            f"{float(array[row, col])!r} at row {row} ({int(outside.sum())} value(s) outside). Pass "
+            "predict_proba's output or the positive class's probability, not a decision score "
+            "or a logit."
+        )
+    if array.shape[1] == 1:  # one class's probability: nothing to sum
+        return
+    sums = array.sum(axis=1)
+    off = np.abs(sums - 1) > PROBABILITY_TOLERANCE * array.shape[1]
+    if off.any():
+        row = int(np.flatnonzero(off)[0])
+        raise DataError(
+            f"{argument}: each row's probabilities must sum to 1 over the classes, but row {row} "
+            f"sums to {float(sums[row])!r} ({int(off.sum())} row(s) off). Give one column per class "
+            "(all of predict_proba's columns)."
+        )
 
 
 def collect_outputs(
@@ -185,7 +273,9 @@ def collect_outputs(
                 value, data, argument=f"predictions of {name!r}", used=used
             )
     score_columns: set[str] = set()
-    if isinstance(scores, Sequence) and not isinstance(scores, str):
+    if isinstance(scores, str):
+        score_columns = {scores}
+    elif isinstance(scores, Sequence):
         score_columns = {c for c in scores if isinstance(c, str)}
     if model is not None:
         estimators = dict(model) if isinstance(model, Mapping) else {DEFAULT_MODEL: model}

@@ -53,6 +53,9 @@ def classification_cases(draw: st.DrawFn) -> Case:
     label = st.sampled_from(pool[:k])
     y_true = _as_array(draw(st.lists(label, min_size=n, max_size=n)), kind)
     y_pred = _as_array(draw(st.lists(label, min_size=n, max_size=n)), kind)
+    # labels that share no value are refused as an input mistake (tests/test_probe.py):
+    # the first row is predicted right, so target and predictions always share a label
+    y_pred[0] = y_true[0]
     groups = np.array(draw(st.lists(st.integers(0, N_GROUPS - 1), min_size=n, max_size=n)))
     frame = pd.DataFrame({"g": groups, "y": y_true, "p": y_pred})
     return Case(frame, y_true, y_pred, groups)

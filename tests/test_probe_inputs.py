@@ -1,0 +1,83 @@
+"""Inputs that used to give silently wrong numbers (issue 12): each is now right, or refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlprobe as mp
+from mlprobe.errors import DataError, ValidationError
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    p = np.where(rng.random(400) < 0.82, y, 1 - y)
+    score = np.clip(0.5 + (p - 0.5) * rng.uniform(0.2, 0.9, 400), 0, 1)
+    return pd.DataFrame({"y": y, "p": p, "score": score, "g": rng.choice(["a", "b"], 400)})
+
+
+def test_a_shuffled_predictions_series_is_aligned_on_the_index(frame: pd.DataFrame) -> None:
+    # Regression: matched by position, a shuffled Series gave accuracy 0.51 instead of 0.82
+    truth = mp.Probe(frame, target="y", predictions="p").metric("accuracy")["value"]
+    shuffled = frame["p"].sample(frac=1, random_state=1)
+    probe = mp.Probe(frame, target="y", predictions=shuffled)
+    assert probe.metric("accuracy")["value"] == truth
+    target = frame["y"].sample(frac=1, random_state=2)
+    assert mp.Probe(frame, target=target, predictions="p").metric("accuracy")["value"] == truth
+    # arrays stay positional
+    positional = mp.Probe(frame, target="y", predictions=shuffled.to_numpy())
+    assert positional.metric("accuracy")["value"] != truth
+
+
+def test_a_series_with_other_index_labels_is_refused(frame: pd.DataFrame) -> None:
+    other = frame["p"].set_axis(frame.index + 1000)
+    with pytest.raises(
+        DataError, match=r"predictions of 'model'.*matched to the data's rows by index"
+    ):
+        mp.Probe(frame, target="y", predictions=other)
+
+
+def test_scores_as_a_shuffled_frame_are_aligned_and_a_column_name_is_accepted(
+    frame: pd.DataFrame,
+) -> None:
+    by_name = mp.Probe(frame, target="y", predictions="p", scores="score")
+    two = pd.DataFrame({"0": 1 - frame["score"], "1": frame["score"]}).sample(
+        frac=1, random_state=3
+    )
+    aligned = mp.Probe(frame, target="y", predictions="p", scores=two)
+    for metric in ("log_loss", "brier", "roc_auc"):
+        assert by_name.metric(metric)["value"] == pytest.approx(aligned.metric(metric)["value"])
+    assert "score" not in by_name.find_slices(top_k=3)["slice"].astype(str).str.cat()
+
+
+def test_scores_that_are_not_probabilities_are_refused(frame: pd.DataFrame) -> None:
+    # Regression: scores in [0, 3] gave a log loss of 12.4
+    with pytest.raises(DataError, match=r"must lie in \[0, 1\], but score holds 1.8"):
+        mp.Probe(
+            frame.assign(score=frame["score"] * 3), target="y", predictions="p", scores="score"
+        )
+    with pytest.raises(DataError, match="missing value"):
+        mp.Probe(frame.assign(score=np.nan), target="y", predictions="p", scores="score")
+    rows = np.column_stack([frame["score"], frame["score"]])  # rows summing to 2 x score
+    with pytest.raises(DataError, match="must sum to 1"):
+        mp.Probe(frame, target="y", predictions="p", scores=rows)
+    with pytest.raises(DataError, match=r"scores: the columns \['g'\] must hold probabilities"):
+        mp.Probe(frame, target="y", predictions="p", scores="g")
+
+
+def test_labels_that_differ_only_by_type_are_refused(frame: pd.DataFrame) -> None:
+    # Regression: text '0'/'1' against integers 0/1 became a 4-class task with accuracy 0.0
+    with pytest.raises(ValidationError, match="same values as text and as numbers") as error:
+        mp.Probe(frame.assign(y=frame["y"].astype(str)), target="y", predictions="p")
+    assert "'0' (str)" in str(error.value) and "0 (int)" in str(error.value)
+    with pytest.raises(ValidationError, match="no value in common"):
+        mp.Probe(frame.assign(p=frame["p"].map({0: "no", 1: "yes"})), target="y", predictions="p")
+
+
+def test_a_model_predicting_one_class_the_data_lacks_is_still_allowed() -> None:
+    frame = pd.DataFrame({"y": ["cat"] * 5, "p": ["dog"] * 5})
+    probe = mp.Probe(frame, target="y", predictions="p")
+    assert probe.metric("accuracy")["value"] == 0.0
