@@ -81,3 +81,18 @@ def test_a_model_predicting_one_class_the_data_lacks_is_still_allowed() -> None:
     frame = pd.DataFrame({"y": ["cat"] * 5, "p": ["dog"] * 5})
     probe = mp.Probe(frame, target="y", predictions="p")
     assert probe.metric("accuracy")["value"] == 0.0
+
+
+def test_a_column_mixing_booleans_and_numbers_is_refused_not_merged() -> None:
+    # Regression: True and 1 (False and 0) were counted as one value in slices and groups
+    values = pd.Series([True, 1, "a", 1.0, False, 0], dtype=object)
+    frame = pd.DataFrame({"c": values, "y": [1, 0, 1, 0, 1, 0], "p": [1, 0, 1, 1, 1, 0]})
+    probe = mp.Probe(frame, target="y", predictions="p")
+    for call in (
+        lambda: probe.breakdown(by="c", min_support=0),
+        lambda: probe.metric("accuracy", "c == 1"),
+    ):
+        with pytest.raises(DataError, match="column 'c' holds both booleans and numbers"):
+            call()
+    text = mp.Probe(frame.assign(c=values.astype(str)), target="y", predictions="p")
+    assert list(text.breakdown(by="c", min_support=0)["n"]) == [6, 1, 1, 1, 1, 1, 1]

@@ -164,6 +164,20 @@ def _categorical(
     return CategoricalColumn(name, codes, categories, order, value_kind(categories))
 
 
+def _refuse_booleans_among_numbers(series: pd.Series, name: str) -> None:
+    """Refuse a column holding both booleans and numbers: Python holds ``True == 1`` and
+    ``False == 0``, so they would be counted as one value, silently."""
+    kinds = {type(v) for v in series.dropna().to_numpy()}
+    booleans = {k for k in kinds if issubclass(k, bool | np.bool_)}
+    numbers = {k for k in kinds - booleans if issubclass(k, int | float | np.integer | np.floating)}
+    if booleans and numbers:
+        raise DataError(
+            f"column {name!r} holds both booleans and numbers "
+            f"({sorted(k.__name__ for k in booleans | numbers)}); True would count as 1 and "
+            "False as 0. Give the column one type (e.g. data[col].astype(str)) before slicing it."
+        )
+
+
 def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
     """Encode one column; never modifies ``series``.
 
@@ -202,6 +216,8 @@ def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
         if values.dtype.kind == "c":
             raise DataError(f"column {name!r} holds complex numbers, which cannot be sliced.")
         return NumericColumn(name, values, None)
+    if pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
+        _refuse_booleans_among_numbers(series, name)
     try:
         codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
         return _categorical(name, codes, pd.Index(uniques, dtype=object), "sorted")
