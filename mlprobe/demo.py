@@ -47,10 +47,17 @@ def run_demo(out: TextIO) -> int:
     """Train on Adult's training rows, probe the test rows, print breakdowns and weak spots."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    print("mlprobe demo: loading UCI Adult (bundled) ...", file=out, flush=True)
     adult = load_adult()
     is_train = np.arange(len(adult)) < 32_561  # the original train/test split
     features = adult.drop(columns=["income"])
     model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    print(
+        f"training a {type(model).__name__} on {int(is_train.sum())} rows "
+        "(a few seconds to a minute) ...",
+        file=out,
+        flush=True,
+    )
     model.fit(features[is_train], adult["income"][is_train])
     test = adult[~is_train].reset_index(drop=True)
     probe = Probe(test, target="income", model=model)
@@ -75,6 +82,11 @@ def run_demo(out: TextIO) -> int:
     weakest = weakest.sort_values("gap").head(5)
     overall = probe.metric(recall)["value"]
     print(f"== weakest groups: {recall} clearly below the rest (overall {overall:.3f})", file=out)
+    print(
+        f"   (q-values over all {len(everything)} groups above at once, so they differ from "
+        "each table's, which counts only that table's groups)",
+        file=out,
+    )
     if weakest.empty:
         print("none: no group trails the rest beyond chance.", file=out)
     for _, row in weakest.iterrows():

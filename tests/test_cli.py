@@ -36,6 +36,18 @@ def test_demo_lists_weakest_groups_that_trail_the_rest(demo_output: str) -> None
     gaps = [float(re.search(r"([+-]\d\.\d{3}) vs the rest", line).group(1)) for line in lines]
     assert all(g < 0 for g in gaps)
     assert gaps == sorted(gaps)
+    # the q-values' family is said, since they differ from the tables'
+    assert "q-values over all 19 groups above at once" in section
+
+
+def test_demo_says_what_it_does_while_it_trains(demo_output: str) -> None:
+    assert demo_output.startswith("mlprobe demo: loading UCI Adult")
+    assert "training a HistGradientBoostingClassifier on 32561 rows" in demo_output
+
+
+def test_small_groups_are_untested(demo_output: str) -> None:
+    line = next(x for x in demo_output.splitlines() if "Married-AF-spouse" in x)
+    assert re.search(r"[+-]\d\.\d{3}\s+few rows$", line.rstrip())  # no q-value between
 
 
 def test_small_groups_are_flagged(demo_output: str) -> None:
