@@ -837,7 +837,11 @@ class Probe:
             chosen = [
                 str(c)
                 for c in self._data.columns
-                if c not in outputs and not pd.api.types.is_datetime64_any_dtype(self._data[c])
+                if c not in outputs
+                # instants and durations are left out by default: bins of them are not yet
+                # conditions a suite can state
+                and not pd.api.types.is_datetime64_any_dtype(self._data[c])
+                and not pd.api.types.is_timedelta64_dtype(self._data[c])
             ]
         elif isinstance(features, str):
             chosen = [features]

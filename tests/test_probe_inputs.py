@@ -96,3 +96,20 @@ def test_a_column_mixing_booleans_and_numbers_is_refused_not_merged() -> None:
             call()
     text = mp.Probe(frame.assign(c=values.astype(str)), target="y", predictions="p")
     assert list(text.breakdown(by="c", min_support=0)["n"]) == [6, 1, 1, 1, 1, 1, 1]
+
+
+def test_misleading_messages_now_say_what_is_wrong() -> None:
+    frame = pd.DataFrame(
+        {
+            "d": pd.to_timedelta(np.arange(40), unit="s"),
+            "y": np.arange(40) % 2,
+            "p": np.arange(40) % 2,
+        }
+    )
+    probe = mp.Probe(frame, target="y", predictions="p")
+    with pytest.raises(DataError, match=r"column 'd' holds time durations .*total_seconds"):
+        probe.breakdown(by="d")
+    with pytest.raises(
+        ValidationError, match=r"target: expected one column name .* tuple of 2 names"
+    ):
+        mp.Probe(frame, target=("y", "p"), predictions="p")

@@ -199,6 +199,12 @@ def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
         else:  # nullable boolean
             codes = series.astype("Int8").fillna(-1).to_numpy(np.int8)
         return _categorical(name, codes, pd.Index([False, True], dtype=object), "sorted")
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise DataError(
+            f"column {name!r} holds time durations ({dtype}), which slices and by= cannot "
+            "compare yet; convert them to numbers first, e.g. "
+            f"data[{name!r}].dt.total_seconds()."
+        )
     if pd.api.types.is_datetime64_any_dtype(dtype):
         tz = getattr(dtype, "tz", None)
         # timezone-aware: compare as UTC instants (numpy holds no time zone)

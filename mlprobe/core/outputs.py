@@ -55,6 +55,18 @@ def _column_or_array(value: Any, data: pd.DataFrame, *, argument: str, used: set
         return column.reset_index(drop=True)
     if isinstance(value, pd.Series):
         series = aligned_to(value, data.index, argument=argument).reset_index(drop=True)
+    elif (
+        isinstance(value, tuple | list)
+        and len(value) != n
+        and len(value) > 0
+        and all(isinstance(v, str) for v in value)
+    ):
+        raise ValidationError(
+            f"{argument}: expected one column name (a str) or one value per row; received a "
+            f"{type(value).__name__} of {len(value)} names {list(value)[:4]}. Name a single "
+            "column"
+            + (" (several models: a dict {name: column})." if "prediction" in argument else ".")
+        )
     else:
         array = np.asarray(value)
         if array.ndim != 1:
