@@ -2,22 +2,36 @@
 
 Nothing is loaded into Python but query results: DuckDB streams the files and
 returns a few counts.
+
+Parquet is read in place (``read_parquet`` in the FROM clause): nothing is created on the
+connection. An Arrow/pandas table is registered on the connection under a name of its own per
+source (``mlprobe_source_<uuid4 hex>``, checked unused), so probes sharing a connection never
+read each other's rows and no table or view of the user's is replaced or shadowed. It is
+unregistered when the source is garbage-collected (which also lets DuckDB drop its reference
+to the table); best effort: if the connection is closed or busy in a query right then, it stays
+until the connection closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from mlprobe.engines.sql import ColumnKind
+from mlprobe.engines.sql import ColumnKind, source_name
 from mlprobe.errors import DataError, MlprobeError
 
 __all__ = ["DuckDBSource"]
 
-_REGISTERED = "mlprobe_source"
+#: a name is taken if any table or view of any attached database or schema has it
+_TAKEN = (
+    "SELECT 1 FROM duckdb_tables() WHERE lower(table_name) = ? "
+    "UNION ALL SELECT 1 FROM duckdb_views() WHERE lower(view_name) = ?"
+)
 
 
 def _duckdb() -> Any:
@@ -48,6 +62,13 @@ def column_kind(sql_type: str) -> ColumnKind | None:
     return None
 
 
+def _unregister(connection: Any, name: str) -> None:
+    """Drop a source's registered table (run by its finalizer; never raises)."""
+    # closed, or inside a query on this connection: then it goes with the connection
+    with contextlib.suppress(Exception):
+        connection.unregister(name)
+
+
 class DuckDBSource:
     """Run SQL on Parquet files or an in-memory table with DuckDB.
 
@@ -56,7 +77,9 @@ class DuckDBSource:
     data : str, path, pandas.DataFrame or pyarrow.Table
         A Parquet file, directory glob (``"eval/*.parquet"``), or a table.
     connection : duckdb.DuckDBPyConnection, optional
-        Reuse a connection (default: a private in-memory one).
+        Reuse a connection (default: a private in-memory one). A table is registered on it
+        under a fresh name (:attr:`view`) while the source lives; nothing of the user's on the
+        connection is replaced or hidden.
     """
 
     dialect = "duckdb"
@@ -70,6 +93,8 @@ class DuckDBSource:
             # (1.8 GB instead of 0.3 GB peak for 5e7 rows here)
             connection.execute("SET preserve_insertion_order = false")
         self.connection = connection
+        #: the name the table is registered under (None for Parquet, read in place)
+        self.view: str | None = None
         if isinstance(data, str | os.PathLike):
             path = str(Path(data).expanduser())
             if not any(ch in path for ch in "*?[") and not Path(path).exists():
@@ -81,8 +106,16 @@ class DuckDBSource:
             )
             self.description = path
         else:
-            self.connection.register(_REGISTERED, data)
-            self._from = exp.to_table(_REGISTERED)
+            self.view = source_name(self._taken)
+            try:
+                connection.register(self.view, data)
+            except Exception as error:  # duckdb raises its own error types
+                raise DataError(
+                    f"data: DuckDB cannot read a {type(data).__name__}: "
+                    f"{type(error).__name__}: {error}"
+                ) from None
+            weakref.finalize(self, _unregister, connection, self.view).atexit = False
+            self._from = exp.Table(this=exp.to_identifier(self.view, quoted=True))
             self.description = f"a {type(data).__name__}"
         describe = exp.Describe(this=exp.select("*").from_(self._from.copy()))
         try:
@@ -91,6 +124,12 @@ class DuckDBSource:
             raise DataError(f"data: DuckDB cannot read {self.description}: {error}") from None
         #: column name -> DuckDB type, in the table's order
         self.types: dict[str, str] = {str(row[0]): str(row[1]) for row in described}
+
+    def _taken(self, name: str) -> bool:
+        try:
+            return bool(self.connection.execute(_TAKEN, [name, name]).fetchall())
+        except Exception as error:  # duckdb raises its own error types
+            raise MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}") from None
 
     def kinds(self) -> dict[str, ColumnKind]:
         """Sliceable columns and how they compare."""

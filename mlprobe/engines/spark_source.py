@@ -3,21 +3,26 @@
 The DataFrame is registered as a temporary view; queries are sqlglot-built
 Spark SQL with positional ``?`` parameters (``spark.sql(query, args=[...])``,
 Spark 3.5+), so values never become SQL text.
+
+The view's name is one of its own per source (``mlprobe_source_<uuid4 hex>``), checked unused
+(``catalog.tableExists``: no temporary view or table of that name in the current database) and
+created with ``createTempView``, which never replaces: so probes on one session never read each
+other's rows and no view or table of the user's is replaced or shadowed. The view is dropped
+when the source is garbage-collected; best effort: if the session is stopped or unreachable,
+the view goes with the session.
 """
 
 from __future__ import annotations
 
-import itertools
+import weakref
 from typing import Any
 
 from sqlglot import exp
 
-from mlprobe.engines.sql import ColumnKind
+from mlprobe.engines.sql import ColumnKind, source_name
 from mlprobe.errors import DataError, MlprobeError
 
 __all__ = ["SparkSource"]
-
-_VIEWS = itertools.count()
 
 
 def spark_column_kind(type_name: str) -> ColumnKind | None:
@@ -36,13 +41,24 @@ def spark_column_kind(type_name: str) -> ColumnKind | None:
     return None
 
 
+def _drop_view(session: Any, name: str) -> None:
+    """Drop a source's temporary view (run by its finalizer; never raises)."""
+    try:
+        if getattr(session, "is_stopped", False):  # Spark Connect: no call to a closed client
+            return
+        session.catalog.dropTempView(name)
+    except Exception:  # stopped or unreachable: the view goes with the session
+        pass
+
+
 class SparkSource:
     """Run SQL on a Spark DataFrame.
 
     Parameters
     ----------
     dataframe : pyspark.sql.DataFrame
-        Any Spark DataFrame (classic or Spark Connect).
+        Any Spark DataFrame (classic or Spark Connect). It is registered on its session as a
+        temporary view of a fresh name (:attr:`view`) while the source lives.
     """
 
     dialect = "spark"
@@ -57,8 +73,14 @@ class SparkSource:
                 "For pandas or Parquet use Probe(...) or Probe.from_parquet(...)."
             )
         self.session = session
-        self.view = f"mlprobe_view_{next(_VIEWS)}"
-        dataframe.createOrReplaceTempView(self.view)
+        try:
+            #: the temporary view the queries read
+            self.view = source_name(session.catalog.tableExists)
+            dataframe.createTempView(self.view)  # never replaces an existing view
+        except Exception as error:  # py4j and Spark Connect raise their own types
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise MlprobeError(f"Spark failed: {type(error).__name__}: {first}") from None
+        weakref.finalize(self, _drop_view, session, self.view).atexit = False
         self.description = f"a Spark DataFrame (view {self.view})"
         #: column name -> Spark type name, in the table's order
         self.types: dict[str, str] = {f.name: f.dataType.simpleString() for f in schema.fields}

@@ -28,7 +28,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,7 +48,14 @@ from mlprobe.core.predicates import (
 )
 from mlprobe.errors import ValidationError, missing_column_error
 
-__all__ = ["ColumnKind", "CompiledPredicate", "Parameters", "column_ref", "compile_predicate"]
+__all__ = [
+    "ColumnKind",
+    "CompiledPredicate",
+    "Parameters",
+    "column_ref",
+    "compile_predicate",
+    "source_name",
+]
 
 #: how a column's values compare: "float" columns may hold NaN, read as missing
 ColumnKind = Literal["text", "number", "float", "bool"]
@@ -83,6 +91,19 @@ class CompiledPredicate:
     def sql(self, dialect: str) -> str:
         """The SQL text in ``dialect`` (e.g. "duckdb", "spark")."""
         return self.expression.sql(dialect)
+
+
+def source_name(taken: Callable[[str], bool]) -> str:
+    """A fresh name to register a probe's table under: ``mlprobe_source_<32 hex digits>``.
+
+    Random (uuid4), so probes sharing a connection or session never collide; a name ``taken``
+    says is in use (any table or view of the user's) is never chosen, so registering it can
+    neither replace nor shadow anything.
+    """
+    while True:
+        name = f"mlprobe_source_{uuid.uuid4().hex}"
+        if not taken(name):
+            return name
 
 
 def column_ref(name: str, kinds: Mapping[str, ColumnKind]) -> exp.Expression:

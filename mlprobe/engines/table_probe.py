@@ -41,6 +41,7 @@ from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task
 from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
 from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.outputs import PROBABILITY_TOLERANCE
 from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice, as_slice
@@ -158,6 +159,9 @@ class TableProbe:
             raise ValidationError(
                 "scores: a regression probe takes no class probabilities; drop scores=."
             )
+        for column, facts in profile.items():
+            if column not in label_columns:
+                _check_probability_range(column, facts)
         self._scores = _check_score_count(score_columns, self._classes)
         self._outputs = ModelOutputs(
             target,
@@ -497,6 +501,19 @@ class TableProbe:
     def find_slices(self, *args: Any, **kwargs: Any) -> Any:
         """Not on engines yet: discovery bins and counts the rows in memory."""
         raise self._needs_rows("find_slices()")
+
+
+def _check_probability_range(column: str, facts: Mapping[str, float]) -> None:
+    """Refuse a scores column with values outside [0, 1], as the in-memory probe does."""
+    low, high = facts.get("min"), facts.get("max")
+    tolerance = PROBABILITY_TOLERANCE
+    if low is not None and high is not None and (low < -tolerance or high > 1 + tolerance):
+        outside = low if low < -tolerance else high
+        raise DataError(
+            f"scores: probabilities must lie in [0, 1], but {column} holds {float(outside)!r}. "
+            "Pass predict_proba's output or the positive class's probability, not a decision "
+            "score or a logit."
+        )
 
 
 def _sorted_labels(values: set[Any]) -> list[Any]:

@@ -7,7 +7,9 @@ tested against pandas; so a difference here is a compiler or engine bug.
 from __future__ import annotations
 
 import functools
+import gc
 import operator
+import re
 from pathlib import Path
 
 import numpy as np
@@ -230,3 +232,129 @@ def test_what_an_engine_cannot_do_says_so(engine: TableProbe, parquet: str, tmp_
         mp.Probe.from_parquet(parquet, target="y", predictions="v1", scores=["a", "b"])
     with pytest.raises(mp.ValidationError, match="task must be one of"):
         mp.Probe.from_parquet(parquet, target="y", predictions="v1", task="ranking")
+
+
+# --- probes sharing a connection (issue 12) --------------------------------------------------
+
+
+def _labels_frame(seed: int, n: int, accuracy: float) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.choice(["cat", "dog"], n)
+    right = rng.random(n) < accuracy
+    return pd.DataFrame(
+        {
+            "g": rng.choice(["a", "b"], n),
+            "y": y,
+            "p": np.where(right, y, np.where(y == "cat", "dog", "cat")),
+        }
+    )
+
+
+def _registered(connection) -> set[str]:  # type: ignore[no-untyped-def]
+    return {
+        str(r[0]) for r in connection.execute("SELECT view_name FROM duckdb_views()").fetchall()
+    }
+
+
+def test_probes_on_one_connection_each_read_their_own_rows() -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    frames = [_labels_frame(1, 300, 0.9), _labels_frame(2, 500, 0.6)]
+    probes = [
+        TableProbe(DuckDBSource(f, connection=connection), target="y", predictions="p")
+        for f in frames
+    ]
+    memories = [mp.Probe(f, target="y", predictions="p") for f in frames]
+    names = [p._engine.view for p in probes]  # type: ignore[attr-defined]
+    assert len(set(names)) == 2 and all(
+        re.fullmatch("mlprobe_source_[0-9a-f]{32}", str(v)) for v in names
+    )
+    for probe, memory, frame in zip(probes, memories, frames, strict=True):  # the first one too
+        assert probe.n_rows == len(frame)
+        assert probe.metric("accuracy") == pytest.approx(memory.metric("accuracy"), rel=1e-12)
+        pd.testing.assert_frame_equal(
+            probe.breakdown(by="g", metrics=["accuracy"]),
+            memory.breakdown(by="g", metrics=["accuracy"]),
+            check_exact=False,
+            rtol=1e-12,
+        )
+    assert probes[0].metric("accuracy")["value"] != probes[1].metric("accuracy")["value"]
+
+
+def test_the_users_objects_on_the_connection_stay_intact() -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    mine = _labels_frame(3, 400, 0.7)
+    theirs = _labels_frame(4, 50, 0.2)  # the same columns: reading it would change the numbers
+    connection.execute("CREATE TABLE mlprobe_source AS SELECT * FROM theirs")
+    connection.execute("CREATE TEMP VIEW mlprobe_view_0 AS SELECT 1 AS x")
+    connection.register("mlprobe_source_registered", theirs)
+    before = connection.execute("SELECT * FROM mlprobe_source ORDER BY ALL").fetchall()
+    probe = TableProbe(DuckDBSource(mine, connection=connection), target="y", predictions="p")
+    assert probe.n_rows == len(mine)
+    assert probe.metric("accuracy") == pytest.approx(
+        mp.Probe(mine, target="y", predictions="p").metric("accuracy"), rel=1e-12
+    )
+
+    def intact() -> None:
+        assert connection.execute("SELECT * FROM mlprobe_source ORDER BY ALL").fetchall() == before
+        assert connection.execute("SELECT * FROM mlprobe_view_0").fetchall() == [(1,)]
+        registered = connection.execute("SELECT count(*) FROM mlprobe_source_registered")
+        assert registered.fetchone() == (50,)
+
+    intact()  # visible by their names and unchanged, while the probe lives and after it is gone
+    del probe
+    gc.collect()
+    intact()
+
+
+def test_a_probes_registered_table_goes_with_it() -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("CREATE TEMP VIEW users_view AS SELECT 1 AS x")
+    before = _registered(connection)
+    probe = TableProbe(
+        DuckDBSource(_labels_frame(5, 100, 0.8), connection=connection), target="y", predictions="p"
+    )
+    name = probe._engine.view  # type: ignore[attr-defined]
+    assert _registered(connection) == {*before, name}
+    del probe
+    gc.collect()
+    assert _registered(connection) == before
+    connection.close()
+    source = DuckDBSource(_labels_frame(5, 10, 0.8), connection=duckdb.connect())
+    source.connection.close()
+    del source  # unregistering on a closed connection is skipped, not raised
+    gc.collect()
+
+
+def test_a_name_in_use_is_never_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import duckdb
+
+    import mlprobe.engines.sql as sql
+
+    taken, fresh = uuid.UUID(int=1), uuid.UUID(int=2)
+    connection = duckdb.connect()
+    connection.execute(f'CREATE TABLE "MLPROBE_SOURCE_{taken.hex.upper()}" AS SELECT 7 AS x')
+    draws = iter([taken, fresh])
+    monkeypatch.setattr(sql.uuid, "uuid4", lambda: next(draws))
+    source = DuckDBSource(_labels_frame(6, 20, 0.5), connection=connection)
+    assert source.view == f"mlprobe_source_{fresh.hex}"
+    assert connection.execute(f"SELECT * FROM mlprobe_source_{taken.hex}").fetchall() == [(7,)]
+
+
+def test_scores_outside_zero_one_are_refused_as_in_memory(tmp_path: Path) -> None:
+    import mlprobe as mp
+    from mlprobe.errors import DataError
+
+    frame = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0, 1, 0, 0], "s": [0.1, 2.5, 0.4, 0.2]})
+    with pytest.raises(DataError, match=r"must lie in \[0, 1\], but s holds 2.5"):
+        mp.Probe(frame, target="y", predictions="p", scores="s")
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=r"must lie in \[0, 1\], but s holds 2.5"):
+        mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p", scores="s")

@@ -5,6 +5,7 @@ Skipped, with the reason, when pyspark or Java is missing; ``.ci/run`` installs 
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -242,3 +243,54 @@ def test_auc_counts_past_64_bits_match(spark) -> None:  # type: ignore[no-untype
     )
     engine = mp.Probe.from_spark(dataframe, target="y", predictions="v", scores="s")
     assert_wide_counts_match(engine, arrays)
+
+
+# --- probes sharing a session (issue 12) -----------------------------------------------------
+
+
+def test_probes_on_one_session_each_read_their_own_rows(spark) -> None:  # type: ignore[no-untyped-def]
+    from engines.test_duckdb import _labels_frame
+
+    frames = [_labels_frame(1, 200, 0.9), _labels_frame(2, 300, 0.6)]
+    theirs = spark.createDataFrame(_labels_frame(4, 50, 0.2))  # the same columns, other rows
+    for name in ("mlprobe_source", "mlprobe_view_0", "mlprobe_view_1"):  # names used before
+        theirs.createOrReplaceTempView(name)
+    probes = [
+        mp.Probe.from_spark(spark.createDataFrame(f), target="y", predictions="p") for f in frames
+    ]
+    views = [p._engine.view for p in probes]  # type: ignore[attr-defined]
+    assert len(set(views)) == 2
+    assert all(re.fullmatch("mlprobe_source_[0-9a-f]{32}", v) for v in views)
+    for probe, frame in zip(probes, frames, strict=True):  # the first one too
+        memory = mp.Probe(frame, target="y", predictions="p")
+        pd.testing.assert_frame_equal(
+            probe.breakdown(by="g", metrics=["accuracy"]),
+            memory.breakdown(by="g", metrics=["accuracy"]),
+            check_exact=False,
+            rtol=1e-12,
+        )
+    for name in ("mlprobe_source", "mlprobe_view_0", "mlprobe_view_1"):
+        assert spark.table(name).count() == 50  # still the user's
+    assert all(spark.catalog.tableExists(v) for v in views)
+    del probes, probe  # the loop variable holds the last one
+    gc.collect()
+    assert not any(spark.catalog.tableExists(v) for v in views)  # dropped with their probes
+    assert spark.table("mlprobe_source").count() == 50
+    for name in ("mlprobe_source", "mlprobe_view_0", "mlprobe_view_1"):
+        spark.catalog.dropTempView(name)
+
+
+def test_a_view_name_in_use_is_never_taken(spark, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    import mlprobe.engines.sql as sql
+    from mlprobe.engines.spark_source import SparkSource
+
+    taken, fresh = uuid.UUID(int=1), uuid.UUID(int=2)
+    spark.range(7).createOrReplaceTempView(f"mlprobe_source_{taken.hex}")
+    draws = iter([taken, fresh])
+    monkeypatch.setattr(sql.uuid, "uuid4", lambda: next(draws))
+    source = SparkSource(spark.range(3))
+    assert source.view == f"mlprobe_source_{fresh.hex}"
+    assert spark.table(f"mlprobe_source_{taken.hex}").count() == 7
+    spark.catalog.dropTempView(f"mlprobe_source_{taken.hex}")

@@ -8,6 +8,7 @@ ends with its module). Skipped without pyspark's connect extra or Java, unless M
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -151,3 +152,25 @@ def test_comparisons_match(memory: mp.Probe, engine: TableProbe) -> None:
         engine.compare("v1", "v2", by=TEXT, slices=SLICES[:2]),
         memory.compare("v1", "v2", by=TEXT, slices=SLICES[:2]),
     )
+
+
+def test_probes_on_one_session_keep_to_their_own_views(connect) -> None:  # type: ignore[no-untyped-def]
+    """Two probes on one Connect session read their own rows; the user's views stay theirs."""
+    from engines.test_duckdb import _labels_frame
+
+    frames = [_labels_frame(1, 200, 0.9), _labels_frame(2, 300, 0.6)]
+    connect.createDataFrame(_labels_frame(4, 50, 0.2)).createOrReplaceTempView("mlprobe_source")
+    probes = [
+        mp.Probe.from_spark(connect.createDataFrame(f), target="y", predictions="p") for f in frames
+    ]
+    views = [p._engine.view for p in probes]  # type: ignore[attr-defined]
+    assert len(set(views)) == 2 and "mlprobe_source" not in views
+    for probe, frame in zip(probes, frames, strict=True):
+        memory = mp.Probe(frame, target="y", predictions="p")
+        assert probe.n_rows == len(frame)
+        assert probe.metric("accuracy") == pytest.approx(memory.metric("accuracy"), rel=1e-12)
+    assert connect.table("mlprobe_source").count() == 50
+    del probes, probe  # the loop variable holds the last one
+    gc.collect()
+    assert not any(connect.catalog.tableExists(v) for v in views)
+    connect.catalog.dropTempView("mlprobe_source")
