@@ -236,6 +236,8 @@ def _make_probe(args: argparse.Namespace, data: Any) -> Any:
 
 
 def _make_engine_probe(args: argparse.Namespace) -> Any:
+    from mlprobe.errors import MlprobeError
+    from mlprobe.extras import require_extra
     from mlprobe.probe import Probe
 
     if not args.data.lower().endswith(_PARQUET):
@@ -246,11 +248,13 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
         )
     predictions: Any = dict(args.models) if args.models else args.predictions
     scores: Any = list(args.scores) if args.scores else None
+    try:
+        require_extra(args.engine, what=f"--engine {args.engine}")
+    except MlprobeError as error:
+        raise _Bad(str(error)) from None
     if args.engine == "spark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise _Bad("--engine spark: needs pyspark; pip install 'mlprobe[spark]'.") from None
+        from pyspark.sql import SparkSession
+
         dataframe = SparkSession.builder.appName("mlprobe").getOrCreate().read.parquet(args.data)
         return Probe.from_spark(
             dataframe, target=args.target, predictions=predictions, scores=scores, task=args.task

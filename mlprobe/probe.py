@@ -51,6 +51,7 @@ from mlprobe.core.profiles import ColumnProfile, profile_column
 from mlprobe.core.row_sample import sample_rows
 from mlprobe.core.slices import Slice, as_slice
 from mlprobe.errors import DataError, ValidationError, did_you_mean, find_stack_level
+from mlprobe.extras import require_extra
 from mlprobe.progress import progress_bar
 
 __all__ = ["Probe"]
@@ -195,6 +196,7 @@ class Probe:
         1  g == 'a'  1  1.000000
         2  g == 'b'  2  0.500000
         """
+        require_extra("duckdb", what="Probe.from_parquet")
         from mlprobe.engines.duckdb_source import DuckDBSource
         from mlprobe.engines.table_probe import TableProbe
 
@@ -218,6 +220,7 @@ class Probe:
         Spark SQL query per 50 slices, values bound as parameters (Spark 3.5+).
         Needs ``pip install 'mlprobe[spark]'`` and Java.
         """
+        require_extra("spark", what="Probe.from_spark")
         from mlprobe.engines.spark_source import SparkSource
         from mlprobe.engines.table_probe import TableProbe
 
