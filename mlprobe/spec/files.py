@@ -6,10 +6,47 @@ text, and the size and nesting of a document are bounded. Saving writes a
 temporary file beside the target and renames it over, so a crash never
 leaves half a file.
 
+A key given twice in one mapping (or JSON object) is refused, at any depth:
+YAML and JSON readers would silently keep the last value.
+
+Plain scalars follow the YAML 1.2 core schema, not PyYAML's YAML 1.1 rules:
+
+- booleans are ``true`` / ``false`` (also ``True``, ``TRUE``, ``False``,
+  ``FALSE``) and nothing else: ``yes``, ``no``, ``on``, ``off``, ``y``, ``n``
+  are text;
+- null is ``null``, ``Null``, ``NULL``, ``~`` or nothing;
+- integers are decimal (``017`` is 17, never octal 15), ``0o17`` (octal) or
+  ``0x1F`` (hexadecimal); no ``_`` separators, no binary, no base 60
+  (``1:20`` is the text ``"1:20"``, never 80);
+- floats are YAML 1.2 floats that have a decimal point (``0.8``, ``.5``,
+  ``1.5e-3``, ``1.e3``) and ``.inf``, ``-.inf``, ``.nan``. One deliberate
+  difference from YAML 1.2: an exponent without a decimal point (``1e3``)
+  stays text, as mlprobe and PyYAML have always read it; write ``1.0e3`` or
+  ``1000`` for the number.
+
+Explicit standard tags (``!!int 017``, ``!!bool yes``) follow the same rules.
+Saving quotes every string that any of these readers -- mlprobe, a YAML 1.2
+reader, or a YAML 1.1 reader such as PyYAML's ``yaml.safe_load`` -- would read
+as something other than that string (``'no'``, ``'1:20'``, ``'017'``,
+``'1e3'``, ``'null'``, ``''``), so a saved suite loads back exactly and other
+tools read the same values. The one exception is a baseline's ``recorded``
+date, written bare (``recorded: 2026-11-28``): it is a date either way.
+
 Examples
 --------
 >>> read_document_text("mlprobe: 1\\nname: x\\ntests: []\\n", source="inline.yaml")
 {'mlprobe': 1, 'name': 'x', 'tests': []}
+>>> read_document_text("eq: no\\nat: 1:20\\nn: 017\\nok: true", source="inline.yaml")
+{'eq': 'no', 'at': '1:20', 'n': 17, 'ok': True}
+>>> print(dump_document({"eq": "no", "at": "1:20", "n": "017", "ok": True}), end="")
+eq: 'no'
+at: '1:20'
+n: '017'
+ok: true
+>>> read_document_text("expect: {at_least: 0.5, at_least: 0.9}", source="s.yaml")
+Traceback (most recent call last):
+...
+mlprobe.spec.errors.SuiteFileError: s.yaml: expect: the key 'at_least' is given twice (at_least: 0.5 on line 1, column 10; at_least: 0.9 on line 1, column 25); a YAML reader would silently keep only the last. Keep the one you mean and delete the other.
 >>> read_document_text("x: !!python/object/apply:os.system ['ls']", source="evil.yaml")
 Traceback (most recent call last):
 ...
@@ -26,7 +63,9 @@ from typing import Any
 
 import yaml
 
+from mlprobe.spec import yaml_scalars
 from mlprobe.spec.errors import SuiteFileError
+from mlprobe.spec.schema import field_path
 
 __all__ = [
     "MAX_BYTES",
@@ -44,7 +83,7 @@ MAX_DEPTH = 64
 
 
 class _DataLoader(yaml.SafeLoader):
-    """Safe YAML without tags, aliases or implicit dates, nested at most MAX_DEPTH deep."""
+    """Safe YAML 1.2 core data: no tags, aliases, dates or duplicate keys; at most MAX_DEPTH deep."""
 
     _depth = 0
 
@@ -65,11 +104,36 @@ class _DataLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_document(self, node: Any) -> Any:
+        _refuse_duplicate_keys(node)  # on the nodes, before a dict keeps only the last
+        return super().construct_document(node)
+
+    def flatten_mapping(self, node: Any) -> None:
+        for key, _ in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":  # '!!merge <<: {...}', without an alias
+                raise SuiteFileError(
+                    f"merge keys (<<) are not allowed in a suite file (line "
+                    f"{key.start_mark.line + 1}); write the keys out."
+                )
+        super().flatten_mapping(node)
+
     def construct_undefined(self, node: Any) -> Any:
         raise SuiteFileError(
             f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed in a suite "
             f"file (line {node.start_mark.line + 1}); suite files hold plain data only."
         )
+
+    def construct_yaml12_scalar(self, node: Any) -> Any:
+        """A bool, int, float or null by YAML 1.2 rules (implicit, or an explicit ``!!int``...)."""
+        text = self.construct_scalar(node)
+        try:
+            return yaml_scalars.construct(node.tag, text)
+        except yaml_scalars.ScalarError as error:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise SuiteFileError(
+                f"{text!r} tagged {tag} is not a valid {tag[2:]} (line "
+                f"{node.start_mark.line + 1}): {error}. Remove the tag to write text."
+            ) from None
 
 
 _DataLoader.add_constructor(None, _DataLoader.construct_undefined)
@@ -81,11 +145,120 @@ for _tag in (
     "tag:yaml.org,2002:pairs",
 ):
     _DataLoader.add_constructor(_tag, _DataLoader.construct_undefined)
-# dates such as 2026-11-28 stay text: remove the implicit timestamp resolver
-_DataLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+for _tag in (yaml_scalars.BOOL, yaml_scalars.INT, yaml_scalars.FLOAT, yaml_scalars.NULL):
+    _DataLoader.add_constructor(_tag, _DataLoader.construct_yaml12_scalar)
+# YAML 1.2 core plain scalars, in place of PyYAML's YAML 1.1 ones: no yes/no/on/off
+# booleans, no base-60 or leading-zero octal numbers, no implicit dates, merge keys or '='
+_DataLoader.yaml_implicit_resolvers = yaml_scalars.MLPROBE_TABLE
+
+
+def _shown(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    text = str(node.value).replace("\n", " ")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _duplicate_key_message(path: list[Any], key: str, first: str, second: str, reader: str) -> str:
+    where = f"{field_path(path)}: the key" if path else "the top-level key"
+    return (
+        f"{where} {key!r} is given twice ({first}; {second}); a {reader} reader would silently "
+        "keep only the last. Keep the one you mean and delete the other."
+    )
+
+
+def _refuse_duplicate_keys(root: yaml.Node) -> None:
+    """Raise on the first mapping, in document order, that gives a key twice."""
+    stack: list[tuple[yaml.Node, list[Any]]] = [(root, [])]
+    while stack:
+        node, path = stack.pop()
+        children: list[tuple[yaml.Node, list[Any]]] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], tuple[yaml.Node, yaml.Node]] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):  # refused when constructed
+                    continue
+                earlier = seen.setdefault((key.tag, key.value), (key, value))
+                if earlier[0] is not key:
+                    marks = [earlier[0].start_mark, key.start_mark]
+                    same_line = marks[0].line == marks[1].line
+                    places = [
+                        f"line {m.line + 1}" + (f", column {m.column + 1}" if same_line else "")
+                        for m in marks
+                    ]
+                    raise SuiteFileError(
+                        _duplicate_key_message(
+                            path,
+                            key.value,
+                            f"{key.value}: {_shown(earlier[1])} on {places[0]}",
+                            f"{key.value}: {_shown(value)} on {places[1]}",
+                            "YAML",
+                        )
+                    )
+                children.append((value, [*path, key.value]))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(child, [*path, i]) for i, child in enumerate(node.value)]
+        stack.extend(reversed(children))
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object that gave a key twice: found, with its path, after parsing."""
+
+    duplicate: tuple[str, Any, Any] = ("", None, None)
+
+
+def _json_loads(text: str) -> Any:
+    """``json.loads`` that refuses NaN / Infinity and a key given twice in one object."""
+    found = False
+
+    def make_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        result: dict[str, Any] = {}
+        duplicate = None
+        for key, value in pairs:
+            if duplicate is None and key in result:
+                duplicate = (key, result[key], value)
+            result[key] = value
+        if duplicate is None:
+            return result
+        found = True
+        marked = _DuplicateKeys(result)
+        marked.duplicate = duplicate
+        return marked
+
+    document = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=make_object)
+    if found:  # the hook sees one object at a time; the walk finds where it is
+        _refuse_duplicate_json_keys(document)
+    return document
+
+
+def _refuse_duplicate_json_keys(document: Any) -> None:
+    stack: list[tuple[Any, list[Any]]] = [(document, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _DuplicateKeys):
+            key, first, second = node.duplicate
+            shown = [_shown_json(first), _shown_json(second)]
+            raise SuiteFileError(
+                _duplicate_key_message(
+                    path, key, f'"{key}": {shown[0]}', f'"{key}": {shown[1]}', "JSON"
+                )
+            )
+        if isinstance(node, dict):
+            stack.extend(reversed([(v, [*path, k]) for k, v in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, [*path, i]) for i, v in enumerate(node)]))
+
+
+def _shown_json(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_depth(value: Any, source: str) -> None:
@@ -112,7 +285,7 @@ def read_document_text(text: str, *, source: str) -> Any:
         raise SuiteFileError(f"{source}: larger than {MAX_BYTES:,} bytes; split the suite.")
     try:
         if source.endswith(".json"):
-            document = json.loads(text, parse_constant=_refuse_constant)
+            document = _json_loads(text)
         else:
             loader = _DataLoader(text)
             try:
@@ -156,8 +329,27 @@ class _FlowDict(dict[str, Any]):
     """A mapping written on one line (``{column: age, ge: 60}``)."""
 
 
+class _Date(str):
+    """A baseline's ``recorded`` date, written bare: every reader takes it for a date or its text."""
+
+    __slots__ = ()
+
+
+class _Quoted(str):
+    """A value other YAML 1.1 readers take for a boolean (``y``, ``n``): written quoted."""
+
+    __slots__ = ()
+
+
 class _Dumper(yaml.SafeDumper):
-    yaml_implicit_resolvers = _DataLoader.yaml_implicit_resolvers  # dates need no quotes
+    yaml_implicit_resolvers = yaml_scalars.MLPROBE_TABLE
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # a string is written bare only when every reader -- mlprobe, YAML 1.2, YAML 1.1
+        # (PyYAML) -- reads it back as that string; otherwise the emitter quotes it
+        if kind is yaml.ScalarNode and implicit[0]:
+            return yaml_scalars.misread_tag(value) or yaml_scalars.STR
+        return super().resolve(kind, value, implicit)
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
         return super().increase_indent(flow, False)  # indent list items under their key
@@ -170,24 +362,40 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> Any:
     style = '"' if any(ch in data for ch in "\x85\u2028\u2029") else None
     if style is None and "\n" in data:
         style = "|"  # multi-line text (descriptions) as a literal block; PyYAML falls back if unfit
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+    return dumper.represent_scalar(yaml_scalars.STR, data, style=style)
 
 
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(
+    _Date, lambda dumper, data: dumper.represent_scalar(yaml_scalars.TIMESTAMP, str(data))
+)
+_Dumper.add_representer(
+    _Quoted, lambda dumper, data: dumper.represent_scalar(yaml_scalars.STR, str(data), style="'")
+)
 _Dumper.add_representer(
     _FlowDict,
     lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
 )
 
 
+def _bare_date(value: Any) -> Any:
+    """``2026-11-28`` as a :class:`_Date`, written bare; anything else unchanged."""
+    if isinstance(value, str) and yaml_scalars.misread_tag(value) == yaml_scalars.TIMESTAMP:
+        return _Date(value)  # mlprobe and YAML 1.2 read text, YAML 1.1 a date: both fine here
+    return value
+
+
 def _flow_leaves(value: Any, key: str | None = None) -> Any:
     """Write slices, expectations and baselines in flow style; the rest in block style."""
     if isinstance(value, dict):
-        if key in ("slice", "expect", "baseline"):
-            return _FlowDict(value)
-        return {k: _flow_leaves(v, k) for k, v in value.items()}
+        items = {k: _flow_leaves(v, k) for k, v in value.items()}
+        if key == "baseline" and "recorded" in items:
+            items["recorded"] = _bare_date(items["recorded"])
+        return _FlowDict(items) if key in ("slice", "expect", "baseline") else items
     if isinstance(value, list):
         return [_flow_leaves(v) for v in value]
+    if isinstance(value, str) and value in yaml_scalars.YAML_11_SPEC_BOOLEANS:
+        return _Quoted(value)  # a value, not a key: 'n' is a key of the format (baselines)
     return value
 
 
