@@ -46,7 +46,13 @@ from mlprobe.core.masks import evaluate
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.outputs import collect_outputs
-from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, prediction_column
+from mlprobe.core.predicates import (
+    PREDICTION,
+    TARGET,
+    Predicate,
+    check_no_reserved_columns,
+    prediction_column,
+)
 from mlprobe.core.profiles import ColumnProfile, profile_column
 from mlprobe.core.row_sample import sample_rows
 from mlprobe.core.slices import Slice, as_slice
@@ -123,6 +129,7 @@ class Probe:
         features: Sequence[str] | None = None,
     ) -> None:
         frame = to_pandas(data, argument="data")
+        check_no_reserved_columns(frame.columns)
         if len(frame) == 0:
             raise DataError("data has no rows; a probe needs at least one evaluated example.")
         outputs = collect_outputs(

@@ -113,3 +113,26 @@ def test_misleading_messages_now_say_what_is_wrong() -> None:
         ValidationError, match=r"target: expected one column name .* tuple of 2 names"
     ):
         mp.Probe(frame, target=("y", "p"), predictions="p")
+
+
+def test_a_column_named_like_a_probe_label_is_refused_everywhere(tmp_path) -> None:
+    # Regression: a data column '@target' was unreachable, and engines grouped by it with n = 0
+    frame = pd.DataFrame({"@target": [5, 6, 7, 8], "y": [0, 1, 1, 0], "p": [0, 1, 0, 0]})
+    with pytest.raises(ValidationError, match=r"the column '@target' has a name mlprobe reserves"):
+        mp.Probe(frame, target="y", predictions="p")
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ValidationError, match=r"the column '@target' has a name mlprobe reserves"):
+        mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p")
+
+
+def test_by_the_label_columns_gives_the_same_groups_on_an_engine(
+    frame: pd.DataFrame, tmp_path
+) -> None:
+    frame.to_parquet(tmp_path / "f.parquet")
+    engine = mp.Probe.from_parquet(tmp_path / "f.parquet", target="y", predictions="p")
+    memory = mp.Probe(frame, target="y", predictions="p")
+    for by in ("@target", "@prediction", ["g", "@target"], "@prediction[model]"):
+        columns = ["slice", "n", "accuracy", "accuracy_ci_low", "p_value"]
+        got = engine.breakdown(by=by, metrics=["accuracy"], min_support=0)[columns]
+        expected = memory.breakdown(by=by, metrics=["accuracy"], min_support=0)[columns]
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-9)

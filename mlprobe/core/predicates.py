@@ -50,6 +50,7 @@ __all__ = [
     "Or",
     "Predicate",
     "Scalar",
+    "check_no_reserved_columns",
     "col",
     "predicate_from_dict",
     "prediction_column",
@@ -86,6 +87,30 @@ def prediction_column(model: str) -> str:
     '@prediction[v2]'
     """
     return f"{PREDICTION}[{model}]"
+
+
+def check_no_reserved_columns(columns: Iterable[object]) -> None:
+    """Refuse data columns named like the probe's own (``@target``, ``@prediction``,
+    ``@prediction[model]``): a slice could never tell the column from the label.
+
+    Examples
+    --------
+    >>> check_no_reserved_columns(["age", "@score"])
+    >>> check_no_reserved_columns(["@target"])
+    Traceback (most recent call last):
+    ...
+    mlprobe.errors.ValidationError: data: the column '@target' has a name mlprobe reserves ...
+    """
+    for name in columns:
+        if isinstance(name, str) and (
+            name in (TARGET, PREDICTION) or re.fullmatch(r"@prediction\[.*\]", name)
+        ):
+            raise ValidationError(
+                f"data: the column {name!r} has a name mlprobe reserves for the probe's "
+                f"labels ({TARGET}, {PREDICTION}, {PREDICTION}[<model>]), so no slice could "
+                "tell the two apart; rename it, e.g. "
+                f"data.rename(columns={{{name!r}: {name[1:]!r}}})."
+            )
 
 
 def _check_column(name: object) -> str:

@@ -42,7 +42,14 @@ from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
 from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.outputs import PROBABILITY_TOLERANCE
-from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
+from mlprobe.core.predicates import (
+    PREDICTION,
+    TARGET,
+    Predicate,
+    check_no_reserved_columns,
+    col,
+    prediction_column,
+)
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice, as_slice
 from mlprobe.engines.counting import (
@@ -125,6 +132,7 @@ class TableProbe:
                 f"{{model name: column name}}; received {predictions!r}."
             )
         columns = list(engine.types)
+        check_no_reserved_columns(columns)
         for role, column in [
             ("target", target),
             *((f"predictions of {m!r}", c) for m, c in named.items()),
@@ -303,19 +311,44 @@ class TableProbe:
         chosen = [Slice(None, p) for p in combos]
         if len(columns) > 1 or any(maybe_empty for _, maybe_empty in per_column):
             sizes, _ = count_tables(
-                self._engine, chosen, labels=[], classes=[], kinds=self._kinds, aliases={}
+                self._engine,
+                chosen,
+                labels=[],
+                classes=[],
+                kinds=self._kinds,
+                aliases=self._aliases(self.models[0]),
             )
             chosen = [s for s, n in zip(chosen, sizes, strict=True) if n > 0]
         return chosen
 
-    def _column_groups(self, column: str, bins: Bins) -> tuple[list[Predicate], bool]:
-        """The groups of one column, and whether some of them may hold no rows."""
+    def _group_source(self, column: str) -> tuple[str, str]:
+        """A ``by`` column's name in the groups' conditions, and the data column behind it:
+        itself, or the one a reserved name stands for (``@target``; ``@prediction`` of a
+        single model, named ``@prediction[model]`` as in memory; ``@prediction[model]``)."""
+        aliases = {
+            TARGET: self._target,
+            **{prediction_column(m): c for m, c in self._predictions.items()},
+        }
+        if column == PREDICTION and len(self._predictions) == 1:
+            column = prediction_column(self.models[0])
+        if column in aliases:
+            return column, aliases[column]
+        if column == PREDICTION:
+            raise ValidationError(
+                f"by: {PREDICTION!r} is ambiguous with several models; name one, e.g. "
+                f"{prediction_column(self.models[0])!r}."
+            )
         if column not in self._kinds:
             raise missing_column_error(column, self._kinds, role="by column")
-        kind = self._kinds[column]
+        return column, column
+
+    def _column_groups(self, column: str, bins: Bins) -> tuple[list[Predicate], bool]:
+        """The groups of one column, and whether some of them may hold no rows."""
+        column, source = self._group_source(column)
+        kind = self._kinds[source]
         numeric = kind in ("number", "float")
         limit = MAX_VALUE_GROUPS + 2 if numeric else None  # a missing value, and one too many
-        values = distinct_values(self._engine, column, self._kinds, limit=limit)
+        values = distinct_values(self._engine, source, self._kinds, limit=limit)
         present = _sorted_labels({v for v in values if v is not None})
         if kind == "float":  # named as in memory: x == 3.0
             present = [float(v) for v in present]
@@ -325,19 +358,19 @@ class TableProbe:
             return [*conditions, *([col(column).isnull()] if has_null else [])], False
         checked = check_bins(DEFAULT_BINS if bins is None else bins, column)
         if isinstance(checked, int):
-            profile = column_profile(self._engine, [column], self._kinds)[column]
+            profile = column_profile(self._engine, [source], self._kinds)[source]
             if not present or checked == 1:
                 cuts: list[float] = []
             else:
                 levels = [i / checked for i in range(1, checked)]
-                quantiles = column_quantiles(self._engine, column, self._kinds, levels)
+                quantiles = column_quantiles(self._engine, source, self._kinds, levels)
                 integral = profile["fractional"] == 0
                 cuts = quantile_cuts(quantiles, profile["min"], integral)
             has_null = has_null or profile["missing"] > 0
         else:
             cuts = checked
             has_null = has_null or bool(
-                column_profile(self._engine, [column], self._kinds)[column]["missing"]
+                column_profile(self._engine, [source], self._kinds)[source]["missing"]
             )
         conditions = bin_predicates(column, cuts)
         return [*conditions, *([col(column).isnull()] if has_null else [])], True
