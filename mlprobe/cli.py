@@ -212,27 +212,60 @@ def _read_table(path: str) -> Any:
 
 def _load_suites(paths: Sequence[str], err: TextIO) -> list[Any] | None:
     from mlprobe.spec import Suite, SuiteFileError
+    from mlprobe.terminal import error_line
 
     suites, bad = [], False
     for path in paths:
         try:
             suites.append(Suite.load(path))
         except SuiteFileError as error:
-            print(f"error: {error}", file=err)
+            print(error_line(error), file=err)
             bad = True
     return None if bad else suites
 
 
 def _make_probe(args: argparse.Namespace, data: Any) -> Any:
+    from mlprobe.errors import MlprobeError
     from mlprobe.probe import Probe
 
     predictions: Any = dict(args.models) if args.models else args.predictions
     scores: Any = None
     if args.scores:
+        _check_scores(args.scores, data)
         scores = list(args.scores)  # one column per class; a missing one is named by the probe
         if len(scores) == 1 and scores[0] in data.columns:
             scores = data[scores[0]].to_numpy()  # the positive class of a binary task
-    return Probe(data, target=args.target, predictions=predictions, scores=scores, task=args.task)
+    try:
+        return Probe(
+            data, target=args.target, predictions=predictions, scores=scores, task=args.task
+        )
+    except MlprobeError:
+        raise
+    except (ValueError, TypeError) as error:  # a column the probe cannot use as given
+        raise _Bad(f"--data {args.data!r}: {_first_line(error)}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+def _check_scores(columns: Sequence[str], data: Any) -> None:
+    """Each --scores column that is in the table must hold probabilities: numbers, not labels."""
+    import pandas as pd
+
+    for column in columns:
+        if column not in data.columns:
+            continue  # the probe names a missing column, with the ones available
+        values = data[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            example = values.dropna().iloc[0] if values.notna().any() else None
+            shown = f" (e.g. {example!r})" if example is not None else ""
+            raise _Bad(
+                f"--scores: column {column!r} holds {values.dtype} values{shown}, not "
+                "probabilities; give the columns of predict_proba's output, one per class in "
+                "sorted class order (a single column: the positive class's probability)."
+            )
 
 
 def _make_engine_probe(args: argparse.Namespace) -> Any:
@@ -289,6 +322,7 @@ def _shorten(text: str, width: int = _NOTE_WIDTH) -> str:
 
 
 def _table(pairs: list[tuple[Any, Any]], probe: Any) -> str:
+    from mlprobe.terminal import escape
     from mlprobe.testing import threshold_text
 
     several = len(probe.models) > 1
@@ -312,6 +346,7 @@ def _table(pairs: list[tuple[Any, Any]], probe: Any) -> str:
                 note,
             ]
         )
+    rows = [[escape(cell, multiline=False) for cell in row] for row in rows]  # file and data text
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [
         "  "
@@ -343,32 +378,59 @@ def _write_junit(results: list[Any], path: str) -> None:
     write_atomic(path, ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
 
 
+def _check_junit_path(path: str) -> None:
+    """Refuse a --junit path that cannot be written before any test runs."""
+    import os
+
+    target = Path(path)
+    if target.is_dir():
+        raise _Bad(f"--junit: {path!r} is a folder; give the path of the XML file to write.")
+    folder = target.parent  # missing folders are created: check the nearest existing one
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise _Bad(f"--junit: cannot write {path!r}: {str(folder)!r} is a file, not a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _Bad(f"--junit: cannot write {path!r}: the folder {str(folder)!r} is not writable.")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise _Bad(f"--junit: cannot write {path!r}: the file is read-only.")
+
+
 def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``mlprobe test``; every error is one ``error:`` message and exit code 2."""
     from mlprobe.errors import MlprobeError
+    from mlprobe.terminal import error_line
+
+    try:
+        return _test_run(args, out, err)
+    except (_Bad, MlprobeError) as error:
+        out.flush()
+        print(error_line(error), file=err)
+        return 2
+
+
+def _test_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from mlprobe.terminal import escape
     from mlprobe.testing import format_outcome
 
+    if args.junit:
+        _check_junit_path(args.junit)
     suites = _load_suites(args.suites, err)
     if suites is None:
         return 2
-    try:
-        if args.engine != "pandas":
-            probe = _make_engine_probe(args)
-        else:
-            data = _read_table(args.data)
-            probe = _make_probe(args, data)
-    except _Bad as error:
-        print(f"error: {error}", file=err)
-        return 2
-    except MlprobeError as error:
-        print(f"error: {error}", file=err)
-        return 2
-    print(f"{probe!r} from {args.data}", file=out)
+    if args.engine != "pandas":
+        probe = _make_engine_probe(args)
+    else:
+        data = _read_table(args.data)
+        probe = _make_probe(args, data)
+    print(escape(f"{probe!r} from {args.data}"), file=out)
     results, details = [], []
     for path, suite in zip(args.suites, suites, strict=True):
         result, pairs = _run_suite(suite, probe)
         results.append(result)
         count = len(pairs)
-        print(f"\n{suite.name} ({path}): {count} test{'' if count == 1 else 's'}", file=out)
+        heading = escape(f"{suite.name} ({path})", multiline=False)
+        print(f"\n{heading}: {count} test{'' if count == 1 else 's'}", file=out)
         if pairs:
             print(_table(pairs, probe), file=out)
         details += [
@@ -396,9 +458,9 @@ def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             _write_junit(results, args.junit)
         except OSError as error:
-            print(f"error: --junit: cannot write {args.junit!r}: {error}", file=err)
-            return 2
-        print(f"JUnit XML written to {args.junit}", file=out)
+            reason = error.strerror or type(error).__name__  # not the name of the temporary file
+            raise _Bad(f"--junit: cannot write {args.junit!r}: {reason}.") from None
+        print(escape(f"JUnit XML written to {args.junit}"), file=out)
     return 1 if verdict == "FAILED" else 0
 
 

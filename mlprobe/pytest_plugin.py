@@ -22,6 +22,22 @@ scopes, caching, ``--setup-plan``, ``--fixtures-per-test``, setup errors) and
 puts its value in ``item.funcargs``. The item's ``runtest`` then runs the
 slice test on that value.
 
+Several models: a test that names no ``model:`` runs once per model of the
+probe, as in ``mlprobe test``, and each run is reported as ``test-id[model]``.
+Item ids need the model names at collection, before any fixture runs, so:
+
+* ``--mlprobe-model v1`` (or the ini option ``mlprobe_models = v1``) tests one
+  model: items keep their plain ids;
+* ``--mlprobe-model v1 --mlprobe-model v2`` (or ``mlprobe_models = v1 v2``)
+  collects one item per model, ``income.mlprobe.yaml::older-women-recall[v1]``
+  and ``...[v2]``, so ``-k`` selects a model and each passes or fails alone;
+* with no names, each such test is one item that runs on every model of the
+  probe; it fails when any model fails, its report has one block per model
+  (``older-women-recall[v1] FAILED: ...``), and it is skipped as inconclusive
+  only when no model failed and some was inconclusive.
+
+Tests that name a model run on that model only, whatever the option says.
+
 Outcomes: passed; failed and error fail the item with the slice, metric,
 observed value, interval, threshold, n and description; inconclusive skips it
 with the reason, or fails it under ``--mlprobe-strict``.
@@ -56,11 +72,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--mlprobe-model",
+        action="append",
         default=None,
         dest="mlprobe_model",
         metavar="NAME",
-        help="the model of the probe to test, for tests that name none (needed when the "
-        "probe fixture holds several models).",
+        help="a model of the probe to test, for tests that name none; repeat it to collect "
+        "one item per model (test-id[NAME]). Without it, such a test runs on every model of a "
+        "several-model probe and reports each.",
+    )
+    parser.addini(
+        "mlprobe_models",
+        type="args",
+        default=[],
+        help="the models to test, as --mlprobe-model (which takes precedence).",
     )
 
 

@@ -10,15 +10,20 @@ import os
 import re
 import types
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.spec import DEFAULT_FIXTURE, SliceTest, Suite, SuiteFileError, TestOutcome, run_test
+from mlprobe.terminal import escape
 from mlprobe.testing import format_outcome
 
 __all__ = ["SliceTestFailed", "SliceTestItem", "SuiteFile"]
+
+#: the (suite file, fixture) pairs whose missing fixture has been explained in this run
+_MISSING_REPORTED = pytest.StashKey[set[tuple[str, str]]]()
 
 _ID_LINE = re.compile(r"""(?:^|[\s{,-])["']?id["']?\s*:\s*["']?([A-Za-z0-9][A-Za-z0-9_.-]*)""")
 
@@ -62,7 +67,7 @@ class SuiteFile(pytest.Module):
         try:
             suite = Suite.load(self.path)
         except SuiteFileError as error:
-            raise self.CollectError(self._shorter(str(error))) from None
+            raise self.CollectError(escape(self._shorter(str(error)))) from None
         fixture = suite.fixture or DEFAULT_FIXTURE
         # the items ask for the probe like any test asks for a fixture: pytest resolves it
         # (conftest visibility, scope, caching, setup errors) and fills item.funcargs
@@ -71,16 +76,22 @@ class SuiteFile(pytest.Module):
             lines = _id_lines(self.path.read_text(encoding="utf-8"))
         except OSError:  # pragma: no cover - the file was just read
             lines = {}
+        models = _chosen_models(self.config)
         for test in suite.tests:
-            yield SliceTestItem.from_parent(
-                self,
-                name=test.id,
-                callobj=_slice_test,
-                suite=suite,
-                test=test,
-                fixture=fixture,
-                lineno=lines.get(test.id, 0),
-            )
+            per_model = [None] if test.model is not None or not models else models
+            for model in per_model:
+                yield SliceTestItem.from_parent(
+                    self,
+                    name=f"{test.id}[{model}]"
+                    if model is not None and len(models) > 1
+                    else test.id,
+                    callobj=_slice_test,
+                    suite=suite,
+                    test=test,
+                    fixture=fixture,
+                    model=model,
+                    lineno=lines.get(test.id, 0),
+                )
 
     def _shorter(self, message: str) -> str:
         try:
@@ -88,6 +99,12 @@ class SuiteFile(pytest.Module):
         except ValueError:  # pragma: no cover - another drive on Windows
             return message
         return message.replace(str(self.path), relative, 1)
+
+
+def _chosen_models(config: pytest.Config) -> list[str]:
+    """The models named by --mlprobe-model (repeatable) or the ini option mlprobe_models."""
+    names = config.getoption("mlprobe_model") or config.getini("mlprobe_models") or []
+    return list(dict.fromkeys(str(n) for n in names))  # in order, once each
 
 
 def _slice_test() -> None:  # pragma: no cover - SliceTestItem.runtest does the work
@@ -103,12 +120,14 @@ class SliceTestItem(pytest.Function):
         suite: Suite,
         test: SliceTest,
         fixture: str,
+        model: str | None = None,
         lineno: int = 0,
         **kwargs: Any,
     ) -> None:
         self.suite = suite
         self.slice_test = test
         self.fixture = fixture
+        self.model = model  # None: the test's own model, or every model of the probe
         self._lineno = lineno
         super().__init__(**kwargs)
         self.extra_keyword_matches.update(test.tags)  # -k selects by tag as well as by id
@@ -121,7 +140,23 @@ class SliceTestItem(pytest.Function):
                 raise
         else:
             return
+        # one explanation per suite file: its other items point back at it
+        reported = self.config.stash.setdefault(_MISSING_REPORTED, set())
+        key = (str(self.path), self.fixture)
+        if key in reported:
+            pytest.fail(
+                f"fixture {self.fixture!r} not found: see the first error of "
+                f"{self._relative_path()} for how to define it.",
+                pytrace=False,
+            )
+        reported.add(key)
         pytest.fail(self._missing_fixture_message(), pytrace=False)
+
+    def _relative_path(self) -> str:
+        try:
+            return os.path.relpath(self.path, self.config.invocation_params.dir)
+        except ValueError:  # pragma: no cover - another drive on Windows
+            return str(self.path)
 
     def _missing_fixture_message(self) -> str:
         named = (
@@ -132,10 +167,12 @@ class SliceTestItem(pytest.Function):
         return (
             f"fixture {self.fixture!r} not found{named}.\n"
             f"Define it in a conftest.py in the folder of {self.path.name} or above, returning "
-            f"the mlprobe.Probe the suite {self.suite.name!r} runs on:\n\n"
+            f"the mlprobe.Probe the suite {escape(repr(self.suite.name))} runs on:\n\n"
             f"    @pytest.fixture(scope='session')\n"
             f"    def {self.fixture}():\n"
-            f"        return mlprobe.Probe(data, target=..., model=... or predictions=...)"
+            f"        return mlprobe.Probe(data, target=..., model=... or predictions=...)\n\n"
+            f"If {self._relative_path()} is not meant to run under pytest, keep it out of the "
+            f"folders pytest collects or pass --ignore={self._relative_path()}."
         )
 
     def runtest(self) -> None:
@@ -146,15 +183,37 @@ class SliceTestItem(pytest.Function):
                 "mlprobe.Probe (or an engine probe from Probe.from_parquet / from_spark).",
                 pytrace=False,
             )
-        outcome = run_test(self.slice_test, probe, model=self.config.getoption("mlprobe_model"))
-        if outcome.outcome == "passed":
+        test = self.slice_test
+        models = list(getattr(probe, "models", ()))
+        if self.model is None and test.model is None and len(models) > 1:
+            outcomes = [  # the CLI's policy: once per model, reported as test-id[model]
+                replace(run_test(test, probe, model=m), id=f"{test.id}[{m}]") for m in models
+            ]
+        else:
+            outcomes = [run_test(test, probe, model=self.model)]
+        strict = bool(self.config.getoption("mlprobe_strict"))
+        bad = [
+            o
+            for o in outcomes
+            if o.outcome in ("failed", "error") or (strict and o.outcome == "inconclusive")
+        ]
+        if not bad:
+            unsure = [o for o in outcomes if o.outcome == "inconclusive"]
+            if unsure:
+                reasons = [
+                    o.reason if len(outcomes) == 1 else f"{o.id}: {o.reason}" for o in unsure
+                ]
+                pytest.skip(escape("inconclusive: " + "; ".join(reasons)))
             return
-        if outcome.outcome == "inconclusive" and not self.config.getoption("mlprobe_strict"):
-            pytest.skip(f"inconclusive: {outcome.reason}")
-        text = format_outcome(outcome, self.slice_test, probe=probe, suite=self.suite.name)
-        if outcome.outcome == "inconclusive":
+        blocks = [format_outcome(o, test, probe=probe, suite=self.suite.name) for o in bad]
+        if len(outcomes) > 1:
+            passed = [o.id for o in outcomes if o not in bad]
+            note = f"\n\n(several models: ran once per model; {len(bad)} of {len(outcomes)} did not pass"
+            blocks[-1] += note + (f", {', '.join(passed)} did)" if passed else ")")
+        text = "\n\n".join(blocks)
+        if any(o.outcome == "inconclusive" for o in bad):
             text += "\n  (inconclusive counts as a failure under --mlprobe-strict)"
-        raise SliceTestFailed(outcome, text)
+        raise SliceTestFailed(bad[0], text)
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -164,4 +223,4 @@ class SliceTestItem(pytest.Function):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
-        return self.path, self._lineno, f"{self.suite.name}::{self.name}"
+        return self.path, self._lineno, escape(f"{self.suite.name}::{self.name}", multiline=False)

@@ -36,6 +36,7 @@ from typing import Any
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
 from mlprobe.spec import SliceTest, Suite, SuiteResult, TestOutcome
+from mlprobe.terminal import escape
 
 __all__ = ["assert_suite", "format_outcome", "threshold_text"]
 
@@ -131,16 +132,18 @@ def format_outcome(
 
     ``test`` (the declaration) adds the threshold's wording, the interval level
     and ``min_support``; ``probe`` lets the wording of gap and baseline
-    thresholds say which side is good.
+    thresholds say which side is good. Control characters from the suite file
+    or the data (terminal escape sequences) are shown as visible ``\\xNN``.
     """
     model = outcome.model
     if model is None and probe is not None and len(getattr(probe, "models", ())) == 1:
         model = probe.models[0]
     headline = f"{outcome.id} {outcome.outcome.upper()}"
-    lines = [f"{headline}: {outcome.reason}" if outcome.reason else headline]
+    headline = escape(headline, multiline=False)
+    lines = [f"{headline}: {escape(outcome.reason)}" if outcome.reason else headline]
 
-    def add(label: str, value: str) -> None:
-        lines.append(f"  {label + ':':<12} {value}")
+    def add(label: str, value: str, *, multiline: bool = False) -> None:
+        lines.append(f"  {label + ':':<12} {escape(value, multiline=multiline)}")
 
     if suite:
         add("suite", suite)
@@ -164,7 +167,7 @@ def format_outcome(
         support = f" (min_support {test.min_support})" if test is not None else ""
         add("n", f"{outcome.n} rows{support}")
     if outcome.description:
-        add("description", outcome.description)
+        add("description", outcome.description, multiline=True)
     return "\n".join(lines)
 
 
@@ -212,7 +215,7 @@ def assert_suite(
     tally = ", ".join(f"{v} {k}" for k, v in counts.items())
     total = len(result.items)
     head = (
-        f"suite {suite.name!r}: {len(bad)} of {total} test{'' if total == 1 else 's'} "
+        f"suite {escape(repr(suite.name))}: {len(bad)} of {total} test{'' if total == 1 else 's'} "
         f"did not pass ({tally})"
     )
     blocks = [format_outcome(o, declared.get(o.id), probe=probe) for o in bad]
