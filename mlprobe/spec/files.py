@@ -70,7 +70,10 @@ from mlprobe.spec.schema import field_path
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "check_depth",
+    "decode_text",
     "dump_document",
+    "holds_suite",
     "read_document",
     "read_document_text",
     "write_atomic",
@@ -78,12 +81,21 @@ __all__ = [
 
 #: Largest suite file read, in bytes.
 MAX_BYTES = 5_000_000
-#: Deepest nesting of mappings and lists accepted.
+#: Deepest nesting of mappings and lists accepted when loading, and so when saving:
+#: ``Suite.dumps`` refuses a suite nested deeper, so whatever saves also loads.
+#: The file's top level, ``tests``, a test and its ``slice`` take 4 levels; each
+#: ``and`` / ``or`` inside a slice takes 2 more (a list and a mapping), each ``not`` 1.
 MAX_DEPTH = 64
 
 
-class _DataLoader(yaml.SafeLoader):
-    """Safe YAML 1.2 core data: no tags, aliases, dates or duplicate keys; at most MAX_DEPTH deep."""
+_Mixin: Any = object  # typed Any: the rules reach PyYAML's composer and constructor via super()
+
+
+class _DataRules(_Mixin):
+    """Safe YAML 1.2 core data: no tags, aliases, dates or duplicate keys; at most MAX_DEPTH deep.
+
+    Mixed into a loader before PyYAML's composer and constructor (``super()`` reaches them).
+    """
 
     _depth = 0
 
@@ -136,6 +148,39 @@ class _DataLoader(yaml.SafeLoader):
             ) from None
 
 
+class _DataLoader(_DataRules, yaml.SafeLoader):
+    """The pure-Python loader: the reference, and the source of parse error messages."""
+
+
+_LibyamlParser: Any
+try:  # libyaml, when PyYAML was built with it
+    from yaml._yaml import CParser as _LibyamlParser
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    _LibyamlParser = None
+
+
+if _LibyamlParser is not None:
+
+    class _FastDataLoader(
+        _DataRules,
+        yaml.composer.Composer,
+        _LibyamlParser,
+        yaml.constructor.SafeConstructor,
+        yaml.resolver.Resolver,
+    ):
+        """libyaml's scanner and parser (C, several times faster), with the same rules.
+
+        Nodes are composed in Python, so the depth, alias and duplicate-key checks and
+        the YAML 1.2 scalar resolution are exactly those of :class:`_DataLoader`.
+        """
+
+        def __init__(self, stream: str) -> None:
+            _LibyamlParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+
 _DataLoader.add_constructor(None, _DataLoader.construct_undefined)
 for _tag in (
     "tag:yaml.org,2002:timestamp",
@@ -150,6 +195,9 @@ for _tag in (yaml_scalars.BOOL, yaml_scalars.INT, yaml_scalars.FLOAT, yaml_scala
 # YAML 1.2 core plain scalars, in place of PyYAML's YAML 1.1 ones: no yes/no/on/off
 # booleans, no base-60 or leading-zero octal numbers, no implicit dates, merge keys or '='
 _DataLoader.yaml_implicit_resolvers = yaml_scalars.MLPROBE_TABLE
+if _LibyamlParser is not None:
+    _FastDataLoader.yaml_constructors = _DataLoader.yaml_constructors
+    _FastDataLoader.yaml_implicit_resolvers = _DataLoader.yaml_implicit_resolvers
 
 
 def _shown(node: yaml.Node) -> str:
@@ -261,6 +309,14 @@ def _shown_json(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def check_depth(value: Any, source: str) -> None:
+    """Raise unless ``value`` nests at most MAX_DEPTH levels and its keys are text.
+
+    Saving runs the same check, so a suite that saves also loads.
+    """
+    _check_depth(value, source)
+
+
 def _check_depth(value: Any, source: str) -> None:
     stack = [(value, 1)]
     while stack:
@@ -284,14 +340,7 @@ def read_document_text(text: str, *, source: str) -> Any:
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise SuiteFileError(f"{source}: larger than {MAX_BYTES:,} bytes; split the suite.")
     try:
-        if source.endswith(".json"):
-            document = _json_loads(text)
-        else:
-            loader = _DataLoader(text)
-            try:
-                document = loader.get_single_data()
-            finally:
-                loader.dispose()
+        document = _json_loads(text) if source.endswith(".json") else _load_yaml(text)
     except SuiteFileError as error:
         raise SuiteFileError(f"{source}: {error}") from None
     except RecursionError:
@@ -305,24 +354,65 @@ def read_document_text(text: str, *, source: str) -> Any:
     return document
 
 
+def _load_yaml(text: str) -> Any:
+    """One YAML document as data: libyaml when present; PyYAML's own words for a syntax error."""
+    if _LibyamlParser is not None:
+        try:
+            return _compose_and_construct(_FastDataLoader(text))
+        except yaml.YAMLError:
+            pass  # read again below: the pure-Python parser's messages are the documented ones
+    return _compose_and_construct(_DataLoader(text))
+
+
+def _compose_and_construct(loader: Any) -> Any:
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _refuse_constant(name: str) -> Any:
     raise SuiteFileError(f"{name} is not a value a suite file may hold.")
 
 
 def read_document(path: str | os.PathLike[str]) -> Any:
-    """Read a suite file from disk as plain data."""
+    """Read a suite file from disk as plain data.
+
+    At most ``MAX_BYTES + 1`` bytes are read, whatever the file is (a pipe or a
+    device has no size to check first): one byte more than the limit is refused.
+    """
+    shown = os.fspath(path)  # as given: 'suites/' stays 'suites/'
     path = Path(path)
     try:
-        size = path.stat().st_size
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise SuiteFileError(f"{path}: no such suite file.") from None
-    if size > MAX_BYTES:
-        raise SuiteFileError(f"{path}: larger than {MAX_BYTES:,} bytes; split the suite.")
+        raise SuiteFileError(f"{shown}: no such suite file.") from None
+    except IsADirectoryError:
+        raise SuiteFileError(
+            f"{shown}: is a directory, not a suite file; give the path of a file "
+            "such as tests/model.mlprobe.yaml."
+        ) from None
+    except PermissionError:
+        raise SuiteFileError(
+            f"{shown}: permission denied; make the suite file readable to this user."
+        ) from None
+    except OSError as error:
+        raise SuiteFileError(f"{shown}: cannot be read: {error.strerror or error}.") from None
+    if len(data) > MAX_BYTES:
+        raise SuiteFileError(f"{shown}: larger than {MAX_BYTES:,} bytes; split the suite.")
+    return read_document_text(decode_text(data, source=shown), source=shown)
+
+
+def decode_text(data: bytes, *, source: str) -> str:
+    """Suite file bytes as text: UTF-8, else an error naming the source."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SuiteFileError(f"{path}: not UTF-8 text ({error.reason}).") from None
-    return read_document_text(text, source=str(path))
+        raise SuiteFileError(
+            f"{source}: not UTF-8 text ({error.reason} at byte {error.start}); "
+            "save the file as UTF-8."
+        ) from None
 
 
 class _FlowDict(dict[str, Any]):
@@ -414,20 +504,67 @@ def dump_document(document: dict[str, Any], *, json_format: bool = False) -> str
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    A symbolic link stays a link: the file it points to is replaced (atomically,
+    through a temporary file beside that file). Errors name ``path``, never the
+    temporary file.
+    """
+    shown = os.fspath(path)
+    if not str(shown).strip():
+        raise SuiteFileError(
+            "save: the path is empty; give a suite file path such as tests/model.mlprobe.yaml."
+        )
+    target = Path(os.path.realpath(path))  # through symlinks, so the link itself survives
+    if target.is_dir():
+        raise SuiteFileError(
+            f"{shown}: is a directory; give the path of a file such as "
+            f"{Path(shown) / 'model.mlprobe.yaml'}."
+        )
+    temporary: str | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
+        if target.exists():
+            os.chmod(temporary, target.stat().st_mode & 0o777)
         else:
             os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
+    except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        where = (
+            f" (the link's target {target})" if str(target) != str(Path(shown).absolute()) else ""
+        )
+        raise SuiteFileError(
+            f"{shown}{where}: cannot write the suite: {error.strerror or error}. Check that the "
+            "directory exists, is writable and its file system is not read-only or full."
+        ) from error
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def holds_suite(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is missing, empty, or holds a mlprobe suite (a mapping with 'mlprobe')."""
+    path = Path(path)
+    if not path.exists():
+        return True
+    if not path.is_file():
+        return False
+    try:
+        if path.stat().st_size == 0:
+            return True
+        with path.open("rb") as stream:
+            head = stream.read(MAX_BYTES + 1)
+        document = read_document_text(decode_text(head, source=str(path)), source=str(path))
+    except (OSError, SuiteFileError):
+        return False
+    return isinstance(document, dict) and "mlprobe" in document

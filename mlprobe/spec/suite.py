@@ -26,7 +26,8 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,16 @@ from typing import Any
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.spec.errors import SuiteFileError
-from mlprobe.spec.files import dump_document, read_document, read_document_text, write_atomic
+from mlprobe.spec.files import (
+    MAX_DEPTH,
+    check_depth,
+    decode_text,
+    dump_document,
+    holds_suite,
+    read_document,
+    read_document_text,
+    write_atomic,
+)
 from mlprobe.spec.result import SuiteResult
 from mlprobe.spec.runner import run_test
 from mlprobe.spec.schema import FORMAT_VERSION, validate_document
@@ -81,9 +91,11 @@ class Suite:
                 f"and '_', not starting with a digit); received {self.fixture!r}."
             )
         tests = list(self.tests)
-        self.tests = []
+        seen: set[str] = set()  # one pass: calling add() per test would scan the list each time
         for test in tests:
-            self.add(test)
+            self._check_new(test, seen)
+            seen.add(test.id)
+        self.tests = tests
 
     def __repr__(self) -> str:
         count = len(self.tests)
@@ -103,17 +115,21 @@ class Suite:
 
     def add(self, test: SliceTest) -> Suite:
         """Append a test (in place); a duplicate id is an error. Returns the suite."""
+        self._check_new(test, {t.id for t in self.tests})
+        self.tests.append(test)
+        return self
+
+    def _check_new(self, test: Any, ids: set[str] | dict[str, Any]) -> None:
+        """Raise unless ``test`` is a SliceTest whose id is not among ``ids``."""
         if not isinstance(test, SliceTest):
             raise ValidationError(
                 f"Suite.add: expected a SliceTest; received {type(test).__name__}."
             )
-        if any(t.id == test.id for t in self.tests):
+        if test.id in ids:
             raise ValidationError(
                 f"Suite.add: suite {self.name!r} already has a test with id {test.id!r}; "
                 "ids must be unique."
             )
-        self.tests.append(test)
-        return self
 
     # --- plain data -----------------------------------------------------------------
 
@@ -131,15 +147,14 @@ class Suite:
     def from_dict(cls, document: Mapping[str, Any]) -> Suite:
         """Validate a suite document against the schema and build the suite."""
         validate_document(document)
-        ids = [t["id"] for t in document["tests"]]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            first = ids.index(duplicates[0])
-            second = ids.index(duplicates[0], first + 1)
-            raise SuiteFileError(
-                f"tests[{second}].id: {duplicates[0]!r} is already the id of tests[{first}]; "
-                "ids must be unique."
-            )
+        first_index: dict[str, int] = {}  # one pass; list.count per id was quadratic
+        for second, raw in enumerate(document["tests"]):
+            first = first_index.setdefault(raw["id"], second)
+            if first != second:
+                raise SuiteFileError(
+                    f"tests[{second}].id: {raw['id']!r} is already the id of tests[{first}]; "
+                    "ids must be unique."
+                )
         tests = []
         for i, raw in enumerate(document["tests"]):
             try:
@@ -168,25 +183,90 @@ class Suite:
             raise SuiteFileError(f"{path}: {error}") from None
 
     @classmethod
-    def loads(cls, text: str, *, json_format: bool = False) -> Suite:
-        """Read a suite from text."""
+    def loads(cls, text: str | bytes, *, json_format: bool = False) -> Suite:
+        """Read a suite from text, or from bytes holding UTF-8 text."""
         source = "<text>.json" if json_format else "<text>"
+        if isinstance(text, bytes | bytearray | memoryview):
+            text = decode_text(bytes(text), source=source)
+        elif not isinstance(text, str):
+            raise ValidationError(
+                f"Suite.loads: expected the suite file's text (str, or UTF-8 bytes); received "
+                f"{type(text).__name__}. To read a file, use Suite.load(path)."
+            )
         return cls.from_dict(read_document_text(text, source=source))
 
     def dumps(self, *, json_format: bool = False) -> str:
         """The suite file text: stable key order, one test after another."""
         document = self.to_dict()
+        try:
+            check_depth(document, "the suite")
+        except SuiteFileError:
+            raise SuiteFileError(
+                f"suite {self.name!r} cannot be saved: it nests more than {MAX_DEPTH} levels "
+                "deep (slices inside and/or/not), deeper than a suite file is read back; "
+                "flatten the slice (one 'and' of many conditions rather than nested ones)."
+            ) from None
         try:  # never write a file that would not load back
             validate_document(document)
         except SuiteFileError as error:
             raise SuiteFileError(f"suite {self.name!r} cannot be saved: {error}") from None
         return dump_document(document, json_format=json_format)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the suite atomically (JSON for ``.json``, else YAML); returns the path."""
-        path = Path(path)
-        write_atomic(path, self.dumps(json_format=path.suffix == ".json"))
-        return path
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the suite atomically (JSON for ``.json``, else YAML); returns the path.
+
+        An existing suite file is replaced. An existing file that is not a mlprobe
+        suite (no ``mlprobe:`` key, or not YAML/JSON at all) is refused unless
+        ``overwrite=True``. A symbolic link stays a link; the file it points to
+        gets the new content.
+        """
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
+            raise ValidationError(
+                f"Suite.save: 'path' must be a non-empty file path; received {path!r}. "
+                "Give e.g. tests/model.mlprobe.yaml."
+            )
+        text = self.dumps(json_format=Path(path).suffix == ".json")
+        if not overwrite and not holds_suite(path):
+            raise SuiteFileError(
+                f"{os.fspath(path)}: exists and is not a mlprobe suite file; refusing to "
+                "overwrite it. Choose another path, or pass overwrite=True to replace it."
+            )
+        write_atomic(path, text)
+        return Path(path)
+
+    @classmethod
+    def append(
+        cls, path: str | os.PathLike[str], test: SliceTest, *, name: str | None = None
+    ) -> Suite:
+        """Add ``test`` to the suite file at ``path`` safely when several writers append at once.
+
+        The read, the add and the atomic write happen under an exclusive lock on
+        a sidecar file ``<path>.lock`` (``fcntl.flock``, POSIX), so concurrent
+        appends by other processes or threads never lose a test. A missing file is
+        created as a suite called ``name`` (default: the file name without its
+        extensions). A test id already in the file is refused
+        (:class:`~mlprobe.errors.ValidationError`). Returns the suite as written.
+
+        On platforms without ``fcntl`` (Windows) there is no lock: this is a best
+        effort, and concurrent writers can still lose tests.
+        """
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
+            raise ValidationError(
+                f"Suite.append: 'path' must be a non-empty file path; received {path!r}."
+            )
+        if not isinstance(test, SliceTest):
+            raise ValidationError(
+                f"Suite.append: expected a SliceTest; received {type(test).__name__}."
+            )
+        target = Path(path)
+        with _locked(target):
+            if target.exists():
+                suite = cls.load(target)
+            else:
+                suite = cls(name or target.name.split(".")[0] or "suite")
+            suite.add(test)
+            suite.save(target)
+        return suite
 
     # --- against a probe -----------------------------------------------------------------
 
@@ -220,6 +300,31 @@ class Suite:
                 )
             )
         return Suite(self.name, tests, description=self.description, fixture=self.fixture)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``<path>.lock`` (POSIX ``flock``; no lock where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: documented best effort
+        yield
+        return
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+    except OSError as error:
+        raise SuiteFileError(
+            f"{path}: cannot create the lock file {lock_path}: {error.strerror or error}; "
+            "make the directory writable."
+        ) from None
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _only_model(probe: Any) -> str | None:

@@ -155,12 +155,11 @@ class SavePane:
             min_support=int(self.min_support.value),
             description=self.description.value.strip(),
         )
-        suite = Suite.load(path) if path.exists() else Suite(self.suite_name, [])
-        recorded = Suite(suite.name, [test]).with_baselines(
+        recorded = Suite(self.suite_name, [test]).with_baselines(
             self.state.probe, model=self.state.model
         )
-        suite.add(recorded.tests[0])
-        suite.save(path)
+        # read, add and write under a file lock: two explorers saving at once keep both tests
+        suite = Suite.append(path, recorded.tests[0], name=self.suite_name)
         written = path.read_text(encoding="utf-8")
         self.result.value = (
             f"<div>Saved test <b>{html.escape(test.id)}</b> to <code>{html.escape(str(path))}</code>"

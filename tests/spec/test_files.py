@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -354,15 +355,17 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text("old content", encoding="utf-8")
+    old = "mlprobe: 1\nname: old\ntests: []\n"
+    path.write_text(old, encoding="utf-8")
 
     def broken_replace(source: object, target: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(spec_files.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    # the error names the target, not the temporary file (issue 12)
+    with pytest.raises(SuiteFileError, match=f"^{re.escape(str(path))}: .*disk full"):
         Suite("new").save(path)
-    assert path.read_text(encoding="utf-8") == "old content"
+    assert path.read_text(encoding="utf-8") == old
     assert os.listdir(tmp_path) == ["s.yaml"]
 
 
