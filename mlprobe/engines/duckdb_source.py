@@ -15,6 +15,7 @@ until the connection closes.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import weakref
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from mlprobe.engines.sql import ColumnKind, source_name
+from mlprobe.engines.sql import ColumnKind, ColumnKinds, source_name
 from mlprobe.errors import DataError, MlprobeError
 
 __all__ = ["DuckDBSource"]
@@ -52,6 +53,8 @@ def column_kind(sql_type: str) -> ColumnKind | None:
         return "text"
     if base == "BOOLEAN":
         return "bool"
+    if base.startswith(("TIMESTAMP", "DATETIME")):  # _S, _MS, _NS, WITH TIME ZONE, TIMESTAMPTZ
+        return "timestamp"
     if base in ("DOUBLE", "FLOAT", "REAL"):
         return "float"
     if base in (
@@ -60,6 +63,75 @@ def column_kind(sql_type: str) -> ColumnKind | None:
     ):  # fmt: skip
         return "number"
     return None
+
+
+def _zoned(sql_type: str) -> bool:
+    upper = sql_type.upper()
+    return "TIME ZONE" in upper or upper.startswith("TIMESTAMPTZ")
+
+
+def _frame_details(data: Any) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
+    """Ordered text levels and time zones of a pandas DataFrame's or Arrow table's columns."""
+    levels: dict[str, tuple[str, ...]] = {}
+    zones: dict[str, str | None] = {}
+    dtypes = getattr(data, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):  # pandas
+        for name, dtype in dtypes.items():
+            categories = getattr(dtype, "categories", None)
+            if categories is not None and getattr(dtype, "ordered", False):
+                values = list(categories)
+                if all(isinstance(v, str) for v in values):
+                    levels[str(name)] = tuple(values)
+            zone = getattr(dtype, "tz", None)
+            if zone is not None:
+                zones[str(name)] = str(zone)
+        return levels, zones
+    schema = getattr(data, "schema", None)
+    if schema is not None and hasattr(data, "column"):  # pyarrow.Table
+        levels, zones = _arrow_details(schema, lambda name: data.column(name).chunks)
+    return levels, zones
+
+
+def _arrow_details(
+    schema: Any, chunks: Any
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
+    """Ordered dictionary levels (from the first chunk's dictionary) and timestamp zones."""
+    levels: dict[str, tuple[str, ...]] = {}
+    zones: dict[str, str | None] = {}
+    for field in schema:
+        kind = field.type
+        if getattr(kind, "ordered", False):
+            found = chunks(field.name)
+            if found:
+                values = found[0].dictionary.to_pylist()
+                if all(isinstance(v, str) for v in values):
+                    levels[field.name] = tuple(values)
+        zone = getattr(kind, "tz", None)
+        if zone is not None:
+            zones[field.name] = str(zone)
+    return levels, zones
+
+
+def _parquet_details(path: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
+    """Ordered categoricals and time zones pandas wrote into Parquet (read as plain text and
+    UTC by DuckDB), from the first file of the glob; nothing if pyarrow cannot tell."""
+    files = sorted(glob.glob(path)) if any(ch in path for ch in "*?[") else [path]
+    if not files:
+        return {}, {}
+    try:
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(files[0])
+        schema = parquet.schema_arrow
+
+        def chunks(name: str) -> list[Any]:
+            if parquet.metadata.num_row_groups == 0:
+                return []
+            return list(parquet.read_row_group(0, columns=[name]).column(name).chunks)
+
+        return _arrow_details(schema, chunks)
+    except Exception:  # no pyarrow, a directory, an unreadable file: DuckDB reports it
+        return {}, {}
 
 
 def _unregister(connection: Any, name: str) -> None:
@@ -105,7 +177,9 @@ class DuckDBSource:
                 this=exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(path)])
             )
             self.description = path
+            self._levels, self._zones = _parquet_details(path)
         else:
+            self._levels, self._zones = _frame_details(data)
             self.view = source_name(self._taken)
             try:
                 connection.register(self.view, data)
@@ -131,14 +205,20 @@ class DuckDBSource:
         except Exception as error:  # duckdb raises its own error types
             raise MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}") from None
 
-    def kinds(self) -> dict[str, ColumnKind]:
-        """Sliceable columns and how they compare."""
+    def kinds(self) -> ColumnKinds:
+        """Sliceable columns and how they compare (ordered levels and time zones included)."""
         out: dict[str, ColumnKind] = {}
         for name, sql_type in self.types.items():
             kind = column_kind(sql_type)
             if kind is not None:
                 out[name] = kind
-        return out
+        levels = {n: v for n, v in self._levels.items() if out.get(n) == "text"}
+        zones = {
+            n: self._zones.get(n)
+            for n, t in self.types.items()
+            if out.get(n) == "timestamp" and _zoned(t)
+        }
+        return ColumnKinds(out, levels=levels, zones=zones)
 
     def source(self) -> exp.Expression:
         """The FROM item: ``read_parquet('path')`` or the registered table."""

@@ -4,6 +4,11 @@ The DataFrame is registered as a temporary view; queries are sqlglot-built
 Spark SQL with positional ``?`` parameters (``spark.sql(query, args=[...])``,
 Spark 3.5+), so values never become SQL text.
 
+Spark has no ordered categoricals: a string column compares as text (``<`` by code point), which
+is what memory does for unordered text; a pandas ordered categorical converted to Spark becomes
+plain strings, so slice it in memory or on DuckDB to compare by its declared order. Timestamp
+columns are not sliceable on Spark yet (DuckDB and memory compare them with date literals).
+
 The view's name is one of its own per source (``mlprobe_source_<uuid4 hex>``), checked unused
 (``catalog.tableExists``: no temporary view or table of that name in the current database) and
 created with ``createTempView``, which never replaces: so probes on one session never read each

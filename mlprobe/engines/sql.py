@@ -12,6 +12,13 @@ Identifiers go through sqlglot with quoting, values become bound parameters
 - An empty ``in`` list is false for present values and unknown for missing
   ones, as in mlprobe's masks (``x <> x``), so ``not (x in [])`` keeps
   leaving out missing values.
+- Ordered categories (a pandas ordered categorical: a DuckDB ENUM, or an ordered dictionary
+  column of a Parquet file written by pandas) compare by their declared order, as in memory:
+  ``c < 'mid'`` becomes ``c IN ('low')``. A value that is not a level is refused, as in memory.
+  Other text compares as text (code point order) on every engine.
+- Timestamps compare with text literals read as dates (``t >= '2024-01-01'``), as in memory;
+  on a column with a time zone, a literal without one is read in the column's zone (UTC when
+  the engine does not know the zone).
 
 Examples
 --------
@@ -28,11 +35,15 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import pandas as pd
 from sqlglot import exp
 
 from mlprobe.core.predicates import (
@@ -45,11 +56,13 @@ from mlprobe.core.predicates import (
     NotNull,
     Or,
     Predicate,
+    format_value,
 )
 from mlprobe.errors import ValidationError, missing_column_error
 
 __all__ = [
     "ColumnKind",
+    "ColumnKinds",
     "CompiledPredicate",
     "Parameters",
     "column_ref",
@@ -58,7 +71,28 @@ __all__ = [
 ]
 
 #: how a column's values compare: "float" columns may hold NaN, read as missing
-ColumnKind = Literal["text", "number", "float", "bool"]
+ColumnKind = Literal["text", "number", "float", "bool", "timestamp"]
+
+
+class ColumnKinds(dict[str, ColumnKind]):
+    """Column kinds, and what a kind alone does not say.
+
+    ``levels``: the declared order of ordered text columns (``<`` compares by it);
+    ``zones``: the time zone of timestamp columns with one, when the engine knows it (naive
+    literals are read in it, as in memory; in UTC otherwise).
+    """
+
+    def __init__(
+        self,
+        kinds: Mapping[str, ColumnKind] | None = None,
+        *,
+        levels: Mapping[str, tuple[str, ...]] | None = None,
+        zones: Mapping[str, str | None] | None = None,
+    ) -> None:
+        super().__init__(kinds or {})
+        self.levels: dict[str, tuple[str, ...]] = dict(levels or {})
+        self.zones: dict[str, str | None] = dict(zones or {})
+
 
 _OPERATORS: dict[str, type[exp.Expression]] = {
     "eq": exp.EQ,
@@ -145,6 +179,9 @@ class _Compiler:
         self.params = params
 
     def visit(self, node: Predicate) -> exp.Expression:
+        ordered = self._ordered(node)
+        if ordered is not None:
+            return ordered
         if isinstance(node, And):
             return exp.paren(exp.and_(*(self.visit(c) for c in node.children)), copy=False)
         if isinstance(node, Or):
@@ -154,24 +191,74 @@ class _Compiler:
         if isinstance(node, Compare):
             column = self._column(node.column, node.value)
             operator = _OPERATORS[node.op]
-            return operator(this=column, expression=self.params.bind(node.value))
+            return operator(this=column, expression=self._bind(node, node.column, node.value))
         if isinstance(node, IsIn):
             if not node.values:
-                # false, but unknown on a missing value, as in mlprobe's masks: x <> x
-                column = self._column(node.column)
-                return exp.NEQ(this=column, expression=column.copy())
+                return self._nothing(node.column)
             column = self._column(node.column, *node.values)
-            return exp.In(this=column, expressions=[self.params.bind(v) for v in node.values])
+            return exp.In(
+                this=column, expressions=[self._bind(node, node.column, v) for v in node.values]
+            )
         if isinstance(node, Between):
             column = self._column(node.column, node.low, node.high)
             return exp.Between(
-                this=column, low=self.params.bind(node.low), high=self.params.bind(node.high)
+                this=column,
+                low=self._bind(node, node.column, node.low),
+                high=self._bind(node, node.column, node.high),
             )
         if isinstance(node, IsNull):
             return exp.Is(this=self._column(node.column), expression=exp.null())
         if isinstance(node, NotNull):
             return exp.Not(this=exp.Is(this=self._column(node.column), expression=exp.null()))
         raise ValidationError(f"cannot compile {type(node).__name__} to SQL")
+
+    def _nothing(self, name: str) -> exp.Expression:
+        """False, but unknown on a missing value, as in mlprobe's masks: ``x <> x``."""
+        column = self._column(name)
+        return exp.NEQ(this=column, expression=column.copy())
+
+    def _ordered(self, node: Predicate) -> exp.Expression | None:
+        """An order comparison on an ordered text column: ``x IN (levels before ...)``."""
+        if not isinstance(node, Compare | Between) or (
+            isinstance(node, Compare) and node.op in ("eq", "ne")
+        ):
+            return None
+        column = self.aliases.get(node.column, node.column)
+        levels = getattr(self.kinds, "levels", {}).get(column)
+        if levels is None:
+            return None
+        bounds = [("ge", node.low), ("le", node.high)] if isinstance(node, Between) else []
+        if isinstance(node, Compare):
+            bounds = [(node.op, node.value)]
+        self._column(node.column, *(v for _, v in bounds))  # the type check
+        selected = set(range(len(levels)))
+        for op, value in bounds:
+            if value not in levels:
+                raise ValidationError(
+                    f"in {node}: {format_value(value)} is not a level of the ordered column "
+                    f"{column!r}; its levels are {list(levels)}."
+                )
+            at = levels.index(value)
+            selected &= {
+                "lt": set(range(at)),
+                "le": set(range(at + 1)),
+                "gt": set(range(at + 1, len(levels))),
+                "ge": set(range(at, len(levels))),
+            }[op]
+        if not selected:
+            return self._nothing(node.column)
+        return exp.In(
+            this=self._column(node.column),
+            expressions=[self.params.bind(levels[i]) for i in sorted(selected)],
+        )
+
+    def _bind(self, node: Predicate, name: str, value: Any) -> exp.Expression:
+        """A placeholder for ``value``, read as a date on a timestamp column."""
+        column = self.aliases.get(name, name)
+        if self.kinds.get(column) != "timestamp":
+            return self.params.bind(value)
+        zones = getattr(self.kinds, "zones", {})
+        return self.params.bind(_timestamp(node, column, value, zones.get(column), column in zones))
 
     def _column(self, name: str, *values: Any) -> exp.Expression:
         column = self.aliases.get(name, name)
@@ -185,7 +272,37 @@ class _Compiler:
         return column_ref(column, self.kinds)
 
 
+def _timestamp(
+    node: Predicate, column: str, value: Any, zone: str | None, zoned: bool
+) -> datetime.datetime:
+    """A date literal as the engine compares it, read as in memory (``pd.Timestamp(text)``).
+
+    ``zoned``: the column has a time zone (``zone``, or UTC when unknown): the instant, in UTC.
+    """
+    stamp = None
+    if isinstance(value, str):  # only text is read as a date, as in memory
+        with contextlib.suppress(TypeError, ValueError):
+            stamp = pd.Timestamp(value)
+    if stamp is None or pd.isna(stamp):
+        raise ValidationError(
+            f"in {node}: column {column!r} holds datetimes; {format_value(value)} "
+            "is not a date. Write it as text, e.g. '2026-11-28'."
+        )
+    if zoned:
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize(zone or "UTC")
+        stamp = stamp.tz_convert("UTC")
+    elif stamp.tzinfo is not None:  # as numpy does in memory: the instant's UTC wall time
+        stamp = stamp.tz_convert(None)
+    with warnings.catch_warnings():  # nanoseconds: engines keep microseconds
+        warnings.simplefilter("ignore")
+        result: datetime.datetime = stamp.to_pydatetime()
+    return result
+
+
 def _fits(kind: ColumnKind, value: Any) -> bool:
+    if kind == "timestamp":
+        return True  # checked when bound: text read as a date
     if kind == "text":
         return isinstance(value, str)
     if kind == "bool":

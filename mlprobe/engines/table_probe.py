@@ -346,6 +346,11 @@ class TableProbe:
         """The groups of one column, and whether some of them may hold no rows."""
         column, source = self._group_source(column)
         kind = self._kinds[source]
+        if kind == "timestamp":  # as in memory (mlprobe.core.groups)
+            raise ValidationError(
+                f"by: column {column!r} holds datetimes, which cannot be grouped yet. Derive a "
+                "column (e.g. the month as text) and group by that."
+            )
         numeric = kind in ("number", "float")
         limit = MAX_VALUE_GROUPS + 2 if numeric else None  # a missing value, and one too many
         values = distinct_values(self._engine, source, self._kinds, limit=limit)

@@ -1,0 +1,303 @@
+"""Column types beyond text and numbers count the same on DuckDB as in memory.
+
+Ordered categoricals compare by their declared order (as pandas users expect), from a pandas
+table (a DuckDB ENUM) and from Parquet written by pandas (DuckDB reads text; the order comes
+from the file's Arrow schema). Unordered text compares as text. Timestamps with and without a
+time zone compare with date literals; booleans and nullable dtypes (Int64, boolean with NA,
+string[pyarrow]) count as in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlprobe as mp
+from mlprobe.core.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
+from mlprobe.core.slices import Slice
+from mlprobe.errors import ValidationError
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from mlprobe.engines.duckdb_source import DuckDBSource, column_kind
+from mlprobe.engines.sql import compile_predicate
+from mlprobe.engines.table_probe import TableProbe
+
+LEVELS = ["low", "mid", "high"]  # declared order differs from text order
+TEXT_VALUES = ["b", "B", "a", "ab", "é", "Z", ""]
+DATES = [
+    "2024-01-01",
+    "2024-01-02 05:00",
+    "2024-01-03T23:30",
+    "2024-01-02 00:00+00:00",
+    "2024-01-02T12:00Z",
+    "2024-01-04 00:00:00-05:00",
+    "2023-12-31",
+    "2024-02-01",
+]
+PREDICTIONS = {"p": "p"}
+
+
+def types_frame(n: int = 600, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ordered = pd.Categorical(rng.choice(LEVELS, n), categories=LEVELS, ordered=True)
+    ordered[rng.random(n) < 0.1] = np.nan
+    unordered = pd.Categorical(rng.choice(TEXT_VALUES, n), categories=TEXT_VALUES)
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 4 * 24 * 60, n), "min")
+    naive = pd.Series(stamps).mask(rng.random(n) < 0.1)
+    zoned = pd.Series(stamps).dt.tz_localize("Europe/Paris").mask(rng.random(n) < 0.1)
+    ints = pd.array(rng.integers(-3, 4, n), dtype="Int64")
+    ints[rng.random(n) < 0.15] = pd.NA
+    flags = pd.array(rng.random(n) < 0.4, dtype="boolean")
+    flags[rng.random(n) < 0.15] = pd.NA
+    strings = pd.array(rng.choice(TEXT_VALUES, n), dtype="string[pyarrow]")
+    strings[rng.random(n) < 0.15] = pd.NA
+    y = rng.choice(["cat", "dog"], n)
+    return pd.DataFrame(
+        {
+            "c": ordered,
+            "u": unordered,
+            "t": naive,
+            "tz": zoned,
+            "flag": rng.random(n) < 0.3,
+            "i": ints,
+            "b": flags,
+            "s": strings,
+            "y": y,
+            "p": np.where(rng.random(n) < 0.7, y, np.where(y == "cat", "dog", "cat")),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return types_frame()
+
+
+@pytest.fixture(scope="module")
+def memory(frame: pd.DataFrame) -> mp.Probe:
+    return mp.Probe(frame, target="y", predictions=PREDICTIONS)
+
+
+@pytest.fixture(scope="module")
+def parquet(frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("types")
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 2)):
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet")
+    return str(folder / "*.parquet")
+
+
+@pytest.fixture(scope="module", params=["frame", "parquet"])
+def engine(request: pytest.FixtureRequest, frame: pd.DataFrame, parquet: str) -> TableProbe:
+    if request.param == "frame":
+        return TableProbe(DuckDBSource(frame), target="y", predictions=PREDICTIONS)
+    return mp.Probe.from_parquet(parquet, target="y", predictions=PREDICTIONS)
+
+
+def assert_same_counts(memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]) -> None:
+    slices = [Slice(f"s{i}", p) for i, p in enumerate(predicates)]
+    counted = engine._counts(slices, "p")
+    for s, table in zip(slices, counted.tables, strict=True):
+        expected = memory.confusion(s, model="p").to_numpy()
+        assert np.array_equal(table, expected), (
+            f"{s.predicate}: engine {table.tolist()} memory {expected.tolist()}"
+        )
+
+
+def assert_same_metric(engine: TableProbe, memory: mp.Probe, condition: str) -> None:
+    got, expected = engine.metric("accuracy", condition), memory.metric("accuracy", condition)
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, nan_ok=True), (condition, key)
+
+
+def _leaves() -> st.SearchStrategy[Predicate]:
+    ops = st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"])
+    text = st.one_of(st.sampled_from([*TEXT_VALUES, "absent"]), st.text(max_size=2))
+    per_column: list[tuple[str, st.SearchStrategy]] = [
+        ("c", st.sampled_from(LEVELS)),
+        ("u", text),
+        ("t", st.sampled_from(DATES)),
+        ("tz", st.sampled_from(DATES)),
+        ("i", st.integers(-4, 4)),
+        ("s", text),
+    ]
+    leaves = []
+    for column, values in per_column:
+        leaves += [
+            st.builds(Compare, st.just(column), ops, values),
+            st.builds(IsIn, st.just(column), st.lists(values, max_size=3).map(tuple)),
+            st.builds(Between, st.just(column), values, values),
+        ]
+    for column in ("c", "u", "t", "tz", "flag", "i", "b", "s"):
+        leaves += [st.builds(IsNull, st.just(column)), st.builds(NotNull, st.just(column))]
+    for column in ("flag", "b"):
+        leaves.append(
+            st.builds(Compare, st.just(column), st.sampled_from(["eq", "ne"]), st.booleans())
+        )
+    return st.one_of(leaves)
+
+
+def _trees() -> st.SearchStrategy[Predicate]:
+    def extend(children: st.SearchStrategy[Predicate]) -> st.SearchStrategy[Predicate]:
+        groups = st.lists(children, min_size=2, max_size=3)
+        return st.one_of(
+            children.map(Not),
+            groups.map(lambda ps: functools.reduce(operator.and_, ps)),
+            groups.map(lambda ps: functools.reduce(operator.or_, ps)),
+        )
+
+    return st.recursive(_leaves(), extend, max_leaves=5)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_trees(), min_size=1, max_size=5))
+def test_random_trees_over_typed_columns_count_as_in_memory(
+    memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
+) -> None:
+    assert_same_counts(memory, engine, predicates)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "c < 'mid'",
+        "c <= 'mid'",
+        "c > 'low'",
+        "c >= 'high'",
+        "c < 'low'",
+        "not (c < 'low')",
+        "c > 'high'",
+        "c between 'low' and 'mid'",
+        "c between 'high' and 'low'",
+        "not (c >= 'mid')",
+    ],
+)
+def test_ordered_categoricals_compare_by_declared_order(
+    memory: mp.Probe, engine: TableProbe, frame: pd.DataFrame, condition: str
+) -> None:
+    assert_same_metric(engine, memory, condition)
+
+
+def test_the_issue_example_counts_the_low_rows_only(
+    memory: mp.Probe, engine: TableProbe, frame: pd.DataFrame
+) -> None:
+    low = int((frame["c"] == "low").sum())
+    assert memory.metric("accuracy", "c < 'mid'")["n"] == low
+    assert engine.metric("accuracy", "c < 'mid'")["n"] == low
+
+
+def test_a_value_that_is_not_a_level_is_refused_everywhere(
+    memory: mp.Probe, engine: TableProbe
+) -> None:
+    for condition in ("c < 'medium'", "c between 'low' and 'x'"):
+        with pytest.raises(ValidationError, match="not a level of the ordered column 'c'"):
+            memory.metric("accuracy", condition)
+        with pytest.raises(ValidationError, match="not a level of the ordered column 'c'"):
+            engine.metric("accuracy", condition)
+
+
+def test_unordered_text_compares_as_text(memory: mp.Probe, engine: TableProbe) -> None:
+    for condition in ("u < 'b'", "u >= 'B'", "s > 'a'", "s <= 'é'", "u between 'B' and 'ab'"):
+        assert_same_metric(engine, memory, condition)
+
+
+def test_timestamp_columns_are_sliceable(memory: mp.Probe, engine: TableProbe) -> None:
+    kinds = engine._kinds
+    assert kinds["t"] == "timestamp" and kinds["tz"] == "timestamp"
+    for condition in (
+        "t < '2024-01-02'",
+        "tz < '2024-01-02'",  # read in the column's zone (Europe/Paris), as in memory
+        "tz >= '2024-01-02 00:00+00:00'",
+        "t is null",
+        "not (tz > '2024-01-03 12:00')",
+        "t in ['2024-01-01 00:00']",
+    ):
+        assert_same_metric(engine, memory, condition)
+
+
+def test_timestamp_literals_must_be_dates(memory: mp.Probe, engine: TableProbe) -> None:
+    for probe in (memory, engine):
+        with pytest.raises(ValidationError, match="holds datetimes"):
+            probe.metric("accuracy", "t < 3")
+        with pytest.raises(ValidationError, match="holds datetimes"):
+            probe.metric("accuracy", "tz < 'soon'")
+
+
+def test_grouping_by_a_timestamp_is_refused_as_in_memory(
+    memory: mp.Probe, engine: TableProbe
+) -> None:
+    for probe in (memory, engine):
+        with pytest.raises(ValidationError, match="cannot be grouped yet"):
+            probe.breakdown(by="t")
+
+
+def test_grouping_by_nullable_columns_is_the_same_table(
+    memory: mp.Probe, engine: TableProbe
+) -> None:
+    for by in ("b", "s", "flag"):
+        pd.testing.assert_frame_equal(
+            engine.breakdown(by=by, metrics=["accuracy"]),
+            memory.breakdown(by=by, metrics=["accuracy"]),
+            check_dtype=False,
+        )
+    # Int64: the same groups and numbers; memory names them as floats (i == -3.0), the engine
+    # as the integers the column holds (i == -3)
+    got = engine.breakdown(by="i", metrics=["accuracy"])
+    expected = memory.breakdown(by="i", metrics=["accuracy"])
+    pd.testing.assert_frame_equal(
+        got.drop(columns="slice"), expected.drop(columns="slice"), check_dtype=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql_type", "kind"),
+    [
+        ("TIMESTAMP", "timestamp"),
+        ("TIMESTAMP_NS", "timestamp"),
+        ("TIMESTAMP_MS", "timestamp"),
+        ("TIMESTAMP WITH TIME ZONE", "timestamp"),
+        ("TIMESTAMPTZ", "timestamp"),
+        ("ENUM('low', 'mid', 'high')", "text"),
+        ("DATE", None),
+    ],
+)
+def test_duckdb_types_are_classified(sql_type: str, kind: str | None) -> None:
+    assert column_kind(sql_type) == kind
+
+
+def test_order_comparisons_compile_to_level_lists() -> None:
+    from mlprobe.core.predicates import col
+    from mlprobe.engines.sql import ColumnKinds
+
+    kinds = ColumnKinds({"c": "text"}, levels={"c": ("low", "mid", "high")})
+    compiled = compile_predicate(col("c") < "high", kinds)
+    assert compiled.sql("duckdb") == '"c" IN (?, ?)'
+    assert compiled.params == ["low", "mid"]
+    nothing = compile_predicate(col("c") < "low", kinds)
+    assert nothing.sql("duckdb") == '"c" <> "c"' and nothing.params == []
+
+
+def test_parquet_ordered_categoricals_keep_their_order_across_a_glob(tmp_path: Path) -> None:
+    levels = ["zeta", "alpha", "mid"]
+    data = pd.DataFrame(
+        {
+            "c": pd.Categorical(["zeta", "alpha", "mid", "alpha"], categories=levels, ordered=True),
+            "y": ["a", "b", "a", "b"],
+            "p": ["a", "a", "a", "b"],
+        }
+    )
+    data.to_parquet(tmp_path / "one.parquet")
+    engine = mp.Probe.from_parquet(tmp_path / "one.parquet", target="y", predictions=PREDICTIONS)
+    memory = mp.Probe(data, target="y", predictions=PREDICTIONS)
+    for condition in ("c < 'mid'", "c > 'zeta'", "c <= 'alpha'"):
+        assert_same_metric(engine, memory, condition)
+    assert engine.metric("accuracy", "c > 'zeta'")["n"] == 3
