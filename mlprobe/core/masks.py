@@ -22,13 +22,13 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.dates import read_date
 from mlprobe.core.encoding import CategoricalColumn, EncodedColumn, EncodedTable, NumericColumn
 from mlprobe.core.predicates import (
     COMPARISON_OPS,
@@ -216,21 +216,8 @@ def _rank_compare(
 
 def _number(column: NumericColumn, value: Scalar, p: Predicate) -> Any:
     if column.is_datetime:
-        # only text is read as a date: pd.Timestamp(2020) would be 2020 ns after 1970
-        stamp = None
-        if isinstance(value, str):
-            with contextlib.suppress(TypeError, ValueError):
-                stamp = pd.Timestamp(value)
-        if stamp is None or pd.isna(stamp):
-            raise ValidationError(
-                f"in {p}: column {column.name!r} holds datetimes; {format_value(value)} "
-                "is not a date. Write it as text, e.g. '2026-11-28'."
-            )
-        if column.tz is not None:  # a date without a zone is read in the column's zone
-            if stamp.tzinfo is None:
-                stamp = stamp.tz_localize(column.tz)
-            stamp = stamp.tz_convert(None)
-        return stamp.to_datetime64()
+        zone = None if column.tz is None else str(column.tz)
+        return read_date(value, where=p, column=column.name, zone=zone).to_datetime64()
     if isinstance(value, str):
         raise ValidationError(
             f"in {p}: column {column.name!r} is numeric, but the slice compares it to the text "

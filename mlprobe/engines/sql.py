@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import uuid
 import warnings
@@ -43,9 +42,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import pandas as pd
 from sqlglot import exp
 
+from mlprobe.core.dates import read_date
 from mlprobe.core.predicates import (
     And,
     Between,
@@ -279,21 +278,9 @@ def _timestamp(
 
     ``zoned``: the column has a time zone (``zone``, or UTC when unknown): the instant, in UTC.
     """
-    stamp = None
-    if isinstance(value, str):  # only text is read as a date, as in memory
-        with contextlib.suppress(TypeError, ValueError):
-            stamp = pd.Timestamp(value)
-    if stamp is None or pd.isna(stamp):
-        raise ValidationError(
-            f"in {node}: column {column!r} holds datetimes; {format_value(value)} "
-            "is not a date. Write it as text, e.g. '2026-11-28'."
-        )
-    if zoned:
-        if stamp.tzinfo is None:
-            stamp = stamp.tz_localize(zone or "UTC")
-        stamp = stamp.tz_convert("UTC")
-    elif stamp.tzinfo is not None:  # as numpy does in memory: the instant's UTC wall time
-        stamp = stamp.tz_convert(None)
+    stamp = read_date(value, where=node, column=column, zone=(zone or "UTC") if zoned else None)
+    if zoned:  # the instant, in UTC
+        stamp = stamp.tz_localize("UTC")
     with warnings.catch_warnings():  # nanoseconds: engines keep microseconds
         warnings.simplefilter("ignore")
         result: datetime.datetime = stamp.to_pydatetime()
