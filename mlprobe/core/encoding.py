@@ -116,6 +116,8 @@ class NumericColumn:
     null_mask: np.ndarray | None = field(default=None)
     #: time zone of timezone-aware datetimes (``values`` then hold UTC), else None
     tz: Any = field(default=None)
+    #: whole numbers held as floats (a nullable integer column: pandas Int64 with NA)
+    integral: bool = field(default=False)
 
     @property
     def null(self) -> np.ndarray:
@@ -218,7 +220,8 @@ def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if values.dtype.kind == "f":
             null = np.isnan(values)
-            return NumericColumn(name, values, null if null.any() else None)
+            integral = pd.api.types.is_integer_dtype(dtype)  # Int64 with NA, held as floats
+            return NumericColumn(name, values, null if null.any() else None, integral=integral)
         if values.dtype.kind == "c":
             raise DataError(f"column {name!r} holds complex numbers, which cannot be sliced.")
         return NumericColumn(name, values, None)

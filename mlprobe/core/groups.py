@@ -130,7 +130,11 @@ def _numeric_groups(
         distinct = np.unique(present)
         if len(distinct) <= MAX_VALUE_GROUPS:
             codes = np.searchsorted(distinct, values)
-            predicates: list[Predicate] = [Compare(name, "eq", v.item()) for v in distinct]
+            # a nullable integer column is held as floats: its groups are named by integers
+            as_value = int if column.integral else (lambda v: v)
+            predicates: list[Predicate] = [
+                Compare(name, "eq", as_value(v.item())) for v in distinct
+            ]
             return _with_null_group(codes, column.null, predicates, name)
         bins = DEFAULT_BINS
     cuts = _cut_points(present, bins, name)
