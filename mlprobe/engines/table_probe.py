@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlglot import exp
 
 from mlprobe.core.breakdown import (
     BreakdownRequest,
@@ -61,7 +62,7 @@ from mlprobe.engines.counting import (
 )
 from mlprobe.engines.row_sums import RowQuery, SqlRows
 from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
-from mlprobe.engines.sql import ColumnKind
+from mlprobe.engines.sql import ColumnKind, column_ref
 from mlprobe.errors import (
     DataError,
     MlprobeError,
@@ -163,6 +164,8 @@ class TableProbe:
         self._task, self._classes = _task_and_classes(
             task, engine, label_columns, self._kinds, profile
         )
+        if self._task != "regression":
+            _check_label_types(target, named, self._kinds)
         if self._task == "regression" and score_columns:
             raise ValidationError(
                 "scores: a regression probe takes no class probabilities; drop scores=."
@@ -171,6 +174,7 @@ class TableProbe:
             if column not in label_columns:
                 _check_probability_range(column, facts)
         self._scores = _check_score_count(score_columns, self._classes)
+        _check_rows_sum_to_one(engine, self._scores, self._kinds)
         self._outputs = ModelOutputs(
             target,
             named,
@@ -539,6 +543,52 @@ class TableProbe:
     def find_slices(self, *args: Any, **kwargs: Any) -> Any:
         """Not on engines yet: discovery bins and counts the rows in memory."""
         raise self._needs_rows("find_slices()")
+
+
+def _check_label_types(
+    target: str, predictions: Mapping[str, str], kinds: Mapping[str, ColumnKind]
+) -> None:
+    """Refuse text labels against number labels, as the in-memory probe does: SQL would
+    cast one to the other where pandas never matches ``'1'`` with ``1``."""
+    numeric = ("number", "float")
+    for model, column in predictions.items():
+        if (kinds.get(target) in numeric) != (kinds.get(column) in numeric):
+            raise ValidationError(
+                f"the predictions of model {model!r} can never match the target: the target "
+                f"column {target!r} holds {kinds.get(target)} labels and the predictions column "
+                f"{column!r} {kinds.get(column)} labels. Give both the same type before building "
+                "the probe (e.g. a view that casts one)."
+            )
+
+
+def _check_rows_sum_to_one(
+    engine: Any, scores: Mapping[str, list[str]], kinds: Mapping[str, ColumnKind]
+) -> None:
+    """Refuse one-column-per-class scores whose rows do not sum to 1, as in memory (one scan)."""
+    sets = [columns for columns in scores.values() if len(columns) > 1]
+    if not sets:
+        return
+    worst = []
+    for columns in sets:
+        total: exp.Expression = exp.cast(
+            column_ref(columns[0], kinds), exp.DataType.build("double")
+        )
+        for column in columns[1:]:
+            right = exp.cast(column_ref(column, kinds), exp.DataType.build("double"))
+            total = exp.Add(this=total, expression=right)
+        worst.append(
+            exp.Max(
+                this=exp.Abs(this=exp.Sub(this=exp.paren(total), expression=exp.Literal.number(1)))
+            )
+        )
+    [row] = engine.rows(exp.select(*worst, copy=False).from_(engine.source(), copy=False), [])
+    for columns, off in zip(sets, row, strict=True):
+        if off is not None and float(off) > PROBABILITY_TOLERANCE * len(columns):
+            raise DataError(
+                f"scores: each row's probabilities must sum to 1 over the classes, but the "
+                f"columns {columns} are off by up to {float(off)!r}. Give one column per class "
+                "(all of predict_proba's columns)."
+            )
 
 
 def _check_probability_range(column: str, facts: Mapping[str, float]) -> None:

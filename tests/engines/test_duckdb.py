@@ -358,3 +358,34 @@ def test_scores_outside_zero_one_are_refused_as_in_memory(tmp_path: Path) -> Non
     frame.to_parquet(tmp_path / "t.parquet")
     with pytest.raises(DataError, match=r"must lie in \[0, 1\], but s holds 2.5"):
         mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p", scores="s")
+
+
+def test_labels_of_different_types_and_scores_not_summing_to_one_are_refused_as_in_memory(
+    tmp_path: Path,
+) -> None:
+    import mlprobe as mp
+    from mlprobe.errors import DataError, ValidationError
+
+    text = pd.DataFrame({"y": ["0", "1", "1", "0"], "p": [0, 1, 0, 0]})
+    text.to_parquet(tmp_path / "text.parquet")
+    with pytest.raises(ValidationError, match="can never match the target"):
+        mp.Probe(text, target="y", predictions="p")
+    with pytest.raises(ValidationError, match="can never match the target"):
+        mp.Probe.from_parquet(tmp_path / "text.parquet", target="y", predictions="p")
+    scores = pd.DataFrame(
+        {
+            "y": ["a", "b", "c"],
+            "p": ["a", "b", "b"],
+            "s_a": [0.5, 0.2, 0.1],
+            "s_b": [0.3, 0.7, 0.8],
+            "s_c": [0.1, 0.1, 0.1],
+        }
+    )
+    scores.to_parquet(tmp_path / "scores.parquet")
+    columns = ["s_a", "s_b", "s_c"]
+    with pytest.raises(DataError, match="must sum to 1"):
+        mp.Probe(scores, target="y", predictions="p", scores=columns)
+    with pytest.raises(DataError, match="must sum to 1"):
+        mp.Probe.from_parquet(
+            tmp_path / "scores.parquet", target="y", predictions="p", scores=columns
+        )
