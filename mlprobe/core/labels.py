@@ -26,7 +26,14 @@ import pandas as pd
 from mlprobe.core.encoding import smallest_int_dtype
 from mlprobe.errors import DataError, ValidationError
 
-__all__ = ["MAX_INFERRED_CLASSES", "TASKS", "Labels", "Task", "encode_labels"]
+__all__ = [
+    "MAX_INFERRED_CLASSES",
+    "TASKS",
+    "Labels",
+    "Task",
+    "check_label_sets",
+    "encode_labels",
+]
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
@@ -124,20 +131,36 @@ def _codes(values: pd.Series, classes: list[Any]) -> np.ndarray:
 
 
 def _check_labels_can_match(target: pd.Series, predictions: Mapping[str, pd.Series]) -> None:
+    check_label_sets(
+        {_plain(v) for v in pd.unique(target.to_numpy())},
+        {name: {_plain(v) for v in pd.unique(p.to_numpy())} for name, p in predictions.items()},
+    )
+
+
+def check_label_sets(
+    truth: set[Any], predictions: Mapping[str, set[Any]], *, named: str = "of model"
+) -> None:
     """Refuse predictions whose labels can never equal the target's.
 
     Labels that differ only by type (the text ``'1'`` and the number ``1``) or
     that share no value at all make every prediction wrong and the class list
     twice as long: an accuracy of 0 that is an input mistake, not a finding.
+    ``named`` says what the keys of ``predictions`` are ("of model", "in column").
+    Disjoint sets are allowed when one side holds a single label (a tiny slice
+    of data, or a model that predicts one class the data does not hold).
+
+    Examples
+    --------
+    >>> check_label_sets({"a", "b"}, {"m": {"a", "c"}})
+    >>> check_label_sets({0, 1}, {"m": {"0", "1"}})
+    Traceback (most recent call last):
+    ...
+    mlprobe.errors.ValidationError: the predictions of model 'm' can never match the target: ...
     """
-    truth = {_plain(v) for v in pd.unique(target.to_numpy())}
     as_text = {str(v) for v in truth}
-    for name, values in predictions.items():
-        predicted = {_plain(v) for v in pd.unique(values.to_numpy())}
+    for name, predicted in predictions.items():
         # the same value as text and as a number ('1' and 1): never equal, always a mistake
         type_only = any(str(v) in as_text for v in predicted - truth)
-        # nothing in common: a mistake unless one side is a single label (a tiny slice of
-        # data, or a model that predicts one class the data does not hold)
         disjoint = not (predicted & truth) and (
             not ({type(v) for v in predicted} & {type(v) for v in truth})
             or (len(truth) > 1 and len(predicted) > 1)
@@ -145,7 +168,7 @@ def _check_labels_can_match(target: pd.Series, predictions: Mapping[str, pd.Seri
         if not (type_only or disjoint):
             continue
         raise ValidationError(
-            f"the predictions of model {name!r} can never match the target: the target's labels "
+            f"the predictions {named} {name!r} can never match the target: the target's labels "
             f"are {_show(truth)} and the predictions' {_show(predicted)}"
             + (
                 " (the same values as text and as numbers)."

@@ -38,7 +38,7 @@ from mlprobe.core.groups import (
     check_bins,
     quantile_cuts,
 )
-from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task
+from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
 from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
 from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.model_arrays import ModelArrays
@@ -685,8 +685,10 @@ def _task_and_classes(
             )
         return "regression", []
     values: set[Any] = set()
+    per_column: dict[str, set[Any]] = {}
     for column in label_columns:
         found = distinct_values(engine, column, {**kinds, column: "text"}, limit=MAX_CLASSES + 1)
+        per_column[column] = set(found)
         values.update(found)
         if len(values) > MAX_CLASSES:
             raise ValidationError(
@@ -694,6 +696,8 @@ def _task_and_classes(
                 "classes; pass task='regression' if these are quantities."
             )
     classes = _sorted_labels(values)
+    target, *predictions = label_columns
+    check_label_sets(per_column[target], {c: per_column[c] for c in predictions}, named="in column")
     if task is None:
         if len(classes) <= 2:
             return "binary", classes

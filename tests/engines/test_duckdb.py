@@ -389,3 +389,15 @@ def test_labels_of_different_types_and_scores_not_summing_to_one_are_refused_as_
         mp.Probe.from_parquet(
             tmp_path / "scores.parquet", target="y", predictions="p", scores=columns
         )
+
+
+def test_labels_with_no_value_in_common_are_refused_as_in_memory(tmp_path: Path) -> None:
+    import mlprobe as mp
+    from mlprobe.errors import ValidationError
+
+    frame = pd.DataFrame({"y": ["<=50K", ">50K", ">50K"], "p": ["no", "yes", "no"]})
+    frame.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ValidationError, match="no value in common"):
+        mp.Probe(frame, target="y", predictions="p")
+    with pytest.raises(ValidationError, match=r"predictions in column 'p' .*no value in common"):
+        mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p")
