@@ -30,7 +30,7 @@ import pandas as pd
 
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Grouping
-from mlprobe.core.intervals import mean_interval, normal_interval, z_value
+from mlprobe.core.intervals import implied_standard_error, mean_interval, normal_interval
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
@@ -39,6 +39,7 @@ from mlprobe.core.moments import PowerSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import (
     benjamini_hochberg,
+    cell_variance,
     mcnemar_p_value,
     share_gradient,
     sign_flip_p_value,
@@ -93,7 +94,7 @@ def _paired_counts(
     elif getattr(metric, "scale_free", True):
         p_value = sign_flip_p_value(statistic, joint)
     else:  # a user's function of raw counts: the interval's own normal test
-        p_value = z_test_p_value(value_b - value_a, (high - low) / (2 * z_value(confidence)))
+        p_value = z_test_p_value(value_b - value_a, implied_standard_error(low, high, confidence))
     undefined = ~np.isfinite(value_a) | ~np.isfinite(value_b)
     return value_a, value_b, low, high, np.where(undefined, np.nan, p_value)
 
@@ -120,9 +121,8 @@ def _paired_delta_interval(
             gradients.append(share_gradient(statistic, shares, (k, k)).reshape(n_groups, k, k))
         true, pa, pb = np.indices((k, k, k))
         change = gradients[1][:, true, pb] - gradients[0][:, true, pa]  # (G, K, K, K)
-        share = joint / n[:, None, None, None]
-        mean = (share * change).sum(axis=(1, 2, 3))
-        variance = ((share * change**2).sum(axis=(1, 2, 3)) - mean**2) / n
+        shares = (joint / n[:, None, None, None]).reshape(n_groups, k**3)
+        variance = cell_variance(shares, change.reshape(n_groups, k**3)) / n
         one_flip = (np.abs(change).max(axis=(1, 2, 3)) / n) ** 2
         se = np.sqrt(np.maximum(variance, 0.0) + one_flip)
     return normal_interval(delta, se, confidence)

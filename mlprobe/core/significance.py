@@ -21,6 +21,7 @@ from mlprobe.core.moments import PowerSums
 __all__ = [
     "EXACT_BELOW",
     "benjamini_hochberg",
+    "cell_variance",
     "fisher_exact_p_value",
     "mcnemar_p_value",
     "permutation_moment_p_value",
@@ -212,9 +213,7 @@ def permutation_moment_p_value(
     cells = int(np.prod(shape))
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = everything.reshape(len(everything), cells) / total[:, None]
-        gradient = share_gradient(statistic, shares, shape)
-        mean = (shares * gradient).sum(axis=1, keepdims=True)
-        spread = (shares * (gradient - mean) ** 2).sum(axis=1)
+        spread = cell_variance(shares, share_gradient(statistic, shares, shape))
         variance = spread * total**2 / (n * (total - n) * (total - 1))
         gap = statistic(tables.astype(np.float64)) - statistic(rest_tables.astype(np.float64))
     p = skew_corrected_t_p_value(gap, np.sqrt(variance), np.minimum(n, total - n) - 1)
@@ -249,6 +248,23 @@ def sign_flip_p_value(
         difference = statistic(table_b) - statistic(table_a)
     p = z_test_p_value(difference, np.sqrt(variance))
     return np.where(n > 0, p, np.nan)
+
+
+def cell_variance(shares: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``Var(weights[X])`` for one draw X of a cell with probabilities ``shares`` (last axis).
+
+    The per-row variance of a linearized statistic of a count table: divide by
+    the number of rows for its variance (the delta method, and the null
+    variances of the permutation and sign-flip tests, all rest on it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(cell_variance(np.array([0.5, 0.5]), np.array([1.0, 0.0])))
+    0.25
+    """
+    mean = (shares * weights).sum(axis=-1, keepdims=True)
+    return (shares * (weights - mean) ** 2).sum(axis=-1)
 
 
 def share_gradient(

@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from mlprobe.core.significance import cell_variance
 from mlprobe.core.table_values import balanced_accuracy, macro_f1
 
 __all__ = [
@@ -173,8 +174,8 @@ def _shared_error_ratio(tables: np.ndarray) -> np.ndarray:
         gradients[:, c, c, c] += d_tp[:, c]
     flat_gradients = gradients.reshape(n_groups, k, k * k)
 
-    joint = _multinomial_variance(shares, flat_gradients.sum(axis=1))
-    separate = _multinomial_variance(shares[:, None, :], flat_gradients).sum(axis=1)
+    joint = cell_variance(shares, flat_gradients.sum(axis=1))
+    separate = cell_variance(shares[:, None, :], flat_gradients).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = joint / separate
     return np.where((separate > 0) & np.isfinite(ratio), ratio, 1.0)
@@ -182,12 +183,6 @@ def _shared_error_ratio(tables: np.ndarray) -> np.ndarray:
 
 #: Beta parameters (a, b) per group and class, and whether each value is ``2x / (1 + x)``
 Posteriors = tuple[np.ndarray, np.ndarray, bool]
-
-
-def _multinomial_variance(shares: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-    """``Var(gradient . X)`` for one draw X of cell indicators with probabilities ``shares``."""
-    mean = (shares * gradient).sum(axis=-1, keepdims=True)
-    return (shares * (gradient - mean) ** 2).sum(axis=-1)
 
 
 def _mean_of_posteriors(

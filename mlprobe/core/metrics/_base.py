@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import mean_interval, wilson_interval
+from mlprobe.core.intervals import implied_standard_error, mean_interval, wilson_interval
 from mlprobe.core.moments import PowerSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import (
@@ -141,8 +141,8 @@ class ProportionMetric(Metric):
         trials = trials.astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             value = successes / trials
-            se = np.sqrt(value * (1 - value) / trials)
         low, high = wilson_interval(successes, trials, confidence)
+        se = implied_standard_error(low, high, confidence)  # never 0, as Wald's is at 0 or n
         return MetricValues(value, low, high, se, successes.astype(np.float64), trials)
 
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
