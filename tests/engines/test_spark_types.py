@@ -37,22 +37,6 @@ TEXT_VALUES = ["b", "B", "a", "ab", "é", "Z", ""]
 
 
 @pytest.fixture(scope="module")
-def spark():  # type: ignore[no-untyped-def]
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("mlprobe-type-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(5)
     n = 400
