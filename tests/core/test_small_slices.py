@@ -73,6 +73,15 @@ def test_every_metric_has_an_interval_of_width_on_one_and_two_row_slices() -> No
             low, high = table.loc[name, f"{metric}_ci_low"], table.loc[name, f"{metric}_ci_high"]
             # either no interval (NaN: e.g. a mean of one row) or a real one, never a point
             assert (np.isnan(low) and np.isnan(high)) or high - low > 0.05, (name, metric)
+    # the ratios of counts always have one, and a two-row mean has one too
+    for metric in ("accuracy", "recall[1]", "precision[1]", "f1[1]"):
+        assert (
+            table.loc["g == 'one'", f"{metric}_ci_high"]
+            - table.loc["g == 'one'", f"{metric}_ci_low"]
+            > 0.5
+        )
+    for metric in metrics:
+        assert np.isfinite(table.loc["g == 'two'", f"{metric}_ci_low"]), metric
 
 
 @settings(max_examples=60, deadline=None)
