@@ -33,7 +33,12 @@ from mlprobe.core.grouping import (
     RowFunction,
 )
 from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.ranks import AucCounts, grouped_rank_counts
+from mlprobe.core.ranks import (
+    AucCounts,
+    AucCrossSums,
+    grouped_rank_counts,
+    placement_numerators,
+)
 from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["GroupStats", "RestStats"]
@@ -114,6 +119,26 @@ class GroupStats:
             arrays.scores[:, class_index],
             arrays.y_true == class_index,
         )
+
+    def auc_cross_sums(self) -> AucCrossSums:
+        """All rows' placement sums of every class by true class, for the covariance of the
+        classes' one-vs-rest AUCs (:meth:`AucCrossSums.covariance`)."""
+        if isinstance(self.grouping, CountedGroups):
+            return self.grouping.auc_cross_sums(self.arrays.name)
+        arrays = self.arrays
+        cache = arrays.__dict__.setdefault("_auc_cross_sums", {})
+        if not cache:
+            scores = arrays.scores
+            assert scores is not None
+            numerators = np.array(
+                [
+                    placement_numerators(scores[:, c], arrays.y_true == c)
+                    for c in range(arrays.n_classes)
+                ]
+            )
+            cache["all"] = AucCrossSums.from_numerators(numerators, arrays.y_true)
+        result: AucCrossSums = cache["all"]
+        return result
 
     def masks(self) -> list[np.ndarray]:
         """One bool mask per group (slow paths only)."""

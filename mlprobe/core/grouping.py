@@ -29,7 +29,7 @@ import numpy as np
 
 from mlprobe.core.bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.encoding import smallest_int_dtype
-from mlprobe.core.ranks import AucCounts
+from mlprobe.core.ranks import AucCounts, AucCrossSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.errors import MlprobeError
 
@@ -211,6 +211,10 @@ class RowSource(Protocol):
         """Per group: the rank statistics of one class vs the rest (AUC and DeLong's sums)."""
         ...
 
+    def auc_cross_sums(self, model: str) -> AucCrossSums:
+        """All rows' placement sums of every class by true class (:class:`AucCrossSums`)."""
+        ...
+
     def overall(self) -> RowSource:
         """The same, for all rows as one group."""
         ...
@@ -273,6 +277,10 @@ class CountedGroups:
     def auc(self, model: str, class_index: int) -> AucCounts:
         """Per-group rank statistics of one class, from the row source."""
         return self._source().auc(model, class_index)
+
+    def auc_cross_sums(self, model: str) -> AucCrossSums:
+        """All rows' placement sums of every class by true class, from the row source."""
+        return self._source().auc_cross_sums(model)
 
     def _no_rows(self, *_: Any) -> Any:
         raise MlprobeError(

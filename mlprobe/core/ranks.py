@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AucCounts", "grouped_auc", "grouped_rank_counts"]
+__all__ = [
+    "AucCounts",
+    "AucCrossSums",
+    "grouped_auc",
+    "grouped_rank_counts",
+    "placement_numerators",
+]
 
 
 @dataclass(frozen=True)
@@ -154,3 +160,96 @@ def grouped_auc(
     """
     counts = grouped_rank_counts(rows, groups, n_groups, scores, positive)
     return counts.auc, counts.n_positive, counts.n_negative
+
+
+def placement_numerators(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Each row's placement value in whole half-counts, over all rows given.
+
+    A positive's is ``2b + t`` (``b`` negatives scored below it, ``t`` tied with
+    it); a negative's ``2a + t`` (``a`` positives scored above it, ``t`` tied):
+    the per-row terms whose sums :class:`AucCounts` keeps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> placement_numerators(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1], bool)).tolist()
+    [4.0, 2.0, 2.0, 4.0]
+    """
+    negatives = np.sort(scores[~positive])
+    positives = np.sort(scores[positive])
+    below = np.searchsorted(negatives, scores, "left") + np.searchsorted(negatives, scores, "right")
+    n_pos = len(positives)
+    above = 2 * n_pos - np.searchsorted(positives, scores, "left")
+    above = above - np.searchsorted(positives, scores, "right")
+    return np.where(positive, below, above).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class AucCrossSums:
+    """Per true class ``y``, sums of the rows' placement numerators of every class.
+
+    The covariance of one-vs-rest AUCs (:meth:`covariance`) needs, for each
+    true class ``y`` (shape (K,)): ``rows[y]``, ``sums[y, a]`` = the sum of
+    class ``a``'s :func:`placement_numerators` over rows of class ``y``, and
+    ``products[y, a, b]`` = the sum of their products for classes ``a`` and
+    ``b``. Memory computes them with numpy, an engine with one query.
+    """
+
+    rows: np.ndarray
+    sums: np.ndarray
+    products: np.ndarray
+
+    @classmethod
+    def from_numerators(cls, numerators: np.ndarray, y_true: np.ndarray) -> AucCrossSums:
+        """From per-row numerators (shape (K, rows)) and true class indices."""
+        k = len(numerators)
+        rows = np.bincount(y_true, minlength=k).astype(np.float64)
+        sums = np.zeros((k, k))
+        products = np.zeros((k, k, k))
+        for y in range(k):
+            block = numerators[:, y_true == y]
+            sums[y] = block.sum(axis=1)
+            products[y] = block @ block.T
+        return cls(rows, sums, products)
+
+    def covariance(self) -> np.ndarray:
+        """Covariance matrix (K, K) of the classes' one-vs-rest AUCs, rows drawn at random.
+
+        Each AUC is a two-sample U-statistic; its influence on row ``i`` is
+        ``(v_a(i) - AUC_a) / P_a`` for a positive of class ``a`` and
+        ``(v_a(i) - AUC_a) / N_a`` for a negative (``v``: its placement value,
+        DeLong 1988), so ``Cov(AUC_a, AUC_b) = sum over rows of the product of
+        the two influences``. The diagonal is DeLong's variance (without the
+        ``n - 1`` corrections). NaN where a class has no positive or negative.
+        """
+        k = len(self.rows)
+        total = self.rows.sum()
+        positives = self.rows
+        negatives = total - positives
+        is_own = np.eye(k, dtype=bool)  # [y, a]: rows of class y are positives of a
+        # [y, a]: the placement's denominator (2 x the other kind's count) and the weight
+        with np.errstate(invalid="ignore", divide="ignore"):
+            placement_scale = 2 * np.where(is_own, negatives[None, :], positives[None, :])
+            weight = np.where(is_own, positives[None, :], negatives[None, :])
+            auc = np.diagonal(self.sums) / (placement_scale.diagonal() * positives)
+            mean_part = self.sums / placement_scale  # sum of v_a over rows of class y
+            product_part = self.products / (
+                placement_scale[:, :, None] * placement_scale[:, None, :]
+            )
+            centered = (
+                product_part
+                - auc[None, None, :] * mean_part[:, :, None]
+                - auc[None, :, None] * mean_part[:, None, :]
+                + self.rows[:, None, None] * auc[None, :, None] * auc[None, None, :]
+            )
+            per_class = centered / (weight[:, :, None] * weight[:, None, :])
+        return per_class.sum(axis=0)
+
+    def correlation(self) -> np.ndarray:
+        """The correlation matrix of :meth:`covariance` (NaN where a variance is 0 or NaN)."""
+        covariance = self.covariance()
+        scale = np.sqrt(np.diagonal(covariance))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            correlation = covariance / np.outer(scale, scale)
+        np.fill_diagonal(correlation, 1.0)
+        return np.clip(correlation, -1.0, 1.0)

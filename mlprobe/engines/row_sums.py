@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from sqlglot import exp
 
-from mlprobe.core.ranks import AucCounts
+from mlprobe.core.ranks import AucCounts, AucCrossSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.slices import Slice
 from mlprobe.engines.counting import SqlSource
@@ -365,6 +365,92 @@ class SqlRows:
         )
         return inside, outside, overall
 
+    def auc_cross_sums(self, model: str) -> AucCrossSums:
+        """All rows' placement numerators of every class, summed by true class (with their
+        pairwise products): what the covariance of the classes' one-vs-rest AUCs needs.
+
+        One query: a common table of each row's true class index and scores; per class
+        the per-score counts, and from their running sums each score's numerator for a
+        positive (``2 negatives below + negatives tied``) and for a negative
+        (``2 positives above + positives tied``); the rows joined to them on their
+        scores; sums per true class.
+        """
+        key = ("auc cross sums", model)
+        cache = self.shared.cache
+        terms = self.shared.terms
+        k = len(terms.outputs.classes)
+        if key not in cache:
+            cache[key] = self._auc_cross_sums(model, k)
+        packed = cache[key]
+        return AucCrossSums(
+            packed[:, 0].copy(),
+            packed[:, 1 : 1 + k].copy(),
+            packed[:, 1 + k :].reshape(k, k, k).copy(),
+        )
+
+    def _auc_cross_sums(self, model: str, k: int) -> np.ndarray:
+        params = Parameters()
+        terms = self.shared.terms
+        true_class = exp.Case(
+            ifs=[
+                exp.If(this=terms.is_class(c, params), true=exp.Literal.number(c)) for c in range(k)
+            ]
+        )
+        base = exp.select(
+            exp.alias_(true_class, "mlprobe_y"),
+            *(exp.alias_(terms.score(model, c), f"mlprobe_s{c}") for c in range(k)),
+            copy=False,
+        ).from_(self.shared.engine.source(), copy=False)
+        y = _col("mlprobe_y")
+        joined = exp.select(
+            y,
+            *(
+                exp.alias_(
+                    exp.Case(
+                        ifs=[
+                            exp.If(
+                                this=exp.EQ(this=y.copy(), expression=exp.Literal.number(c)),
+                                true=_col(f"mlprobe_pos{c}"),
+                            )
+                        ],
+                        default=_col(f"mlprobe_neg{c}"),
+                    ),
+                    f"mlprobe_v{c}",
+                )
+                for c in range(k)
+            ),
+            copy=False,
+        ).from_("mlprobe_base", copy=False)
+        for c in range(k):
+            joined = joined.join(
+                _placements_per_score(c),
+                on=exp.EQ(this=_col(f"mlprobe_s{c}"), expression=_col(f"mlprobe_k{c}")),
+                copy=False,
+            )
+        values = [_col(f"mlprobe_v{c}") for c in range(k)]
+        sums: list[Any] = [exp.Count(this=exp.Star())]
+        sums += [exp.Sum(this=exp.cast(v.copy(), exp.DataType.Type.DOUBLE)) for v in values]
+        sums += [
+            exp.Sum(
+                this=exp.Mul(
+                    this=exp.cast(a.copy(), exp.DataType.Type.DOUBLE),
+                    expression=exp.cast(b.copy(), exp.DataType.Type.DOUBLE),
+                )
+            )
+            for a in values
+            for b in values
+        ]
+        query = (
+            exp.select(y.copy(), *sums, copy=False)
+            .from_(joined.subquery("mlprobe_rows", copy=False), copy=False)
+            .group_by(y.copy(), copy=False)
+            .with_("mlprobe_base", as_=base, copy=False)
+        )
+        packed = np.zeros((k, 1 + k + k * k))
+        for row in self.shared.engine.rows(query, params.values):
+            packed[int(row[0])] = [0.0 if v is None else float(v) for v in row[1:]]
+        return packed
+
 
 #: the fields of an AucCounts: 2U, positives, negatives, positive and negative squares
 _AUC_FIELDS = 5
@@ -414,3 +500,53 @@ def _squares(
         expression=placement.copy(),
     )
     return exp.Sum(this=product)
+
+
+def _placements_per_score(c: int) -> exp.Expression:
+    """Per distinct score of class ``c`` (column ``mlprobe_k<c>``) in ``mlprobe_base``: the
+    placement numerator of a positive (``mlprobe_pos<c>``) and of a negative (``mlprobe_neg<c>``)
+    with that score."""
+    is_c = exp.EQ(this=_col("mlprobe_y"), expression=exp.Literal.number(c))
+    counts = [
+        exp.alias_(_col(f"mlprobe_s{c}"), "mlprobe_score"),
+        exp.alias_(
+            exp.Count(this=exp.Case(ifs=[exp.If(this=is_c, true=exp.Literal.number(1))])), "p"
+        ),
+        exp.alias_(
+            exp.Count(
+                this=exp.Case(
+                    ifs=[exp.If(this=exp.Not(this=is_c.copy()), true=exp.Literal.number(1))]
+                )
+            ),
+            "n",
+        ),
+    ]
+    per_score = (
+        exp.select(*counts, copy=False)
+        .from_("mlprobe_base", copy=False)
+        .group_by(_col(f"mlprobe_s{c}"), copy=False)
+        .subquery("h", copy=False)
+    )
+    p, n = _col("p"), _col("n")
+    two = exp.Literal.number(2)
+    positive = exp.Sub(this=exp.Mul(this=two, expression=_running_sum(n)), expression=n.copy())
+    negative = exp.Add(
+        this=exp.Mul(
+            this=two.copy(),
+            expression=exp.paren(
+                exp.Sub(this=exp.Window(this=exp.Sum(this=p.copy())), expression=_running_sum(p)),
+                copy=False,
+            ),
+        ),
+        expression=p.copy(),
+    )
+    return (
+        exp.select(
+            exp.alias_(_col("mlprobe_score"), f"mlprobe_k{c}"),
+            exp.alias_(positive, f"mlprobe_pos{c}"),
+            exp.alias_(negative, f"mlprobe_neg{c}"),
+            copy=False,
+        )
+        .from_(per_score, copy=False)
+        .subquery(f"mlprobe_r{c}", copy=False)
+    )

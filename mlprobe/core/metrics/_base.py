@@ -38,10 +38,14 @@ class PooledParts:
     ``S01`` per negative). A slice-vs-rest test pools each component's
     per-unit variance over both sides, so that it does not rest on a small
     slice's own (possibly zero) estimate: see :func:`pooled_p_value`.
+    ``design_effect`` scales that sum where components are correlated (the
+    classes' AUCs of a macro mean).
     """
 
     value: np.ndarray
     components: tuple[tuple[np.ndarray, np.ndarray], ...]
+    #: how much correlations between components add to their summed variance (1: none)
+    design_effect: float = 1.0
 
 
 def pooled_p_value(a: PooledParts, b: PooledParts) -> np.ndarray:
@@ -66,6 +70,7 @@ def pooled_p_value(a: PooledParts, b: PooledParts) -> np.ndarray:
             )
             variance = variance + pooled * (1 / units_a + 1 / units_b)
             fewest = np.minimum(fewest, np.minimum(units_a, units_b))
+    variance = variance * (a.design_effect + b.design_effect) / 2
     return skew_corrected_t_p_value(a.value - b.value, np.sqrt(variance), fewest - 1)
 
 

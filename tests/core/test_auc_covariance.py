@@ -1,0 +1,52 @@
+"""The covariance of one-vs-rest AUCs (macro ROC AUC's interval) against a brute-force oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from mlprobe.core.ranks import AucCrossSums, placement_numerators
+
+
+def _brute_force_influence(scores: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Per class and row, DeLong's influence ``(v - AUC) / P`` (positive) or ``/ N``, by pairs."""
+    rows = []
+    for c in range(k):
+        positive = y == c
+        pos, neg = scores[positive, c], scores[~positive, c]
+        placement = np.empty(len(y))
+        for i, s in enumerate(scores[:, c]):
+            if positive[i]:
+                placement[i] = ((neg < s).sum() + 0.5 * (neg == s).sum()) / len(neg)
+            else:
+                placement[i] = ((pos > s).sum() + 0.5 * (pos == s).sum()) / len(pos)
+        auc = roc_auc_score(positive, scores[:, c])
+        size = np.where(positive, positive.sum(), (~positive).sum())
+        rows.append((placement - auc) / size)
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cross_sums_give_the_influence_covariance_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    k, n = 3 + seed % 2, 200
+    y = rng.integers(0, k, n)
+    scores = rng.dirichlet(np.ones(k), n)
+    scores[np.arange(n), y] += 0.4
+    scores = np.round(scores, 1)  # many ties
+    numerators = np.array([placement_numerators(scores[:, c], y == c) for c in range(k)])
+    covariance = AucCrossSums.from_numerators(numerators, y).covariance()
+    influence = _brute_force_influence(scores, y, k)
+    np.testing.assert_allclose(covariance, influence @ influence.T, rtol=1e-10, atol=1e-15)
+    correlation = AucCrossSums.from_numerators(numerators, y).correlation()
+    assert np.allclose(np.diagonal(correlation), 1) and (np.abs(correlation) <= 1).all()
+
+
+def test_numerators_sum_to_twice_the_mann_whitney_statistic() -> None:
+    scores = np.array([0.2, 0.2, 0.5, 0.9, 0.1, 0.5])
+    positive = np.array([True, False, True, True, False, False])
+    numerators = placement_numerators(scores, positive)
+    auc = roc_auc_score(positive, scores)
+    assert numerators[positive].sum() / 2 == pytest.approx(auc * 3 * 3)
+    assert numerators[~positive].sum() / 2 == pytest.approx(auc * 3 * 3)
