@@ -132,10 +132,12 @@ def test_regression_compare_uses_the_paired_row_differences(frame: pd.DataFrame)
     se = difference.std(ddof=1) / np.sqrt(len(difference))
     np.testing.assert_allclose(row["delta"], difference.mean(), rtol=1e-9)
     # a paired t-test, corrected for the differences' skewness (Hall 1992), with degrees
-    # of freedom from their kurtosis: 2n / (kurtosis - 1), at most n - 1
+    # of freedom from their kurtosis: 2n / (kurtosis - 1), at most n - 1 (both the
+    # small-sample adjusted estimates, Joanes & Gill 1998)
     n = len(difference)
-    skew_of_mean = stats.skew(difference) / np.sqrt(n)
-    df = min(2 * n / max(stats.kurtosis(difference, fisher=False) - 1, 2), n - 1)
+    skew_of_mean = stats.skew(difference, bias=False) / np.sqrt(n)
+    kurtosis = stats.kurtosis(difference, fisher=False, bias=False)
+    df = min(2 * n / max(kurtosis - 1, 2), n - 1)
     t = difference.mean() / se
     hall = ((1 + skew_of_mean * t / 3) ** 3 - 1) / skew_of_mean
     np.testing.assert_allclose(row["p_value"], 2 * stats.t.sf(abs(hall), df), rtol=1e-6)
