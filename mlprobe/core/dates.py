@@ -19,7 +19,7 @@ import pandas as pd
 from mlprobe.core.predicates import format_value
 from mlprobe.errors import ValidationError
 
-__all__ = ["read_date"]
+__all__ = ["names_zone", "read_date"]
 
 
 def read_date(value: object, *, where: object, column: str, zone: str | None) -> pd.Timestamp:
@@ -45,3 +45,17 @@ def read_date(value: object, *, where: object, column: str, zone: str | None) ->
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(None)
     return stamp
+
+
+def names_zone(value: object) -> bool:
+    """Whether a date literal names its time zone (``'2024-01-01T00:00Z'``, ``'... +01:00'``).
+
+    >>> names_zone("2024-01-01"), names_zone("2024-01-01 00:00+01:00")
+    (False, True)
+    """
+    if not isinstance(value, str):
+        return False
+    try:
+        return pd.Timestamp(value).tzinfo is not None
+    except (TypeError, ValueError):
+        return False

@@ -18,6 +18,7 @@ import contextlib
 import glob
 import os
 import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,8 @@ def column_kind(sql_type: str) -> ColumnKind | None:
         return "text"
     if base == "BOOLEAN":
         return "bool"
-    if base.startswith(("TIMESTAMP", "DATETIME")):  # _S, _MS, _NS, WITH TIME ZONE, TIMESTAMPTZ
-        return "timestamp"
+    if base.startswith(("TIMESTAMP", "DATETIME")) or base == "DATE":
+        return "timestamp"  # _S, _MS, _NS, WITH TIME ZONE, TIMESTAMPTZ; a DATE is its midnight
     if base in ("DOUBLE", "FLOAT", "REAL"):
         return "float"
     if base in (
@@ -70,54 +71,73 @@ def _zoned(sql_type: str) -> bool:
     return "TIME ZONE" in upper or upper.startswith("TIMESTAMPTZ")
 
 
-def _frame_details(data: Any) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
-    """Ordered text levels and time zones of a pandas DataFrame's or Arrow table's columns."""
-    levels: dict[str, tuple[str, ...]] = {}
-    zones: dict[str, str | None] = {}
+@dataclass
+class _Details:
+    """What DuckDB's types do not say about a table's columns.
+
+    ``levels``: the declared order of ordered categoricals of text or numbers;
+    ``categorical``: all categorical (dictionary) columns; ``zones``: timestamp zones.
+    """
+
+    levels: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    categorical: set[str] = field(default_factory=set)
+    zones: dict[str, str | None] = field(default_factory=dict)
+
+    def add_categories(self, name: str, values: list[Any], ordered: bool) -> None:
+        """A categorical column: its levels count when they are all text or all numbers."""
+        self.categorical.add(name)
+        if ordered and (
+            all(isinstance(v, str) for v in values)
+            or all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        ):
+            self.levels[name] = tuple(values)
+
+
+def _frame_details(data: Any) -> _Details:
+    """Categorical levels and time zones of a pandas DataFrame's or Arrow table's columns."""
+    details = _Details()
     dtypes = getattr(data, "dtypes", None)
     if dtypes is not None and hasattr(dtypes, "items"):  # pandas
         for name, dtype in dtypes.items():
             categories = getattr(dtype, "categories", None)
-            if categories is not None and getattr(dtype, "ordered", False):
-                values = list(categories)
-                if all(isinstance(v, str) for v in values):
-                    levels[str(name)] = tuple(values)
+            if categories is not None:
+                ordered = bool(getattr(dtype, "ordered", False))
+                details.add_categories(str(name), categories.tolist(), ordered)
             zone = getattr(dtype, "tz", None)
             if zone is not None:
-                zones[str(name)] = str(zone)
-        return levels, zones
+                details.zones[str(name)] = str(zone)
+        return details
     schema = getattr(data, "schema", None)
     if schema is not None and hasattr(data, "column"):  # pyarrow.Table
-        levels, zones = _arrow_details(schema, lambda name: data.column(name).chunks)
-    return levels, zones
+        details = _arrow_details(schema, lambda name: data.column(name).chunks)
+    return details
 
 
-def _arrow_details(
-    schema: Any, chunks: Any
-) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
-    """Ordered dictionary levels (from the first chunk's dictionary) and timestamp zones."""
-    levels: dict[str, tuple[str, ...]] = {}
-    zones: dict[str, str | None] = {}
-    for field in schema:
-        kind = field.type
-        if getattr(kind, "ordered", False):
-            found = chunks(field.name)
-            if found:
-                values = found[0].dictionary.to_pylist()
-                if all(isinstance(v, str) for v in values):
-                    levels[field.name] = tuple(values)
+def _arrow_details(schema: Any, chunks: Any) -> _Details:
+    """Dictionary columns (levels from the first chunk's dictionary) and timestamp zones."""
+    details = _Details()
+    for field_ in schema:
+        kind = field_.type
+        if hasattr(kind, "value_type") and hasattr(kind, "ordered"):  # a dictionary type
+            found = chunks(field_.name)
+            values = found[0].dictionary.to_pylist() if found else []
+            if found or not kind.ordered:
+                details.add_categories(field_.name, values, bool(kind.ordered))
         zone = getattr(kind, "tz", None)
         if zone is not None:
-            zones[field.name] = str(zone)
-    return levels, zones
+            details.zones[field_.name] = str(zone)
+    return details
 
 
-def _parquet_details(path: str) -> tuple[dict[str, tuple[str, ...]], dict[str, str | None]]:
+def _parquet_details(path: str) -> _Details:
     """Ordered categoricals and time zones pandas wrote into Parquet (read as plain text and
-    UTC by DuckDB), from the first file of the glob; nothing if pyarrow cannot tell."""
+    UTC by DuckDB), from the first file of the glob; nothing if pyarrow cannot tell.
+
+    Parquet keeps the levels of text categoricals only: a categorical of numbers is read back
+    as plain numbers (by pandas.read_parquet too), so it compares and groups as numbers."""
     files = sorted(glob.glob(path)) if any(ch in path for ch in "*?[") else [path]
     if not files:
-        return {}, {}
+        return _Details()
     try:
         import pyarrow.parquet as pq
 
@@ -131,7 +151,7 @@ def _parquet_details(path: str) -> tuple[dict[str, tuple[str, ...]], dict[str, s
 
         return _arrow_details(schema, chunks)
     except Exception:  # no pyarrow, a directory, an unreadable file: DuckDB reports it
-        return {}, {}
+        return _Details()
 
 
 def _unregister(connection: Any, name: str) -> None:
@@ -177,9 +197,9 @@ class DuckDBSource:
                 this=exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(path)])
             )
             self.description = path
-            self._levels, self._zones = _parquet_details(path)
+            self._details = _parquet_details(path)
         else:
-            self._levels, self._zones = _frame_details(data)
+            self._details = _frame_details(data)
             self.view = source_name(self._taken)
             try:
                 connection.register(self.view, data)
@@ -212,13 +232,21 @@ class DuckDBSource:
             kind = column_kind(sql_type)
             if kind is not None:
                 out[name] = kind
-        levels = {n: v for n, v in self._levels.items() if out.get(n) == "text"}
+        details = self._details
+        # levels of the type DuckDB holds (text levels of a text column, numbers of a number)
+        levels = {
+            n: v
+            for n, v in details.levels.items()
+            if out.get(n) in ("text", "number", "float")
+            and (out[n] == "text") == all(isinstance(x, str) for x in v)
+        }
+        categorical = {n for n in details.categorical if out.get(n) in ("text", "number", "float")}
         zones = {
-            n: self._zones.get(n)
+            n: details.zones.get(n)
             for n, t in self.types.items()
             if out.get(n) == "timestamp" and _zoned(t)
         }
-        return ColumnKinds(out, levels=levels, zones=zones)
+        return ColumnKinds(out, levels=levels, categorical=categorical, zones=zones)
 
     def source(self) -> exp.Expression:
         """The FROM item: ``read_parquet('path')`` or the registered table."""

@@ -6,8 +6,18 @@ Spark 3.5+), so values never become SQL text.
 
 Spark has no ordered categoricals: a string column compares as text (``<`` by code point), which
 is what memory does for unordered text; a pandas ordered categorical converted to Spark becomes
-plain strings, so slice it in memory or on DuckDB to compare by its declared order. Timestamp
-columns are not sliceable on Spark yet (DuckDB and memory compare them with date literals).
+plain strings, so slice it in memory or on DuckDB to compare by its declared order (a
+categorical of numbers becomes plain numbers, compared and grouped as numbers).
+
+Timestamps compare with text literals read as dates, as in memory, whatever the session's time
+zone (``spark.sql.session.timeZone``) or the Python process's: literals are bound as text cast
+to TIMESTAMP_NTZ, or as microseconds since 1970 UTC, never as Python datetimes that a zone
+would read. A TIMESTAMP_NTZ column holds wall-clock times, as a naive pandas column: it
+compares as one. A DATE column is its midnight, without a zone. A TIMESTAMP column holds
+instants whose zone Spark does not keep (pandas data converted to it may have been naive,
+read in the session's or the process's zone, or in any zone): a literal with a zone
+(``'2024-01-01T00:00Z'``, ``'... +01:00'``) is the instant and compares as in memory; one
+without a zone is refused, naming the fix. ``by=`` on any of them is refused, as in memory.
 
 The view's name is one of its own per source (``mlprobe_source_<uuid4 hex>``), checked unused
 (``catalog.tableExists``: no temporary view or table of that name in the current database) and
@@ -24,7 +34,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from mlprobe.engines.sql import ColumnKind, source_name
+from mlprobe.engines.sql import ColumnKind, ColumnKinds, source_name
 from mlprobe.errors import DataError, MlprobeError
 
 __all__ = ["SparkSource"]
@@ -37,6 +47,8 @@ def spark_column_kind(type_name: str) -> ColumnKind | None:
         return "text"
     if name == "boolean":
         return "bool"
+    if name in ("timestamp", "timestamp_ltz", "timestamp_ntz", "date"):
+        return "timestamp"
     if name in ("double", "float"):
         return "float"
     if name in ("byte", "tinyint", "short", "smallint", "integer", "int", "long", "bigint") or (
@@ -90,14 +102,15 @@ class SparkSource:
         #: column name -> Spark type name, in the table's order
         self.types: dict[str, str] = {f.name: f.dataType.simpleString() for f in schema.fields}
 
-    def kinds(self) -> dict[str, ColumnKind]:
-        """Sliceable columns and how they compare."""
+    def kinds(self) -> ColumnKinds:
+        """Sliceable columns and how they compare (TIMESTAMP columns hold instants)."""
         out: dict[str, ColumnKind] = {}
         for name, type_name in self.types.items():
             kind = spark_column_kind(type_name)
             if kind is not None:
                 out[name] = kind
-        return out
+        instants = [n for n, t in self.types.items() if t.lower() in ("timestamp", "timestamp_ltz")]
+        return ColumnKinds(out, instants=instants, spark_timestamps=True)
 
     def source(self) -> exp.Expression:
         """The registered view."""

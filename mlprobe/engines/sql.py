@@ -16,9 +16,13 @@ Identifiers go through sqlglot with quoting, values become bound parameters
   column of a Parquet file written by pandas) compare by their declared order, as in memory:
   ``c < 'mid'`` becomes ``c IN ('low')``. A value that is not a level is refused, as in memory.
   Other text compares as text (code point order) on every engine.
+- Ordered categoricals of numbers (a pandas ordered categorical of ints or floats registered
+  on DuckDB) compare by their declared order too, when the engine is told the levels.
 - Timestamps compare with text literals read as dates (``t >= '2024-01-01'``), as in memory;
   on a column with a time zone, a literal without one is read in the column's zone (UTC when
-  the engine does not know the zone).
+  the engine does not know the zone). A DATE column is a timestamp at midnight, without a zone.
+  On columns of instants whose zone no one knows (``ColumnKinds.instants``: Spark's
+  TIMESTAMP), a literal without a zone is refused rather than read in some zone.
 
 Examples
 --------
@@ -38,13 +42,14 @@ from __future__ import annotations
 import datetime
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import pandas as pd
 from sqlglot import exp
 
-from mlprobe.core.dates import read_date
+from mlprobe.core.dates import names_zone, read_date
 from mlprobe.core.predicates import (
     And,
     Between,
@@ -76,21 +81,34 @@ ColumnKind = Literal["text", "number", "float", "bool", "timestamp"]
 class ColumnKinds(dict[str, ColumnKind]):
     """Column kinds, and what a kind alone does not say.
 
-    ``levels``: the declared order of ordered text columns (``<`` compares by it);
+    ``levels``: the declared order of ordered categorical columns, of text or numbers (``<``
+    compares by it; ``by=`` groups per level, in this order);
+    ``categorical``: columns that were categoricals (ordered or not): ``by=`` groups them per
+    value, never in bins, as in memory;
     ``zones``: the time zone of timestamp columns with one, when the engine knows it (naive
-    literals are read in it, as in memory; in UTC otherwise).
+    literals are read in it, as in memory; in UTC otherwise);
+    ``instants``: timestamp columns of instants whose zone is not known and cannot be assumed
+    (Spark's TIMESTAMP): a literal must name its zone;
+    ``spark_timestamps``: bind date literals as Spark needs them, so no session or process time
+    zone reads them (``CAST(? AS TIMESTAMP_NTZ)`` with text, ``timestamp_micros(?)``).
     """
 
     def __init__(
         self,
         kinds: Mapping[str, ColumnKind] | None = None,
         *,
-        levels: Mapping[str, tuple[str, ...]] | None = None,
+        levels: Mapping[str, tuple[Any, ...]] | None = None,
+        categorical: Iterable[str] = (),
         zones: Mapping[str, str | None] | None = None,
+        instants: Iterable[str] = (),
+        spark_timestamps: bool = False,
     ) -> None:
         super().__init__(kinds or {})
-        self.levels: dict[str, tuple[str, ...]] = dict(levels or {})
+        self.levels: dict[str, tuple[Any, ...]] = dict(levels or {})
+        self.categorical: frozenset[str] = frozenset(categorical) | frozenset(self.levels)
         self.zones: dict[str, str | None] = dict(zones or {})
+        self.instants: frozenset[str] = frozenset(instants)
+        self.spark_timestamps = spark_timestamps
 
 
 _OPERATORS: dict[str, type[exp.Expression]] = {
@@ -257,7 +275,25 @@ class _Compiler:
         if self.kinds.get(column) != "timestamp":
             return self.params.bind(value)
         zones = getattr(self.kinds, "zones", {})
-        return self.params.bind(_timestamp(node, column, value, zones.get(column), column in zones))
+        instant = column in getattr(self.kinds, "instants", ())
+        zoned = instant or column in zones
+        stamp = _timestamp(node, column, value, zones.get(column), zoned)  # a date, or refused
+        if instant and not names_zone(value):
+            raise ValidationError(
+                f"in {node}: column {column!r} holds instants (a Spark TIMESTAMP) whose time "
+                f"zone the data does not keep, so {format_value(value)} could mean any zone's "
+                "time. Write the zone in the date, e.g. '2024-01-01T00:00Z' or "
+                "'2024-01-01 00:00+01:00'; or, for wall-clock times, give the column Spark's "
+                "TIMESTAMP_NTZ type (spark.sql.timestampType=TIMESTAMP_NTZ before creating the "
+                "DataFrame, or a cast)."
+            )
+        if not getattr(self.kinds, "spark_timestamps", False):
+            return self.params.bind(stamp)
+        if zoned:  # the instant, as microseconds since 1970 UTC: no time zone reads it
+            micros = pd.Timestamp(stamp).value // 1000
+            return exp.Anonymous(this="timestamp_micros", expressions=[self.params.bind(micros)])
+        wall = stamp.isoformat(sep=" ", timespec="microseconds")  # naive: a wall-clock time
+        return exp.cast(self.params.bind(wall), exp.DataType.build("timestamp_ntz"))
 
     def _column(self, name: str, *values: Any) -> exp.Expression:
         column = self.aliases.get(name, name)

@@ -356,13 +356,23 @@ class TableProbe:
                 "column (e.g. the month as text) and group by that."
             )
         numeric = kind in ("number", "float")
-        limit = MAX_VALUE_GROUPS + 2 if numeric else None  # a missing value, and one too many
+        # a categorical (from pandas or Arrow) is grouped per level, as in memory: never binned
+        categorical = source in getattr(self._kinds, "categorical", ())
+        if categorical and numeric and bins is not None:
+            raise ValidationError(
+                f"bins: column {column!r} is categorical, so it is grouped by level, not binned. "
+                "Convert it to numbers to bin it, or pass bins=None."
+            )
+        limit = MAX_VALUE_GROUPS + 2 if numeric and not categorical else None  # null, one more
         values = distinct_values(self._engine, source, self._kinds, limit=limit)
         present = _sorted_labels({v for v in values if v is not None})
         if kind == "float":  # named as in memory: x == 3.0
             present = [float(v) for v in present]
+        levels = getattr(self._kinds, "levels", {}).get(source)
+        if levels is not None:  # ordered: in the declared order, as in memory
+            present = [v for v in levels if v in set(present)]
         has_null = None in values
-        if not numeric or (bins is None and len(present) <= MAX_VALUE_GROUPS):
+        if not numeric or categorical or (bins is None and len(present) <= MAX_VALUE_GROUPS):
             conditions: list[Predicate] = [col(column) == v for v in present]
             return [*conditions, *([col(column).isnull()] if has_null else [])], False
         checked = check_bins(DEFAULT_BINS if bins is None else bins, column)

@@ -4,7 +4,8 @@ Ordered categoricals compare by their declared order (as pandas users expect), f
 table (a DuckDB ENUM) and from Parquet written by pandas (DuckDB reads text; the order comes
 from the file's Arrow schema). Unordered text compares as text. Timestamps with and without a
 time zone compare with date literals; booleans and nullable dtypes (Int64, boolean with NA,
-string[pyarrow]) count as in memory.
+string[pyarrow], string[python]) count as in memory. DATE columns are timestamps at midnight;
+ordered categoricals of numbers compare by their declared order too.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def types_frame(n: int = 600, seed: int = 3) -> pd.DataFrame:
     flags[rng.random(n) < 0.15] = pd.NA
     strings = pd.array(rng.choice(TEXT_VALUES, n), dtype="string[pyarrow]")
     strings[rng.random(n) < 0.15] = pd.NA
+    python_strings = pd.array(rng.choice(TEXT_VALUES, n), dtype="string[python]")
+    python_strings[rng.random(n) < 0.15] = pd.NA
     y = rng.choice(["cat", "dog"], n)
     return pd.DataFrame(
         {
@@ -71,6 +74,7 @@ def types_frame(n: int = 600, seed: int = 3) -> pd.DataFrame:
             "i": ints,
             "b": flags,
             "s": strings,
+            "sp": python_strings,
             "y": y,
             "p": np.where(rng.random(n) < 0.7, y, np.where(y == "cat", "dog", "cat")),
         }
@@ -129,6 +133,7 @@ def _leaves() -> st.SearchStrategy[Predicate]:
         ("tz", st.sampled_from(DATES)),
         ("i", st.integers(-4, 4)),
         ("s", text),
+        ("sp", text),
     ]
     leaves = []
     for column, values in per_column:
@@ -137,7 +142,7 @@ def _leaves() -> st.SearchStrategy[Predicate]:
             st.builds(IsIn, st.just(column), st.lists(values, max_size=3).map(tuple)),
             st.builds(Between, st.just(column), values, values),
         ]
-    for column in ("c", "u", "t", "tz", "flag", "i", "b", "s"):
+    for column in ("c", "u", "t", "tz", "flag", "i", "b", "s", "sp"):
         leaves += [st.builds(IsNull, st.just(column)), st.builds(NotNull, st.just(column))]
     for column in ("flag", "b"):
         leaves.append(
@@ -206,7 +211,15 @@ def test_a_value_that_is_not_a_level_is_refused_everywhere(
 
 
 def test_unordered_text_compares_as_text(memory: mp.Probe, engine: TableProbe) -> None:
-    for condition in ("u < 'b'", "u >= 'B'", "s > 'a'", "s <= 'é'", "u between 'B' and 'ab'"):
+    for condition in (
+        "u < 'b'",
+        "u >= 'B'",
+        "s > 'a'",
+        "s <= 'é'",
+        "u between 'B' and 'ab'",
+        "sp < 'b'",
+        "not (sp >= 'ab')",
+    ):
         assert_same_metric(engine, memory, condition)
 
 
@@ -244,7 +257,7 @@ def test_grouping_by_nullable_columns_is_the_same_table(
     memory: mp.Probe, engine: TableProbe
 ) -> None:
     # Int64 with NA included: both name its groups by the integers it holds (i == -3)
-    for by in ("b", "s", "flag", "i"):
+    for by in ("b", "s", "sp", "flag", "i", "c", "u"):
         pd.testing.assert_frame_equal(
             engine.breakdown(by=by, metrics=["accuracy"]),
             memory.breakdown(by=by, metrics=["accuracy"]),
@@ -261,7 +274,8 @@ def test_grouping_by_nullable_columns_is_the_same_table(
         ("TIMESTAMP WITH TIME ZONE", "timestamp"),
         ("TIMESTAMPTZ", "timestamp"),
         ("ENUM('low', 'mid', 'high')", "text"),
-        ("DATE", None),
+        ("DATE", "timestamp"),
+        ("TIME", None),
     ],
 )
 def test_duckdb_types_are_classified(sql_type: str, kind: str | None) -> None:
@@ -295,3 +309,199 @@ def test_parquet_ordered_categoricals_keep_their_order_across_a_glob(tmp_path: P
     for condition in ("c < 'mid'", "c > 'zeta'", "c <= 'alpha'"):
         assert_same_metric(engine, memory, condition)
     assert engine.metric("accuracy", "c > 'zeta'")["n"] == 3
+
+
+# --- DATE columns: a timestamp at midnight, without a zone -------------------------------------
+
+DATE_CONDITIONS = [
+    "d >= '2024-01-02'",
+    "d < '2024-01-02'",
+    "d == '2024-01-02'",
+    "d == '2024-01-02 05:00'",  # no date is at 05:00
+    "d != '2024-01-03'",
+    "d between '2024-01-01' and '2024-01-02'",
+    "d in ['2024-01-01', '2024-01-03 00:00']",
+    "d > '2024-01-01T23:00-02:00'",  # a zone: its UTC wall time, as numpy compares
+    "not (d <= '2024-01-02')",
+    "d is null",
+    "d is not null and p == 'cat'",
+]
+
+
+def dates_frame(n: int = 300, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same rows twice: dates as ``datetime64`` (memory) and as ``datetime.date`` (DATE)."""
+    rng = np.random.default_rng(seed)
+    days = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 4, n), "D"))
+    days = days.mask(rng.random(n) < 0.1)
+    y = rng.choice(["cat", "dog"], n)
+    p = np.where(rng.random(n) < 0.7, y, np.where(y == "cat", "dog", "cat"))
+    memory = pd.DataFrame({"d": days, "y": y, "p": p})
+    as_dates = memory.assign(d=[None if pd.isna(v) else v.date() for v in days])
+    return memory, as_dates
+
+
+@pytest.fixture(scope="module")
+def date_probes(tmp_path_factory: pytest.TempPathFactory) -> tuple[mp.Probe, list[TableProbe]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    memory, as_dates = dates_frame()
+    table = pa.Table.from_pandas(as_dates, preserve_index=False)
+    assert table.schema.field("d").type == pa.date32()
+    path = tmp_path_factory.mktemp("dates") / "dates.parquet"
+    pq.write_table(table, path)
+    engines = [
+        mp.Probe.from_parquet(path, target="y", predictions=PREDICTIONS),
+        TableProbe(DuckDBSource(table), target="y", predictions=PREDICTIONS),
+    ]
+    return mp.Probe(memory, target="y", predictions=PREDICTIONS), engines
+
+
+def test_date_columns_are_timestamps_at_midnight(
+    date_probes: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    memory, engines = date_probes
+    for engine in engines:
+        assert engine._engine.types["d"] == "DATE" and engine._kinds["d"] == "timestamp"
+        for condition in DATE_CONDITIONS:
+            assert_same_metric(engine, memory, condition)
+
+
+def test_date_columns_refuse_as_in_memory(
+    date_probes: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    memory, engines = date_probes
+    for probe in (memory, *engines):
+        with pytest.raises(ValidationError, match="holds datetimes; 2024 is not a date"):
+            probe.metric("accuracy", "d >= 2024")
+        with pytest.raises(ValidationError, match="'d' holds datetimes, which cannot be grouped"):
+            probe.breakdown(by="d")
+
+
+# --- ordered categoricals of numbers: their declared order, as in memory -------------------------
+
+NUMBER_LEVELS = [10, 2, 33]  # declared order differs from numeric order
+FLOAT_LEVELS = [2.5, 0.5, 1.5]
+
+
+def numeric_categories_frame(n: int = 400, seed: int = 13) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ints = pd.Categorical(rng.choice(NUMBER_LEVELS, n), categories=NUMBER_LEVELS, ordered=True)
+    ints[rng.random(n) < 0.1] = np.nan
+    floats = pd.Categorical(rng.choice(FLOAT_LEVELS, n), categories=FLOAT_LEVELS, ordered=True)
+    small = pd.Categorical(rng.choice([1, 2, 3], n), ordered=True)  # numeric = declared order
+    many = pd.Categorical(rng.integers(0, 14, n))  # unordered: more values than by= groups
+    y = rng.choice(["cat", "dog"], n)
+    return pd.DataFrame(
+        {
+            "ci": ints,
+            "cf": floats,
+            "c3": small,
+            "cm": many,
+            "y": y,
+            "p": np.where(rng.random(n) < 0.7, y, np.where(y == "cat", "dog", "cat")),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def numeric_categories() -> tuple[mp.Probe, list[TableProbe]]:
+    import pyarrow as pa
+
+    frame = numeric_categories_frame()
+    memory = mp.Probe(frame, target="y", predictions=PREDICTIONS)
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    engines = [
+        TableProbe(DuckDBSource(frame), target="y", predictions=PREDICTIONS),
+        TableProbe(DuckDBSource(arrow), target="y", predictions=PREDICTIONS),
+    ]
+    return memory, engines
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "ci < 2",
+        "ci <= 2",
+        "ci > 10",
+        "ci >= 33",
+        "ci between 10 and 2",
+        "ci between 2 and 10",
+        "not (ci < 33)",
+        "ci == 2",
+        "ci in [10, 33]",
+        "ci is null",
+        "cf < 1.5",
+        "cf >= 0.5",
+        "c3 < 3",
+        "c3 between 1 and 2",
+        "cm < 7",
+        "cm >= 3.5",
+    ],
+)
+def test_ordered_categoricals_of_numbers_compare_by_declared_order(
+    numeric_categories: tuple[mp.Probe, list[TableProbe]], condition: str
+) -> None:
+    memory, engines = numeric_categories
+    for engine in engines:
+        assert_same_metric(engine, memory, condition)
+
+
+def test_the_declared_order_of_numbers_is_not_numeric_order(
+    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    memory, engines = numeric_categories
+    frame = numeric_categories_frame()
+    expected = int((frame["ci"] == 10).sum())  # only 10 comes before 2
+    for probe in (memory, *engines):
+        assert probe.metric("accuracy", "ci < 2")["n"] == expected
+
+
+def test_numbers_that_are_not_levels_are_refused_everywhere(
+    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    memory, engines = numeric_categories
+    for probe in (memory, *engines):
+        for condition in ("ci < 3", "cf between 0.5 and 2.0"):
+            with pytest.raises(ValidationError, match="is not a level of the ordered column"):
+                probe.metric("accuracy", condition)
+        with pytest.raises(ValidationError, match="'ci'"):
+            probe.metric("accuracy", "ci < 'low'")
+
+
+def test_categoricals_of_numbers_group_per_level_as_in_memory(
+    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    memory, engines = numeric_categories
+    for engine in engines:
+        for by in ("ci", "cf", "c3", "cm", ["ci", "c3"]):
+            pd.testing.assert_frame_equal(
+                engine.breakdown(by=by, metrics=["accuracy"]),
+                memory.breakdown(by=by, metrics=["accuracy"]),
+                check_dtype=False,
+            )
+        for probe in (memory, engine):
+            with pytest.raises(ValidationError, match="is categorical, so it is grouped by level"):
+                probe.breakdown(by="ci", bins=2)
+
+
+def test_parquet_keeps_no_order_for_numbers_so_they_compare_as_read_back(tmp_path: Path) -> None:
+    """Parquet keeps the levels of text categoricals only: numbers come back plain (from
+    pandas.read_parquet too), and compare and group as numbers, as in memory on them."""
+    frame = numeric_categories_frame()
+    frame.to_parquet(tmp_path / "numbers.parquet")
+    engine = mp.Probe.from_parquet(
+        tmp_path / "numbers.parquet", target="y", predictions=PREDICTIONS
+    )
+    # nullable: the integer column with missing values stays integral (Int64), as in the file
+    read_back = pd.read_parquet(tmp_path / "numbers.parquet", dtype_backend="numpy_nullable")
+    assert not isinstance(read_back["ci"].dtype, pd.CategoricalDtype)
+    memory = mp.Probe(read_back, target="y", predictions=PREDICTIONS)
+    for condition in ("ci < 3", "ci >= 10", "cf < 1.5", "cm < 7"):
+        assert_same_metric(engine, memory, condition)
+    for by in ("ci", "cm"):
+        pd.testing.assert_frame_equal(
+            engine.breakdown(by=by, metrics=["accuracy"]),
+            memory.breakdown(by=by, metrics=["accuracy"]),
+            check_dtype=False,
+        )
