@@ -225,7 +225,12 @@ def encode_column(series: pd.Series, *, name: str) -> EncodedColumn:
         if values.dtype.kind == "c":
             raise DataError(f"column {name!r} holds complex numbers, which cannot be sliced.")
         return NumericColumn(name, values, None)
-    if pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred == "date":  # datetime.date objects: each its midnight, as DATE on the engines
+        values = pd.to_datetime(series).to_numpy(dtype="datetime64[ns]")
+        null = np.isnat(values)
+        return NumericColumn(name, values, null if null.any() else None, None)
+    if inferred.startswith("mixed"):
         _refuse_booleans_among_numbers(series, name)
     try:
         codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)

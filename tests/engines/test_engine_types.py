@@ -505,3 +505,19 @@ def test_parquet_keeps_no_order_for_numbers_so_they_compare_as_read_back(tmp_pat
             memory.breakdown(by=by, metrics=["accuracy"]),
             check_dtype=False,
         )
+
+
+def test_date_objects_in_memory_are_dates_at_midnight_too(
+    date_probes: tuple[mp.Probe, list[TableProbe]],
+) -> None:
+    """A pandas column of ``datetime.date`` objects (object dtype) compares as the engines'
+    DATE does, not as unordered values; the frame itself is left as it was."""
+    _, as_dates = dates_frame()
+    before = as_dates.copy()
+    objects = mp.Probe(as_dates, target="y", predictions=PREDICTIONS)
+    _, engines = date_probes
+    for condition in DATE_CONDITIONS:
+        assert_same_metric(engines[0], objects, condition)
+    with pytest.raises(ValidationError, match="holds datetimes; 2024 is not a date"):
+        objects.metric("accuracy", "d >= 2024")
+    pd.testing.assert_frame_equal(as_dates, before)
