@@ -6,10 +6,14 @@ columns ``m``, ``m_ci_low``, ``m_ci_high``; then ``gap`` (the first metric on
 the slice minus on the rest of the rows), ``p_value`` (slice vs rest),
 ``q_value`` (Benjamini–Hochberg over the slices of the call, per model, so a
 model's q-values do not depend on which other models are shown) and
-``low_support`` (``n < min_support``). A low-support slice keeps its values and
-intervals but gets NaN ``p_value`` and ``q_value`` and is left out of the
-Benjamini–Hochberg family, so that its noise cannot lower other slices'
-q-values. Which test and interval each metric uses: ``docs/statistics.md``.
+``low_support`` (``n < min_support``), ``own_predictions`` (the slice's conditions
+fix this model's own prediction, e.g. a confusion cell or "the rows it got wrong").
+A low-support slice keeps its values and intervals but gets NaN ``p_value`` and
+``q_value`` and is left out of the Benjamini–Hochberg family, so that its noise
+cannot lower other slices' q-values. So does a slice defined by the model's own
+predictions: its gap to the rest holds by construction (the rows a model got wrong
+have a high error rate), so testing it would present a tautology as a finding.
+Which test and interval each metric uses: ``docs/statistics.md``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Grouping
 from mlprobe.core.metrics import Metric, MetricValues
 from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.predicates import PREDICTION, prediction_column
 from mlprobe.core.significance import benjamini_hochberg
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
@@ -91,6 +96,7 @@ def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]
         slice_parts.append(per_slice)
     columns = _assemble(overall_parts, slice_parts)
     columns["low_support"] = columns["n"] < min_support
+    columns["own_predictions"] = columns.pop("own_predictions")  # last, after low_support
     frame = pd.DataFrame(columns, copy=False)
     frame.attrs["slices"] = {s.name: s for s in request.slices}
     frame.attrs["metrics"] = [m.name for m in request.metrics]
@@ -136,13 +142,23 @@ def _model_columns(
     first = request.metrics[0]
     rest = first.compute(stats.rest(), confidence)
     body["gap"] = first_values.value - rest.value
-    # below min_support a slice is shown but not tested: no p-value, and not in the BH family
-    tested = body["n"] >= min_support
+    # below min_support, or defined by this model's own predictions, a slice is shown but not
+    # tested: no p-value, and not in the BH family
+    own = _own_predictions(request.slices, name)
+    tested = (body["n"] >= min_support) & ~own
     body["p_value"] = np.where(tested, first.p_value_vs(first_values, rest), np.nan)
     body["q_value"] = benjamini_hochberg(body["p_value"])
     for key in ("gap", "p_value", "q_value"):
         top[key] = np.full(1, np.nan)
+    body["own_predictions"], top["own_predictions"] = own, np.zeros(1, dtype=bool)
     return top, body
+
+
+def _own_predictions(slices: Sequence[Slice], model: str) -> np.ndarray:
+    """Per slice: whether its conditions name ``model``'s own prediction (``@prediction``,
+    each model's own, or ``@prediction[model]``)."""
+    own = {PREDICTION, prediction_column(model)}
+    return np.array([bool(own & set(s.columns())) for s in slices], dtype=bool)
 
 
 def _assemble(

@@ -39,6 +39,7 @@ __all__ = [
     "compare_spec",
     "confusion_chart",
     "confusion_spec",
+    "fit_container_width",
 ]
 
 _OVERALL = "overall"
@@ -46,6 +47,8 @@ _OVERALL = "overall"
 SLICE_SELECTION = "pick"
 CELL_SELECTION = "cell"
 SUPPORT_LEVELS = ["enough rows", "too few rows"]
+#: opacity of the marks of slices with enough rows and with too few
+SUPPORT_OPACITY = [1.0, 0.35]
 ONE_COLOUR = "#1f77b4"
 Spec = dict[str, Any]
 
@@ -71,6 +74,36 @@ def _top(spec: Spec) -> Spec:
     return {"$schema": alt.SCHEMA_URL, "config": {"view": {"stroke": None}}, **spec}
 
 
+#: where a spec says it may be drawn as wide as its container (see :func:`fit_container_width`)
+_STRETCH = {"mlprobe": {"fit_width": True}}
+
+
+def _stretchable(width: int | str) -> Spec:
+    """The size keys of a chart ``width`` px wide (or ``"container"``) that may stretch."""
+    sizing: Spec = {"width": width, "usermeta": _STRETCH}
+    if width == "container":
+        sizing["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return sizing
+
+
+def fit_container_width(spec: Spec) -> Spec:
+    """``spec`` drawn as wide as the element that holds it, if it may stretch; else ``spec``.
+
+    Breakdown and comparison charts may stretch: a live chart then follows the
+    width of its pane (vega-lite's ``"width": "container"``, with the axis
+    labels and legend inside that width). A chart drawn offline (SVG) keeps
+    its fixed ``width``.
+
+    >>> fit_container_width({"width": 420, "usermeta": _STRETCH})["width"]
+    'container'
+    >>> fit_container_width({"width": 120})["width"]
+    120
+    """
+    if (spec.get("usermeta") or {}).get("mlprobe", {}).get("fit_width") is not True:
+        return spec
+    return {**spec, **_stretchable("container")}
+
+
 def _as_chart(spec: Spec) -> alt.LayerChart:
     return alt.LayerChart.from_dict(spec, validate=False)
 
@@ -82,7 +115,7 @@ def breakdown_spec(
     frame: pd.DataFrame,
     metric: str | None = None,
     *,
-    width: int = 420,
+    width: int | str = 420,
     order: Sequence[str] | None = None,
     selectable: bool = False,
     label_limit: int = 360,
@@ -90,6 +123,9 @@ def breakdown_spec(
     """The Vega-Lite specification of :func:`breakdown_chart` (a dict).
 
     ``label_limit`` caps the slice names on the axis (pixels; the tooltip has the full name).
+    ``width`` is the plot's width in pixels, or ``"container"``: as wide as the element the
+    chart is drawn in, labels and legend included (live charts may stretch either way, see
+    :func:`fit_container_width`).
     """
     try:
         metric = table_metric(frame, metric)
@@ -140,6 +176,15 @@ def breakdown_spec(
     }
     shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
     x_title = f"{metric} ({confidence:.0%} interval)"
+    # one opacity scale for both layers (two ranges conflict); ordinal with an explicit sort,
+    # since vega-lite warns about an unsorted discrete field on an ordered channel
+    opacity: Spec = {
+        "field": "support",
+        "type": "ordinal",
+        "sort": SUPPORT_LEVELS,
+        "title": "support",
+        "scale": {"domain": SUPPORT_LEVELS, "range": SUPPORT_OPACITY},
+    }
     intervals: Spec = {
         "data": {"name": "slices"},
         "mark": {"type": "rule", "strokeWidth": 2},
@@ -154,12 +199,7 @@ def breakdown_spec(
             },
             "x2": {"field": "high"},
             "color": colour,
-            "opacity": {
-                "field": "support",
-                "type": "nominal",
-                "title": "support",
-                "scale": {"domain": SUPPORT_LEVELS, "range": [0.9, 0.3]},
-            },
+            "opacity": opacity,
         },
     }
     points: Spec = {
@@ -169,11 +209,7 @@ def breakdown_spec(
             **shared,
             "x": {"field": "value", "type": "quantitative"},
             "color": colour,
-            "opacity": {
-                "field": "support",
-                "type": "nominal",
-                "scale": {"domain": SUPPORT_LEVELS, "range": [1.0, 0.35]},
-            },
+            "opacity": opacity,
             "tooltip": [
                 {"field": "slice", "type": "nominal"},
                 {"field": "model", "type": "nominal"},
@@ -227,7 +263,7 @@ def breakdown_spec(
             },
             "datasets": {"slices": _records(slices), "overall": _records(overall)},
             "layer": [reference, intervals, points],
-            "width": width,
+            **_stretchable(width),
             "height": height,
             "title": f"{metric} by slice",
         }
@@ -358,8 +394,9 @@ VERDICTS = ["regressed", "improved", "no detectable change", "too few rows"]
 VERDICT_COLOURS = ["#b2182b", "#2166ac", "#888888", "#cccccc"]
 
 
-def compare_spec(comparison: pd.DataFrame, *, width: int = 420) -> Spec:
-    """The Vega-Lite specification of :func:`compare_chart` (a dict)."""
+def compare_spec(comparison: pd.DataFrame, *, width: int | str = 420) -> Spec:
+    """The Vega-Lite specification of :func:`compare_chart` (a dict); ``width`` as in
+    :func:`breakdown_spec`."""
     a, b = comparison.attrs.get("models", ("a", "b"))
     comparison = bare(comparison)
     metric = str(comparison["metric"].iloc[0]) if len(comparison) else "metric"
@@ -413,7 +450,7 @@ def compare_spec(comparison: pd.DataFrame, *, width: int = 420) -> Spec:
         {
             "data": {"values": _records(rows)},
             "layer": [zero, intervals, points],
-            "width": width,
+            **_stretchable(width),
             "height": max(60, 22 * len(rows)),
             "title": f"{b} vs {a}: change in {metric}",
         }

@@ -13,7 +13,13 @@ import altair as alt
 
 from mlprobe.errors import MlprobeError
 
-__all__ = ["chart_svg", "svg_data_uri", "svg_img"]
+__all__ = ["chart_svg", "static_copy_style", "svg_data_uri", "svg_img"]
+
+#: the class ipywidgets gives a widget view whose model has no kernel behind it (restored from a
+#: saved notebook's widget state); JupyterLab draws a red "disconnected" icon on each such view
+DISCONNECTED_CLASS = "jupyter-widgets-disconnected"
+#: a cell's output area: JupyterLab and Notebook 7 (``jp-OutputArea``), classic Notebook (``output``)
+_OUTPUT_AREAS = (".jp-OutputArea", ".output")
 
 
 def chart_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
@@ -40,3 +46,37 @@ def svg_img(svg: str, *, alt_text: str, css_class: str = "mlprobe-static-chart")
     from html import escape
 
     return f'<img class="{css_class}" alt="{escape(alt_text)}" src="{svg_data_uri(svg)}">'
+
+
+def static_copy_style(widget_class: str, static_class: str) -> str:
+    """A ``<style>`` that shows either a live widget or its static copy, never both.
+
+    A widget (class ``widget_class``) that displays a static copy of itself
+    (class ``static_class``) as another output of the same cell puts this
+    style inside its own view. Then:
+
+    * the widget is live (a kernel behind it): its static copy is hidden;
+    * the widget was restored from a saved notebook's widget state with no
+      kernel behind it (ipywidgets marks the view ``jupyter-widgets-disconnected``):
+      the dead widget is hidden -- no red "disconnected" icons -- and the static
+      copy shows the last state;
+    * no widget JavaScript at all (GitHub, nbviewer, an HTML export read offline):
+      the style is never rendered and the static copy shows.
+
+    It needs CSS ``:has()`` (every current browser); without it the static copy
+    is hidden wherever the style renders, as it used to be.
+
+    >>> "mlprobe-static" in static_copy_style("mlprobe-explorer", "mlprobe-static")
+    True
+    """
+    live = f".{widget_class}:not(.{DISCONNECTED_CLASS})"
+    hide_static = ", ".join(f"{area}:has({live}) .{static_class}" for area in _OUTPUT_AREAS)
+    return (
+        "<style>"
+        "@supports selector(:has(a)) {"
+        f"{hide_static} {{display: none !important;}}"
+        f".{widget_class}.{DISCONNECTED_CLASS} {{display: none !important;}}"
+        "}"
+        f"@supports not selector(:has(a)) {{.{static_class} {{display: none !important;}}}}"
+        "</style>"
+    )

@@ -17,7 +17,8 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any, Literal
 
@@ -27,11 +28,15 @@ import pandas as pd
 from mlprobe.errors import ValidationError, did_you_mean
 
 __all__ = [
+    "HELP",
     "SORT_ORDERS",
+    "Cell",
     "badness",
     "breakdown_html",
     "compare_html",
+    "format_q",
     "frame_html",
+    "slice_order",
     "sort_breakdown",
     "table_metric",
 ]
@@ -131,21 +136,95 @@ def _number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     return str(value)
 
 
-def _q(value: float) -> str:
-    if value is None or math.isnan(value):
+def format_q(value: Any) -> str:
+    """A q-value (or p-value) for people: "< 0.001" when tiny, else 2 significant digits.
+
+    Examples
+    --------
+    >>> [format_q(v) for v in (0.0, 2.7e-297, 0.00123, 0.0456, 0.5, 1.0, float("nan"))]
+    ['< 0.001', '< 0.001', '0.0012', '0.046', '0.5', '1', '–']
+    """
+    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
         return "–"
-    return f"{value:.2g}" if value >= 0.001 else "<0.001"
+    value = float(value)
+    return "< 0.001" if value < 0.001 else f"{value:.2g}"
+
+
+#: tooltips of the column headers (what the numbers mean)
+HELP = {
+    "n": "rows in the slice",
+    "share": "the slice's share of all rows",
+    "interval": "{confidence:.0%} confidence interval of the value",
+    "gap": (
+        "gap: the slice's value minus the value on the rest of the rows (all rows outside "
+        "the slice)"
+    ),
+    "q": (
+        "q: Benjamini–Hochberg q-value of the test 'slice differs from the rest', over the "
+        "table's slices (per model): the expected share of false findings among slices with "
+        "this q or lower. Slices under min_support are not tested."
+    ),
+    "few rows": "fewer rows than min_support: the value is shown but not tested (no q-value)",
+    "delta": "{b} minus {a}",
+    "verdict": (
+        "improved / regressed when the change is significant after Benjamini–Hochberg over "
+        "the table's slices; otherwise no detectable change"
+    ),
+    "by construction": (
+        "defined by {model}'s own predictions (it fixes @prediction): its gap holds by "
+        "construction, so it is not tested against the rest (no q-value)"
+    ),
+    "@target": "the true label (or value)",
+    "@prediction": "the model's prediction",
+    "@correct": "whether the prediction equals the true label",
+    "@score": "the probability the model gave to its predicted class",
+    "@error": "prediction minus target",
+}
+#: a long slice name is cut to this width (the full name shows on hover)
+SLICE_WIDTH = "260px"
+NOWRAP = "white-space:nowrap;"
+ELLIPSIS = f"max-width:{SLICE_WIDTH};overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
+BADGE = "⚑"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell (or header): escaped ``text``, an optional tooltip and extra style.
+
+    ``badge`` is a short mark drawn before the text, with ``badge_title`` on hover.
+    """
+
+    text: str
+    title: str = ""
+    style: str = ""
+    badge: str = ""
+    badge_title: str = ""
+
+    def html(self, tag: str, base_style: str) -> str:
+        title = f' title="{escape(self.title)}"' if self.title else ""
+        badge = (
+            f'<span class="mlprobe-badge" title="{escape(self.badge_title)}" '
+            f'style="color:#b15c00">{escape(self.badge)}</span> '
+            if self.badge
+            else ""
+        )
+        return f'<{tag}{title} style="{base_style}{self.style}">{badge}{escape(self.text)}</{tag}>'
+
+
+def _cell(value: str | Cell) -> Cell:
+    return value if isinstance(value, Cell) else Cell(value)
 
 
 def _table(
-    header: Sequence[str],
-    rows: Sequence[Sequence[str]],
+    header: Sequence[str | Cell],
+    rows: Sequence[Sequence[str | Cell]],
     *,
     numeric: Sequence[bool],
     row_styles: Sequence[str] | None = None,
     row_classes: Sequence[str] | None = None,
     css_class: str = "mlprobe-table",
     caption: str | None = None,
+    sticky_header: bool = False,
 ) -> str:
     def align(i: int) -> str:
         return "right" if numeric[i] else "left"
@@ -155,10 +234,11 @@ def _table(
         parts.append(
             f'<caption style="text-align:left;font-weight:bold">{escape(caption)}</caption>'
         )
+    sticky = "position:sticky;top:0;background:#fff;" if sticky_header else ""
     parts.append(
         "<thead><tr>"
         + "".join(
-            f'<th style="{HEAD_STYLE.format(align=align(i))}">{escape(h)}</th>'
+            _cell(h).html("th", HEAD_STYLE.format(align=align(i)) + NOWRAP + sticky)
             for i, h in enumerate(header)
         )
         + "</tr></thead><tbody>"
@@ -169,13 +249,40 @@ def _table(
         parts.append(
             f'<tr{klass} style="{style}">'
             + "".join(
-                f'<td style="{CELL_STYLE.format(align=align(i))}">{escape(c)}</td>'
+                _cell(c).html(
+                    "td", CELL_STYLE.format(align=align(i)) + (NOWRAP if numeric[i] else "")
+                )
                 for i, c in enumerate(cells)
             )
             + "</tr>"
         )
     parts.append("</tbody></table>")
     return "".join(parts)
+
+
+def slice_order(
+    frame: pd.DataFrame, metric: str | None = None, by: str = "worst", *, model: str | None = None
+) -> list[str]:
+    """Slice names in display order ("overall" first), each once.
+
+    With several models, ``model`` decides the order (its values, its gaps);
+    without it a slice comes where its first row falls in :func:`sort_breakdown`.
+    Tables and charts of one view use this order, so they list slices alike.
+    """
+    metric = table_metric(frame, metric)
+    if model is not None:
+        mine = frame["model"].astype(str) == str(model)
+        if mine.any():
+            attrs = frame.attrs
+            frame = frame[mine.to_numpy()]
+            frame.attrs = attrs
+    ordered = bare(sort_breakdown(frame, metric, by))
+    names = list(dict.fromkeys(ordered["slice"].astype(str)))
+    return sorted(names, key=lambda name: name != _OVERALL)  # stable: overall first
+
+
+def _interval(low: Any, high: Any) -> str:
+    return "–" if low is None or math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
 
 
 def breakdown_html(
@@ -185,83 +292,249 @@ def breakdown_html(
     sort: str = "as given",
     selected: str | None = None,
     max_rows: int = 500,
+    order: Sequence[str] | None = None,
+    model: str | None = None,
+    max_height: str | None = None,
+    per_slice: bool = False,
 ) -> str:
     """A breakdown as an HTML table: n, share, the metric with its interval, gap, q-value.
 
-    Slices under ``min_support`` are greyed and flagged "few rows"; the
-    ``selected`` slice is highlighted.
+    With several models the table has a row per slice and model (a
+    ``model`` column), or with ``per_slice`` one row per slice: each model's
+    value and interval side by side (with their difference when there are
+    two), ``gap`` and ``q`` those of ``model`` (of every model when None).
+    Rows follow
+    ``order`` (slice names), else :func:`slice_order` for ``sort`` (and
+    ``model``). Slices under ``min_support`` are greyed and flagged "few
+    rows"; the ``selected`` slice is highlighted; long names are cut with the
+    full name on hover. With ``max_height`` (CSS, e.g. ``"360px"``) the
+    table scrolls inside a box of that height instead of growing the page.
+
+    The ``own_predictions`` column (bool, set by the breakdown) marks rows whose
+    slice is defined by that model's own predictions: their q-value is not shown.
     """
     metric = table_metric(frame, metric)
     confidence = frame.attrs.get("confidence", 0.95)
-    shown = bare(sort_breakdown(frame, metric, sort)).head(max_rows)
-    several_models = shown["model"].nunique() > 1
-    header = ["slice"] + (["model"] if several_models else [])
-    header += ["n", "share", metric, f"{confidence:.0%} interval", "gap", "q", ""]
-    numeric = [False] + ([False] if several_models else [])
-    numeric += [True, True, True, True, True, True, False]
+    data = bare(frame)
+    models = list(dict.fromkeys(data["model"].astype(str)))
+    if model is not None and str(model) not in models:
+        raise ValidationError(
+            f"model: {model!r} is not in this breakdown.{did_you_mean(str(model), models)}"
+            f" Its models: {models}."
+        )
+    if len(models) > 1 and not per_slice:
+        return _scrolling(_breakdown_rows(frame, metric, sort, selected, max_rows), max_height)
+    if order is None:
+        order = slice_order(frame, metric, sort, model=model)
+    records: dict[str, dict[str, dict[Hashable, Any]]] = {}
+    for record in data.to_dict("records"):
+        records.setdefault(str(record["slice"]), {})[str(record["model"])] = record
+    names = [str(name) for name in order if str(name) in records]
+    names += [name for name in records if name not in set(names)]
+    names = sorted(dict.fromkeys(names), key=lambda name: name != _OVERALL)[:max_rows]
+
+    several = len(models) > 1
+    tested = models if model is None else [str(model)]
+    interval_help = HELP["interval"].format(confidence=confidence)
+    header: list[str | Cell] = [Cell("slice"), Cell("n", HELP["n"])]
+    if not several:
+        header.append(Cell("share", HELP["share"]))
+    for name in models:
+        label = f"{metric} {name}" if several else metric
+        header += [Cell(label), Cell(f"{confidence:.0%} interval", interval_help)]
+    if len(models) == 2:
+        a, b = models
+        header.append(Cell(f"Δ {b} − {a}", HELP["delta"].format(a=a, b=b)))
+    for name in tested:
+        suffix = f" {name}" if several else ""
+        header += [Cell(f"gap{suffix}", HELP["gap"]), Cell(f"q{suffix}", HELP["q"])]
+    header.append(Cell(""))
+    numeric = [False] + [True] * (len(header) - 2) + [False]
+
     rows, styles, classes = [], [], []
-    for record in shown.to_dict("records"):
-        value = record[metric]
-        low, high = record[f"{metric}_ci_low"], record[f"{metric}_ci_high"]
-        interval = "–" if math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
-        cells = [str(record["slice"])] + ([str(record["model"])] if several_models else [])
-        cells += [
-            _number(int(record["n"])),
-            f"{record['share']:.1%}",
-            _number(value),
-            interval,
-            _number(record.get("gap", float("nan")), signed=True),
-            _q(record.get("q_value", float("nan"))),
-            "few rows" if record.get("low_support", False) else "",
+    for name in names:
+        by_model = records[name]
+        first = next(iter(by_model.values()))
+        sizes = [int(by_model[m]["n"]) for m in models if m in by_model]
+        n_text = (
+            _number(sizes[0]) if len(set(sizes)) == 1 else " / ".join(_number(n) for n in sizes)
+        )
+        own = [m for m in models if m in by_model and bool(by_model[m].get("own_predictions"))]
+        badge_title = "; ".join(HELP["by construction"].format(model=m) for m in own)
+        cells: list[str | Cell] = [
+            Cell(
+                name,
+                title=name,
+                style=ELLIPSIS,
+                badge=BADGE if own else "",
+                badge_title=badge_title,
+            ),
+            Cell(n_text, title=f"{first['share']:.1%} of all rows"),
         ]
+        if not several:
+            cells.append(f"{first['share']:.1%}")
+        values = []
+        for m in models:
+            record = by_model.get(m, {})
+            value = record.get(metric, float("nan"))
+            values.append(value)
+            cells += [
+                _number(value),
+                _interval(
+                    record.get(f"{metric}_ci_low", float("nan")),
+                    record.get(f"{metric}_ci_high", float("nan")),
+                ),
+            ]
+        if len(models) == 2:
+            cells.append(_number(values[1] - values[0], signed=True))
+        for m in tested:
+            record = by_model.get(m, {})
+            cells.append(_number(record.get("gap", float("nan")), signed=True))
+            if m in own:
+                cells.append(Cell("–", title=HELP["by construction"].format(model=m)))
+            else:
+                cells.append(format_q(record.get("q_value", float("nan"))))
+        few = any(bool(r.get("low_support", False)) for r in by_model.values())
+        cells.append(Cell("few rows", HELP["few rows"]) if few else "")
         rows.append(cells)
-        style = FAINT_STYLE if record.get("low_support", False) else ""
-        if str(record["slice"]) == _OVERALL:
+        style = FAINT_STYLE if few else ""
+        if name == _OVERALL:
             style += "font-weight:bold;"
-        if selected is not None and str(record["slice"]) == selected:
+        is_selected = selected is not None and name == selected
+        if is_selected:
             style += SELECTED_STYLE
         styles.append(style)
-        classes.append("mlprobe-selected" if style.endswith(SELECTED_STYLE) else "")
+        classes.append("mlprobe-selected" if is_selected else "")
+    table = _table(
+        header,
+        rows,
+        numeric=numeric,
+        row_styles=styles,
+        row_classes=classes,
+        sticky_header=max_height is not None,
+    )
+    return _scrolling(table, max_height)
+
+
+def _scrolling(table: str, max_height: str | None) -> str:
+    """``table`` in a box that scrolls past ``max_height`` (CSS length), or as it is."""
+    if max_height is None:
+        return table
+    return (
+        f'<div class="mlprobe-table-scroll" style="max-height:{escape(max_height)};'
+        f'overflow:auto;max-width:100%">{table}</div>'
+    )
+
+
+def _breakdown_rows(
+    frame: pd.DataFrame, metric: str, sort: str, selected: str | None, max_rows: int
+) -> str:
+    """A breakdown of several models, a row per slice and model (the report's layout)."""
+    confidence = frame.attrs.get("confidence", 0.95)
+    shown = bare(sort_breakdown(frame, metric, sort)).head(max_rows)
+    header: list[str | Cell] = [
+        Cell("slice"),
+        Cell("model"),
+        Cell("n", HELP["n"]),
+        Cell("share", HELP["share"]),
+        Cell(metric),
+        Cell(f"{confidence:.0%} interval", HELP["interval"].format(confidence=confidence)),
+        Cell("gap", HELP["gap"]),
+        Cell("q", HELP["q"]),
+        Cell(""),
+    ]
+    numeric = [False, False, True, True, True, True, True, True, False]
+    rows: list[list[str | Cell]] = []
+    styles: list[str] = []
+    classes: list[str] = []
+    for record in shown.to_dict("records"):
+        name, few = str(record["slice"]), bool(record.get("low_support", False))
+        own = bool(record.get("own_predictions", False))
+        help_own = HELP["by construction"].format(model=record["model"])
+        rows.append(
+            [
+                Cell(
+                    name,
+                    title=name,
+                    style=ELLIPSIS,
+                    badge=BADGE if own else "",
+                    badge_title=help_own,
+                ),
+                str(record["model"]),
+                _number(int(record["n"])),
+                f"{record['share']:.1%}",
+                _number(record[metric]),
+                _interval(record[f"{metric}_ci_low"], record[f"{metric}_ci_high"]),
+                _number(record.get("gap", float("nan")), signed=True),
+                Cell("–", title=help_own) if own else format_q(record.get("q_value", float("nan"))),
+                Cell("few rows", HELP["few rows"]) if few else "",
+            ]
+        )
+        style = FAINT_STYLE if few else ""
+        if name == _OVERALL:
+            style += "font-weight:bold;"
+        is_selected = selected is not None and name == selected
+        if is_selected:
+            style += SELECTED_STYLE
+        styles.append(style)
+        classes.append("mlprobe-selected" if is_selected else "")
     return _table(header, rows, numeric=numeric, row_styles=styles, row_classes=classes)
 
 
 def compare_html(frame: pd.DataFrame, *, selected: str | None = None) -> str:
     """A model comparison (``Probe.compare``) as an HTML table, verdicts spelt out."""
     a, b = frame.attrs.get("models", ("a", "b"))
+    confidence = frame.attrs.get("confidence", 0.95)
     frame = bare(frame)
     metric = str(frame["metric"].iloc[0]) if len(frame) else "metric"
-    header = ["slice", "n", f"{metric} {a}", f"{metric} {b}", "delta", "interval", "q", "verdict"]
+    header = [
+        Cell("slice"),
+        Cell("n", HELP["n"]),
+        Cell(f"{metric} {a}"),
+        Cell(f"{metric} {b}"),
+        Cell("delta", HELP["delta"].format(a=a, b=b)),
+        Cell("interval", f"{confidence:.0%} confidence interval of the delta"),
+        Cell("q", HELP["q"]),
+        Cell("verdict", HELP["verdict"]),
+    ]
     numeric = [False, True, True, True, True, True, True, False]
-    rows, styles = [], []
+    rows: list[list[str | Cell]] = []
+    styles: list[str] = []
     for record in frame.to_dict("records"):
         low, high = record["delta_ci_low"], record["delta_ci_high"]
+        name = str(record["slice"])
         rows.append(
             [
-                str(record["slice"]),
+                Cell(name, title=name, style=ELLIPSIS),
                 _number(int(record["n"])),
                 _number(record["value_a"]),
                 _number(record["value_b"]),
                 _number(record["delta"], signed=True),
                 "–" if math.isnan(low) else f"[{low:+.3f}, {high:+.3f}]",
-                _q(record["q_value"]),
+                format_q(record["q_value"]),
                 str(record["verdict"]),
             ]
         )
         colour = {"regressed": "color:#b2182b;", "improved": "color:#2166ac;"}
         style = colour.get(str(record["verdict"]), "")
-        if selected is not None and str(record["slice"]) == selected:
+        if selected is not None and name == selected:
             style += SELECTED_STYLE
         styles.append(style)
     return _table(header, rows, numeric=numeric, row_styles=styles)
 
 
 def frame_html(frame: pd.DataFrame, *, index: bool = True, caption: str | None = None) -> str:
-    """Any small DataFrame (a confusion matrix, flips, rows) as an escaped HTML table."""
+    """Any small DataFrame (a confusion matrix, flips, rows) as an escaped HTML table.
+
+    The probe's own columns (``@target``, ``@score``, ...) explain themselves on hover.
+    """
     frame = bare(frame)
     index_name = " / ".join(str(n) for n in frame.index.names if n is not None)
     columns_name = frame.columns.name
     corner = " \\ ".join(x for x in (index_name, str(columns_name or "")) if x)
-    header = ([corner] if index else []) + [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns]
+    header: list[str | Cell] = [Cell(corner)] if index else []
+    header += [Cell(n, HELP[n]) if n.startswith("@") and n in HELP else Cell(n) for n in names]
     numeric = ([False] if index else []) + [
         pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
         for c in frame.columns

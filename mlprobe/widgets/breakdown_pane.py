@@ -7,11 +7,14 @@ from typing import Any
 import ipywidgets as w
 
 from mlprobe.render.charts import SLICE_SELECTION, breakdown_spec
-from mlprobe.render.tables import SORT_ORDERS, bare, breakdown_html, sort_breakdown
+from mlprobe.render.tables import SORT_ORDERS, breakdown_html, slice_order
 from mlprobe.widgets.charts import ChartView
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
 
 __all__ = ["BreakdownPane"]
+
+#: the table scrolls inside the pane past this height (the chart stays in view)
+TABLE_HEIGHT = "300px"
 
 SORT_LABELS = {
     "worst": "worst first",
@@ -43,20 +46,35 @@ class BreakdownPane:
             description="sort",
         )
         self.sort.add_class("mlprobe-sort")
-        self.table = w.HTML()
+        self.context = w.HTML()
+        self.table = w.HTML(layout=w.Layout(width="100%", max_width="100%"))
         self.table.add_class("mlprobe-breakdown-table")
         self.chart = ChartView(
             selection=SLICE_SELECTION, on_click=self._clicked, css_class="mlprobe-breakdown-chart"
         )
         self.widget = w.VBox(
-            [w.HBox([self.metric, self.sort]), self.table, self.chart.widget],
+            [
+                w.HBox([self.metric, self.sort], layout=w.Layout(flex_flow="row wrap")),
+                self.context,
+                self.table,
+                self.chart.widget,
+            ],
         )
         self.metric.observe(self._metric_picked, names="value")
-        self.sort.observe(self._redraw, names="value")
+        self.sort.observe(self._sort_picked, names="value")
         state.observe(self._metric_changed, names="metric")
-        state.observe(self._redraw, names="breakdown")
+        # the table's gap and q and the order are those of the state's model
+        state.observe(self._redraw, names=["breakdown", "model"])
         state.observe(self._redraw_table, names="selected")
+        self._show_context()
 
+    def _show_context(self) -> None:
+        state = self.state
+        several = len(state.probe.models) > 1
+        note = "gap, q and order are this model's" if several else ""
+        self.context.value = context_html(state.model, state.metric, note=note)
+
+    @user_action(_state)
     def _metric_picked(self, change: dict[str, Any]) -> None:
         self.state.metric = change["new"]
 
@@ -64,15 +82,19 @@ class BreakdownPane:
         self.metric.value = change["new"]
 
     def order(self) -> list[str]:
-        """Slice names in the table's order."""
+        """Slice names in the table's (and the chart's) order, by the state's model."""
         table = self.state.breakdown
         if table is None:
             return []
-        ordered = bare(sort_breakdown(table, self.state.metric, self.sort.value))
-        return list(dict.fromkeys(ordered["slice"].astype(str)))
+        return slice_order(table, self.state.metric, self.sort.value, model=self.state.model)
+
+    @user_action(_state)
+    def _sort_picked(self, _: Any = None) -> None:
+        self._redraw()
 
     @shown_errors(_state)
     def _redraw(self, _: Any = None) -> None:
+        self._show_context()
         self._redraw_table()
         table = self.state.breakdown
         if table is None or len(table) == 0:
@@ -95,9 +117,16 @@ class BreakdownPane:
             self.table.value = ""
             return
         self.table.value = breakdown_html(
-            table, self.state.metric, sort=self.sort.value, selected=self.state.selected
+            table,
+            self.state.metric,
+            order=self.order(),
+            model=self.state.model,
+            per_slice=True,
+            selected=self.state.selected,
+            max_height=TABLE_HEIGHT,
         )
 
+    @user_action(_state)
     def _clicked(self, points: list[dict[str, Any]]) -> None:
         if points and "slice" in points[0]:
             self.state.selected = str(points[0]["slice"])

@@ -7,6 +7,7 @@ added; the box can also be edited by hand and is parsed by ``Slice.parse``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
@@ -15,9 +16,9 @@ from mlprobe.core.predicates import Predicate, col
 from mlprobe.core.profiles import ColumnProfile
 from mlprobe.core.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import ExplorerState, shown_errors, user_action
 
-__all__ = ["SliceBuilder"]
+__all__ = ["SliceBuilder", "groups_message"]
 
 #: categorical columns with at most this many levels get a multi-select with counts
 MAX_CHOICES = 200
@@ -244,7 +245,7 @@ class SliceBuilder:
 
     # --- actions ---------------------------------------------------------------------------
 
-    @shown_errors(_state)
+    @user_action(_state)
     def _add_condition(self, _: Any = None) -> None:
         condition = self.condition()
         text = self.expression.value.strip()
@@ -271,7 +272,7 @@ class SliceBuilder:
         self.error.value = ""
         return parsed
 
-    @shown_errors(_state)
+    @user_action(_state)
     def _add_slice(self, _: Any = None) -> None:
         text = self.expression.value.strip()
         if not text:
@@ -292,19 +293,46 @@ class SliceBuilder:
         self.name.value = ""
         self.state.tell(f"added slice {parsed.name!r}", "success")
 
+    @user_action(_state)
     def _clear(self, _: Any = None) -> None:
         self.expression.value = ""
         self.name.value = ""
         self.error.value = ""
 
-    @shown_errors(_state)
+    @user_action(_state)
     def _add_groups(self, _: Any = None) -> None:
         column = self.group_column.value
         profile = self.state.probe.describe_column(column)
         bins = self.bins.value if profile.kind != "categorical" else None
         groups = self.state.probe.groups(column, bins=bins)
         added = self.state.add_slices(groups, select=False)
-        self.state.tell(f"added {len(added)} groups of {column!r}", "success")
+        self.state.tell(groups_message(column, bins, groups, added), "success")
+
+
+def groups_message(
+    column: str, bins: int | None, groups: Sequence[Slice], added: Sequence[Slice]
+) -> str:
+    """What "Add groups" did, and why there are fewer groups than bins when there are.
+
+    Examples
+    --------
+    >>> groups = [Slice.parse("h < 40"), Slice.parse("h >= 40 and h < 45"), Slice.parse("h >= 45")]
+    >>> groups_message("h", 4, groups, groups)
+    "added 3 groups of 'h' (bins=4 gave 3 groups: tied quantiles merged bins)"
+    """
+    text = f"added {len(added)} group{'s' if len(added) != 1 else ''} of {column!r}"
+    notes = []
+    if bins is not None:
+        # the group of missing values comes on top of the bins
+        binned = [g for g in groups if not str(g.predicate).endswith(" is null")]
+        if len(binned) < bins:
+            notes.append(
+                f"bins={bins} gave {len(binned)} group{'s' if len(binned) != 1 else ''}: "
+                "tied quantiles merged bins"
+            )
+    if len(added) < len(groups):
+        notes.append(f"{len(groups) - len(added)} already in the list")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _compare(column: Any, operator: str, value: Any) -> Predicate:

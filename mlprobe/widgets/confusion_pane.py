@@ -15,11 +15,12 @@ from mlprobe.core.slices import Slice
 from mlprobe.render.charts import CELL_SELECTION, confusion_spec
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.lazy import LazyPane
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
 
 __all__ = ["ConfusionPane"]
 
-NORMALIZE = [("counts", None), ("share of true class", "true"), ("share of predicted", "pred")]
+#: the toggle's options: label -> ``normalize`` of :meth:`Probe.confusion` ("counts" is None)
+NORMALIZE = [("counts", "counts"), ("share of true class", "true"), ("share of predicted", "pred")]
 
 
 def _state(pane: ConfusionPane) -> ExplorerState:
@@ -32,7 +33,8 @@ class ConfusionPane(LazyPane):
     def __init__(self, state: ExplorerState) -> None:
         super().__init__()
         self.state = state
-        self.normalize = w.ToggleButtons(options=NORMALIZE, value=None)
+        self.normalize = w.ToggleButtons(options=NORMALIZE, value="counts")
+        self.context = w.HTML()
         self.normalize.add_class("mlprobe-normalize")
         self.selected_chart = ChartView(
             selection=CELL_SELECTION,
@@ -49,13 +51,26 @@ class ConfusionPane(LazyPane):
         if classification:
             self.note.value = "<i>Click a cell to add its rows as a slice.</i>"
             charts = w.HBox([self.selected_chart.widget, self.overall_chart.widget])
-            self.widget = w.VBox([self.normalize, charts, self.note])
+            self.widget = w.VBox([self.context, self.normalize, charts, self.note])
         else:
             self.note.value = "<i>Confusion matrices are for classification; see the rows tab.</i>"
             self.widget = w.VBox([self.note])
         self.widget.add_class("mlprobe-confusion")
-        self.normalize.observe(self.invalidate, names="value")
+        self.normalize.observe(self._normalize_picked, names="value")
         state.observe(self.invalidate, names=["selected", "model", "slices"])
+        state.observe(self._show_context, names=["selected", "model", "slices"])
+        self._show_context()
+
+    def _show_context(self, _: Any = None) -> None:
+        """Name the model (and slice) now, also while the tab is hidden: never a stale label."""
+        chosen = self.state.selected_slice()
+        self.context.value = context_html(
+            self.state.model, slice_name="overall" if chosen is None else chosen.name
+        )
+
+    @user_action(_state)
+    def _normalize_picked(self, _: Any = None) -> None:
+        self.invalidate()
 
     @shown_errors(_state)
     def draw(self) -> None:
@@ -63,7 +78,7 @@ class ConfusionPane(LazyPane):
         if probe.task == "regression":
             return
         chosen = self.state.selected_slice()
-        normalize = self.normalize.value
+        normalize = None if self.normalize.value == "counts" else self.normalize.value
         model = self.state.model
         title = "overall" if chosen is None else chosen.name
         selected = probe.confusion(chosen, model=model, normalize=normalize)
@@ -71,7 +86,7 @@ class ConfusionPane(LazyPane):
         overall = probe.confusion(None, model=model, normalize=normalize)
         self.overall_chart.show(confusion_spec(overall, title="overall", selectable=True))
 
-    @shown_errors(_state)
+    @user_action(_state)
     def cell_clicked(self, points: list[dict[str, Any]], *, within_selected: bool) -> None:
         """Add the slice of a clicked cell (``points`` as the chart reports them)."""
         if not points:
@@ -85,7 +100,11 @@ class ConfusionPane(LazyPane):
         else:
             cell = Slice(f"true {true}, predicted {predicted}", predicate)
         if self.state.add_slices([cell]):
-            self.state.tell(f"added slice {cell.name!r}", "success")
+            self.state.tell(
+                f"added slice {cell.name!r}: defined by {self.state.model}'s predictions, so its "
+                "gap is not tested for that model",
+                "success",
+            )
 
     def cell_predicate(self, true: Any, predicted: Any) -> Predicate:
         """Rows whose target is ``true`` and whose prediction (of the state's model) is ``predicted``."""

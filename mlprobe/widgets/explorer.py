@@ -23,7 +23,7 @@ from mlprobe.core.metrics import default_metrics
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 from mlprobe.render.charts import breakdown_spec, confusion_spec
-from mlprobe.render.static import chart_svg, svg_img
+from mlprobe.render.static import chart_svg, static_copy_style, svg_img
 from mlprobe.render.tables import breakdown_html
 from mlprobe.widgets.breakdown_pane import BreakdownPane
 from mlprobe.widgets.builder import SliceBuilder
@@ -33,7 +33,13 @@ from mlprobe.widgets.models_pane import ModelsPane
 from mlprobe.widgets.rows_pane import RowsPane
 from mlprobe.widgets.save_pane import SavePane
 from mlprobe.widgets.slice_list import SliceList
-from mlprobe.widgets.state import ExplorerState, message_html, shown_errors
+from mlprobe.widgets.state import (
+    MESSAGE_HEIGHT,
+    ExplorerState,
+    message_html,
+    shown_errors,
+    user_action,
+)
 from mlprobe.widgets.suggest_pane import SuggestPane
 
 if TYPE_CHECKING:
@@ -44,8 +50,9 @@ __all__ = ["Explorer"]
 #: seconds to wait after the last interaction before redrawing the static copy
 STATIC_DELAY = 0.6
 STATIC_CLASS = "mlprobe-static"
-#: where the widget runs, this hides the static copy (viewers without widgets never see it)
-HIDE_STATIC = f"<style>.{STATIC_CLASS} {{display: none !important;}}</style>"
+#: inside the explorer's view: hides the static copy beside a live explorer; an explorer restored
+#: from saved widget state with no kernel (class jupyter-widgets-disconnected) hides itself instead
+HIDE_STATIC = static_copy_style("mlprobe-explorer", STATIC_CLASS)
 TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest")
 
 
@@ -107,7 +114,10 @@ class Explorer(w.VBox):
         self._static_handle: Any = None
         self._static_timer: asyncio.TimerHandle | None = None
 
-        self.message = w.HTML()
+        # a fixed height: a message appearing or going never moves the views below it
+        self.message = w.HTML(
+            layout=w.Layout(height=MESSAGE_HEIGHT, overflow="auto", margin="2px 0", width="100%")
+        )
         self.message.add_class("mlprobe-message")
         self.model_picker = w.Dropdown(
             options=probe.models, value=model, description="model", layout=w.Layout(width="200px")
@@ -116,7 +126,7 @@ class Explorer(w.VBox):
         compact = {"description_width": "initial"}
         self.model_picker.style = compact
         self.confidence_picker = w.Dropdown(
-            options=[0.8, 0.9, 0.95, 0.99],
+            options=sorted({0.8, 0.9, 0.95, 0.99, confidence}),
             value=confidence,
             description="confidence",
             style=compact,
@@ -170,6 +180,7 @@ class Explorer(w.VBox):
         self.min_support_box.observe(self._min_support_picked, names="value")
         self.tabs.observe(self._tab_changed, names="selected_index")
         self.state.observe(self._show_message, names=["message", "message_kind"])
+        self.state.observe(self._sync_header, names=["model", "confidence", "min_support"])
         self.state.observe(self.refresh, names=["slices", "metric", "confidence", "min_support"])
         self.state.observe(self._state_changed, names=["selected", "model", "breakdown"])
 
@@ -187,25 +198,42 @@ class Explorer(w.VBox):
         """Recompute the breakdown of the slice list (the list, table and chart follow)."""
         started = time.perf_counter()
         state = self.state
-        state.breakdown = state.probe.breakdown(
+        table = state.probe.breakdown(
             slices=state.slices,
             metrics=[state.metric],
             confidence=state.confidence,
             min_support=state.min_support,
         )
+        # a slice fixing a model's own predictions is no finding for that model: core leaves
+        # it untested (column own_predictions)
+        state.breakdown = table
         self.last_refresh_seconds = time.perf_counter() - started
 
     def _state_changed(self, _: Any = None) -> None:
         self._schedule_static()
 
+    @user_action(_state)
     def _model_picked(self, change: dict[str, Any]) -> None:
         self.state.model = change["new"]
 
+    @user_action(_state)
     def _confidence_picked(self, change: dict[str, Any]) -> None:
         self.state.confidence = change["new"]
 
+    @user_action(_state)
     def _min_support_picked(self, change: dict[str, Any]) -> None:
-        self.state.min_support = int(change["new"])
+        if change["new"] is not None:
+            self.state.min_support = int(change["new"])
+
+    def _sync_header(self, _: Any = None) -> None:
+        """The header's pickers show the state, also when code changed it."""
+        state = self.state
+        self.model_picker.value = state.model
+        if state.confidence not in self.confidence_picker.options:
+            options = sorted({*self.confidence_picker.options, state.confidence})
+            self.confidence_picker.options = options
+        self.confidence_picker.value = state.confidence
+        self.min_support_box.value = state.min_support
 
     def _tab_changed(self, change: dict[str, Any]) -> None:
         for index, pane in self._lazy.items():
@@ -227,13 +255,20 @@ class Explorer(w.VBox):
         parts = [
             f'<div class="{STATIC_CLASS}" style="font-family:sans-serif">',
             f"<p><b>mlprobe explorer</b> · {html.escape(_summary(state.probe))} · "
+            f"model {html.escape(state.model)} · metric {html.escape(state.metric)} · "
             "<i>static copy of the last state</i></p>",
         ]
         if table is not None and len(table):
             order = self.breakdown.order()
             parts.append(
                 breakdown_html(
-                    table, state.metric, sort=self.breakdown.sort.value, selected=state.selected
+                    table,
+                    state.metric,
+                    order=order,
+                    model=state.model,
+                    per_slice=True,
+                    selected=state.selected,
+                    max_height="480px",
                 )
             )
             chart = breakdown_spec(table, state.metric, order=order)
@@ -244,7 +279,7 @@ class Explorer(w.VBox):
             chosen = state.selected_slice()
             title = "overall" if chosen is None else chosen.name
             confusion = state.probe.confusion(chosen, model=state.model)
-            chart = confusion_spec(confusion, title=f"confusion: {title}")
+            chart = confusion_spec(confusion, title=f"confusion: {title} ({state.model})")
             parts.append(
                 f"<div>{svg_img(chart_svg(chart), alt_text=f'confusion of {title}')}</div>"
             )

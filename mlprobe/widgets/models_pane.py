@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 import ipywidgets as w
 
 from mlprobe.render.charts import compare_spec
 from mlprobe.render.tables import compare_html, frame_html
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.lazy import LazyPane
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import ExplorerState, shown_errors, user_action
 
 __all__ = ["ModelsPane"]
 
@@ -28,6 +31,7 @@ class ModelsPane(LazyPane):
         self.b = w.Dropdown(options=models, value=models[-1], description="to")
         self.a.add_class("mlprobe-model-a")
         self.b.add_class("mlprobe-model-b")
+        self.context = w.HTML()
         self.table = w.HTML()
         self.table.add_class("mlprobe-compare-table")
         self.chart = ChartView(css_class="mlprobe-compare-chart")
@@ -44,14 +48,35 @@ class ModelsPane(LazyPane):
             )
         else:
             self.widget = w.VBox(
-                [w.HBox([self.a, self.b]), self.table, self.chart.widget, self.flips]
+                [
+                    w.HBox([self.a, self.b], layout=w.Layout(flex_flow="row wrap")),
+                    self.context,
+                    self.table,
+                    self.chart.widget,
+                    self.flips,
+                ]
             )
         self.widget.add_class("mlprobe-models")
-        self.a.observe(self.invalidate, names="value")
-        self.b.observe(self.invalidate, names="value")
+        self.a.observe(self._model_picked, names="value")
+        self.b.observe(self._model_picked, names="value")
+        state.observe(self._show_context, names="metric")
+        self._show_context()
         state.observe(
             self.invalidate, names=["slices", "selected", "metric", "confidence", "min_support"]
         )
+
+    def _show_context(self, _: Any = None) -> None:
+        self.context.value = (
+            '<div class="mlprobe-context" style="font-size:12px;color:#555">'
+            f"models <b>{html.escape(str(self.a.value))}</b> → "
+            f"<b>{html.escape(str(self.b.value))}</b> · metric "
+            f"<b>{html.escape(self.state.metric)}</b></div>"
+        )
+
+    @user_action(_state)
+    def _model_picked(self, _: Any = None) -> None:
+        self._show_context()
+        self.invalidate()
 
     @shown_errors(_state)
     def draw(self) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as w
 
 from mlprobe.render.tables import frame_html
 from mlprobe.widgets.lazy import LazyPane
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
 
 __all__ = ["RowsPane"]
 
@@ -23,19 +25,33 @@ class RowsPane(LazyPane):
         self.state = state
         self.count = w.Dropdown(options=[10, 25, 50, 100], value=10, description="rows")
         self.errors_first = w.Checkbox(value=True, description="errors first", indent=False)
+        self.context = w.HTML()
         self.caption = w.HTML()
         self.table = w.HTML()
         self.table.add_class("mlprobe-rows-table")
         self.widget = w.VBox(
             [
-                w.HBox([self.count, self.errors_first]),
+                self.context,
+                w.HBox([self.count, self.errors_first], layout=w.Layout(flex_flow="row wrap")),
                 self.caption,
                 w.Box([self.table], layout=w.Layout(overflow="auto", max_height="420px")),
             ]
         )
-        self.count.observe(self.invalidate, names="value")
-        self.errors_first.observe(self.invalidate, names="value")
+        self.count.observe(self._option_picked, names="value")
+        self.errors_first.observe(self._option_picked, names="value")
         state.observe(self.invalidate, names=["selected", "model", "slices"])
+        state.observe(self._show_context, names=["selected", "model", "slices"])
+        self._show_context()
+
+    def _show_context(self, _: Any = None) -> None:
+        chosen = self.state.selected_slice()
+        self.context.value = context_html(
+            self.state.model, slice_name="overall" if chosen is None else chosen.name
+        )
+
+    @user_action(_state)
+    def _option_picked(self, _: Any = None) -> None:
+        self.invalidate()
 
     @shown_errors(_state)
     def draw(self) -> None:
@@ -45,7 +61,10 @@ class RowsPane(LazyPane):
         )
         name = "all rows" if chosen is None else f"slice {chosen.name!r}"
         order = "errors first" if self.errors_first.value else "a random sample"
-        self.caption.value = f"<i>{len(rows)} rows of {_escape(name)}, {order}</i>"
+        self.caption.value = (
+            f"<i>{len(rows)} rows of {_escape(name)} with {_escape(self.state.model)}'s "
+            f"predictions, {order}</i>"
+        )
         self.table.value = frame_html(rows)
 
 

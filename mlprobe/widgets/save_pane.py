@@ -10,11 +10,16 @@ from typing import Any
 
 import ipywidgets as w
 
-from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 from mlprobe.spec.slice_test import EXPECTATIONS, SliceTest
 from mlprobe.spec.suite import Suite
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.widgets.state import (
+    ExplorerState,
+    context_html,
+    fixed_outputs_note,
+    shown_errors,
+    user_action,
+)
 
 __all__ = ["SavePane", "suggested_id"]
 
@@ -77,11 +82,13 @@ class SavePane:
         self.save.add_class("mlprobe-save-test")
         self.result = w.HTML()
         self.result.add_class("mlprobe-saved-yaml")
+        self.context = w.HTML()
         self.current = w.HTML()
         for control in (self.test_id, self.metric, self.expectation, self.threshold):
             control.style.description_width = "90px"
         self.widget = w.VBox(
             [
+                self.context,
                 self.current,
                 self.test_id,
                 self.metric,
@@ -95,23 +102,37 @@ class SavePane:
         )
         self.widget.add_class("mlprobe-save")
         self.save.on_click(self.save_test)
-        self.metric.observe(self.suggest, names="value")
-        self.expectation.observe(self.suggest, names="value")
-        state.observe(self.suggest, names=["selected", "model"])
+        self.metric.observe(self._option_picked, names="value")
+        self.expectation.observe(self._option_picked, names="value")
+        state.observe(self._slice_changed, names=["selected", "model"])
+        state.observe(self.suggest, names="confidence")
         state.observe(self._metric_changed, names="metric")
+        state.observe(self._min_support_changed, names="min_support")
         self.suggest()
 
     def _metric_changed(self, change: dict[str, Any]) -> None:
         self.metric.value = change["new"]
 
+    def _min_support_changed(self, change: dict[str, Any]) -> None:
+        self.min_support.value = change["new"]
+
+    def _slice_changed(self, _: Any = None) -> None:
+        self.result.value = ""  # what was saved for another slice or model is not this one's
+        self.suggest()
+
+    @user_action(_state)
+    def _option_picked(self, _: Any = None) -> None:
+        self.suggest()
+
     @shown_errors(_state)
     def suggest(self, _: Any = None) -> None:
         """Fill id and threshold from the selected slice's current value."""
         chosen = self.state.selected_slice()
+        metric = self.metric.value
+        self.context.value = context_html(self.state.model, metric)
         if chosen is None:
             self.current.value = "<i>Select a slice in the list to save it as a test.</i>"
             return
-        metric = self.metric.value
         self.test_id.value = suggested_id(chosen.name, metric)
         now = self.state.probe.metric(
             metric, chosen, model=self.state.model, confidence=self.state.confidence
@@ -121,7 +142,7 @@ class SavePane:
             f"<b>{html.escape(chosen.name)}</b>: {html.escape(metric)} = "
             + ("undefined" if math.isnan(value) else f"{value:.3f}")
             + f" [{now['ci_low']:.3f}, {now['ci_high']:.3f}] on {now['n']:,} rows"
-            + _fixed_outputs_note(chosen)
+            + fixed_outputs_note(chosen, self.state.model, self.state.probe.models)
         )
         expectation = self.expectation.value
         if math.isnan(value):
@@ -133,9 +154,10 @@ class SavePane:
         else:
             self.threshold.value = 0.05
 
-    @shown_errors(_state)
+    @user_action(_state)
     def save_test(self, _: Any = None) -> Path | None:
         """Append the test (with today's baseline) to the suite file; show what was written."""
+        self.result.value = ""  # a refused save must not stand next to the last success
         chosen = self.state.selected_slice()
         if chosen is None:
             raise ValidationError("save: select a slice in the list first ('overall' is all rows).")
@@ -162,21 +184,10 @@ class SavePane:
         suite = Suite.append(path, recorded.tests[0], name=self.suite_name)
         written = path.read_text(encoding="utf-8")
         self.result.value = (
-            f"<div>Saved test <b>{html.escape(test.id)}</b> to <code>{html.escape(str(path))}</code>"
+            f"<div>Saved test <b>{html.escape(test.id)}</b> (model {html.escape(self.state.model)})"
+            f" to <code>{html.escape(str(path))}</code>"
             f" ({len(suite)} test{'s' if len(suite) != 1 else ''}):</div>"
             f'<pre class="mlprobe-yaml" style="font-size:11px">{html.escape(written)}</pre>'
         )
         self.state.tell(f"saved test {test.id!r} to {path}", "success")
         return path
-
-
-def _fixed_outputs_note(chosen: Slice) -> str:
-    """A warning when the slice fixes the true or predicted class (e.g. one confusion cell)."""
-    fixed = sorted(c for c in chosen.columns() if c.startswith("@"))
-    if not fixed:
-        return ""
-    return (
-        f"<br><i style='color:#b15c00'>This slice fixes {', '.join(map(html.escape, fixed))}: "
-        "per-class metrics (recall, precision) may be 0 or 1 by definition there, a test that "
-        "can never fail. Prefer its size, or a slice without them.</i>"
-    )

@@ -10,8 +10,8 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from mlprobe.render.tables import bare
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.render.tables import HELP, bare
+from mlprobe.widgets.state import ExplorerState, user_action
 
 __all__ = ["SliceList"]
 
@@ -73,7 +73,8 @@ class SliceList:
         self.widget = w.VBox([self.header, self.body])
         state.observe(self._rebuild, names="slices")
         state.observe(self._mark_selected, names="selected")
-        state.observe(self._show_numbers, names="breakdown")
+        # the numbers are the state's model's: a model switch redraws them at once
+        state.observe(self._show_numbers, names=["breakdown", "model"])
         self._rebuild()
 
     def _rebuild(self, _: Any = None) -> None:
@@ -101,19 +102,20 @@ class SliceList:
         by_name = {str(r["slice"]): r for r in mine.to_dict("records")}
         for name, row in self.rows.items():
             record = by_name.get(name)
-            row.stats.value = "" if record is None else _stats_html(record, metric)
+            row.stats.value = "" if record is None else _stats_html(record, metric, model)
 
+    @user_action(_state)
     def select(self, name: str) -> None:
         """Make ``name`` the selected slice."""
         self.state.selected = name
 
-    @shown_errors(_state)
+    @user_action(_state)
     def remove(self, name: str) -> None:
         """Drop slice ``name`` from the list."""
         self.state.remove_slice(name)
         self.state.tell(f"removed slice {name!r}")
 
-    @shown_errors(_state)
+    @user_action(_state)
     def rename(self, old: str, new: str) -> None:
         """Rename slice ``old``; a bad name puts the old one back and says why."""
         new = new.strip()
@@ -133,7 +135,7 @@ class SliceList:
         self.rows = {(new if v is row else k): v for k, v in self.rows.items()}
 
 
-def _stats_html(record: Mapping[Hashable, Any], metric: str) -> str:
+def _stats_html(record: Mapping[Hashable, Any], metric: str, model: str) -> str:
     value = record.get(metric, float("nan"))
     shown = (
         "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
@@ -143,4 +145,11 @@ def _stats_html(record: Mapping[Hashable, Any], metric: str) -> str:
     )
     flag = " · few rows" if record.get("low_support") else ""
     n = int(record["n"]) if not pd.isna(record["n"]) else 0
-    return f'<span style="{style}">n={n:,} · {html.escape(metric)} {shown}{flag}</span>'
+    own = ""
+    if record.get("own_predictions"):
+        why = html.escape(HELP["by construction"].format(model=model))
+        own = (
+            f' · <span class="mlprobe-by-construction" title="{why}" style="color:#b15c00">'
+            f"⚑ by {html.escape(model)}'s predictions</span>"
+        )
+    return f'<span style="{style}">n={n:,} · {html.escape(metric)} {shown}{flag}{own}</span>'

@@ -9,9 +9,52 @@ import ipywidgets as w
 import pandas as pd
 
 from mlprobe.core.slices import Slice
-from mlprobe.widgets.state import ExplorerState, shown_errors
+from mlprobe.render.tables import format_q
+from mlprobe.widgets.state import ExplorerState, context_html, user_action
 
-__all__ = ["SuggestPane"]
+__all__ = ["SuggestPane", "search_loss"]
+
+HELP_GAP = "gap: the slice's value minus the value on the rest of the rows"
+HELP_Q = (
+    "q: Benjamini–Hochberg q-value over every slice the search evaluated (the family the "
+    "suggestions were picked from)"
+)
+
+#: explorer metric -> the per-row loss slice search ranks by (it ranks means of a per-row loss)
+SEARCH_LOSSES = {
+    "error_rate": "error_rate",
+    "accuracy": "error_rate",
+    "log_loss": "log_loss",
+    "brier": "brier",
+    "mae": "absolute_error",
+    "mse": "squared_error",
+    "rmse": "squared_error",
+}
+
+
+def search_loss(metric: str, task: str) -> tuple[str, str]:
+    """The loss ``find_slices`` ranks by for the explorer's ``metric``, and a sentence saying so.
+
+    Slice search ranks slices by the mean of a per-row loss; a metric that is
+    such a mean (or a function of one) is searched as it is, any other by the
+    task's default loss.
+
+    Examples
+    --------
+    >>> search_loss("accuracy", "binary")[0]
+    'error_rate'
+    >>> print(search_loss("recall[>50K]", "binary")[1])
+    ranks by error_rate: slice search ranks a per-row loss, and recall[>50K] is not one; ...
+    """
+    loss = SEARCH_LOSSES.get(metric)
+    if loss is not None:
+        same = {"accuracy": " (1 − accuracy)", "rmse": " (rmse squared)"}.get(metric, "")
+        return loss, f"ranks by {loss}{same}, the explorer's metric"
+    loss = "absolute_error" if task == "regression" else "error_rate"
+    return loss, (
+        f"ranks by {loss}: slice search ranks a per-row loss, and {metric} is not one; "
+        f"each suggestion also shows its {metric}"
+    )
 
 
 def _state(pane: SuggestPane) -> ExplorerState:
@@ -33,29 +76,53 @@ class SuggestPane:
         self.rows = w.VBox()
         self.rows.add_class("mlprobe-suggestions")
         self.found: pd.DataFrame | None = None
+        self.context = w.HTML()
+        self.context.add_class("mlprobe-suggest-context")
         self.widget = w.VBox(
             [
+                self.context,
                 w.HTML(
                     "<i>Search every combination of columns for the slices where the model errs "
                     "most (SliceLine's score; q-values over every slice tried).</i>"
                 ),
-                w.HBox([self.max_conditions, self.top_k, self.run]),
+                w.HBox(
+                    [self.max_conditions, self.top_k, self.run],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
                 self.bar,
                 self.summary,
                 self.rows,
             ]
         )
         self.run.on_click(self.suggest)
+        state.observe(self._settings_changed, names=["model", "metric"])
+        self._show_context()
 
-    @shown_errors(_state)
+    def _show_context(self) -> None:
+        _, how = search_loss(self.state.metric, self.state.probe.task)
+        self.context.value = context_html(self.state.model, self.state.metric, note=how)
+
+    def _settings_changed(self, _: Any = None) -> None:
+        """Suggestions found for another model or metric are not this one's: drop them."""
+        self._show_context()
+        if self.found is not None:
+            self.found = None
+            self.rows.children = []
+            self.summary.value = (
+                f"<i>The model or metric changed: suggest again for {self.state.model}.</i>"
+            )
+
+    @user_action(_state)
     def suggest(self, _: Any = None) -> pd.DataFrame:
-        """Run the search for the state's model; show the suggestions."""
+        """Run the search for the state's model (ranked by its metric where it can); show them."""
+        loss, _how = search_loss(self.state.metric, self.state.probe.task)
         self.run.disabled = True
         self.bar.layout.visibility = "visible"
         self.summary.value = "<i>searching…</i>"
         try:
             found = self.state.probe.find_slices(
                 model=self.state.model,
+                metric=loss,
                 max_conditions=int(self.max_conditions.value),
                 top_k=int(self.top_k.value),
                 progress=self._progress,
@@ -64,14 +131,34 @@ class SuggestPane:
             self.run.disabled = False
             self.bar.layout.visibility = "hidden"
         self.found = found
-        self._show(found)
+        self._show(found, self._metric_values(found))
         return found
+
+    def _metric_values(self, found: pd.DataFrame) -> dict[str, str]:
+        """Each suggestion's value of the explorer's metric, when the search ranked by another."""
+        state = self.state
+        if found.empty or state.metric in SEARCH_LOSSES:  # the ranked loss is that metric
+            return {}
+        table = state.probe.breakdown(
+            slices=list(found["slice"]),
+            metrics=[state.metric],
+            model=state.model,
+            confidence=state.confidence,
+            min_support=state.min_support,
+        )
+        values = {}
+        for record in table.to_dict("records"):
+            value = record[state.metric]
+            values[str(record["slice"])] = f"{state.metric} " + (
+                "–" if pd.isna(value) else f"{value:.3f}"
+            )
+        return values
 
     def _progress(self, done: int, total: int) -> None:
         self.bar.max = max(total, 1)
         self.bar.value = done
 
-    def _show(self, found: pd.DataFrame) -> None:
+    def _show(self, found: pd.DataFrame, extra: dict[str, str] | None = None) -> None:
         metric = html.escape(str(found.attrs.get("metric", "error")))
         if found.empty:
             self.summary.value = "<i>No slice stands out: nothing scores above zero.</i>"
@@ -79,17 +166,21 @@ class SuggestPane:
             return
         overall = float(found["overall"].iloc[0])
         self.summary.value = (
-            f"{len(found)} suggestions; overall {metric} {overall:.3f}; "
+            f"{len(found)} suggestions for {html.escape(self.state.model)}, ranked by {metric}; "
+            f"overall {metric} {overall:.3f}; "
             f"{found.attrs.get('evaluated', 0):,} slices evaluated"
         )
         rows = []
         for record in found.to_dict("records"):
             chosen: Slice = record["slice"]
+            also = (extra or {}).get(chosen.name)
             text = w.HTML(
                 f"<b>{html.escape(chosen.name)}</b><br>{metric} {record['value']:.3f} "
                 f"[{record['ci_low']:.3f}, {record['ci_high']:.3f}] on {record['n']:,} rows · "
-                f"gap {record['gap']:+.3f} · q {record['q_value']:.2g}",
-                layout=w.Layout(width="70%"),
+                f'<span title="{html.escape(HELP_GAP)}">gap</span> {record["gap"]:+.3f} · '
+                f'<span title="{html.escape(HELP_Q)}">q</span> {format_q(record["q_value"])}'
+                + (f" · {html.escape(also)}" if also else ""),
+                layout=w.Layout(flex="1 1 60%", min_width="0"),
             )
             add = w.Button(description="Add", icon="plus", layout=w.Layout(width="70px"))
             add.add_class("mlprobe-suggestion-add")
@@ -97,12 +188,12 @@ class SuggestPane:
             save.add_class("mlprobe-suggestion-save")
             add.on_click(lambda _, s=chosen: self.add(s))
             save.on_click(lambda _, s=chosen: self.save(s))
-            row = w.HBox([text, add, save])
+            row = w.HBox([text, add, save], layout=w.Layout(flex_flow="row wrap"))
             row.add_class("mlprobe-suggestion")
             rows.append(row)
         self.rows.children = rows
 
-    @shown_errors(_state)
+    @user_action(_state)
     def add(self, chosen: Slice) -> None:
         """Put a suggestion in the slice list (and select it)."""
         if self.state.add_slices([chosen]):
@@ -110,7 +201,7 @@ class SuggestPane:
         else:
             self.state.selected = chosen.name
 
-    @shown_errors(_state)
+    @user_action(_state)
     def save(self, chosen: Slice) -> None:
         """Add and select a suggestion, then open the save form for it."""
         self.add(chosen)

@@ -63,6 +63,7 @@ def test_columns_and_rows_are_in_the_documented_order(probe: mp.Probe) -> None:
         "p_value",
         "q_value",
         "low_support",
+        "own_predictions",
     ]
     # one overall row per model first, then each slice for each model
     assert list(zip(table["slice"], table["model"], strict=True)) == [
@@ -282,3 +283,25 @@ def test_a_breakdown_without_slices_gives_the_overall_rows(metric: str) -> None:
     assert table["slice"].tolist() == ["overall", "overall"]
     assert table[f"{metric}_ci_low"].notna().all()
     assert probe.compare("a", "b", metric=metric)["slice"].tolist() == ["overall"]
+
+
+def test_a_slice_on_a_models_own_predictions_is_not_tested_for_that_model(
+    probe: mp.Probe,
+) -> None:
+    """Rows a model got wrong differ from the rest by construction: no p- or q-value for
+    that model, out of its Benjamini–Hochberg family; an ordinary slice for other models."""
+    from mlprobe.core.significance import benjamini_hochberg
+
+    wrong = Slice("v1 wrong", (col("@prediction[v1]") == "cat") & (col("@target") != "cat"))
+    every = Slice("predicted 1", col("@prediction") == "dog")
+    table = probe.breakdown(slices=[*SLICES, wrong, every], metrics=["accuracy"], min_support=5)
+    rows = table.set_index(["slice", "model"])
+    assert rows.loc[("v1 wrong", "v1"), "own_predictions"]
+    assert np.isnan(rows.loc[("v1 wrong", "v1"), "q_value"])
+    assert np.isfinite(rows.loc[("v1 wrong", "v1"), "gap"])
+    assert not rows.loc[("v1 wrong", "v2"), "own_predictions"]
+    assert np.isfinite(rows.loc[("v1 wrong", "v2"), "p_value"])
+    assert rows.loc["predicted 1", "own_predictions"].all()  # @prediction: each model's own
+    assert not table[table["slice"] == "overall"]["own_predictions"].any()
+    v1 = table[(table["model"] == "v1") & (table["slice"] != "overall")]
+    np.testing.assert_allclose(v1["q_value"], benjamini_hochberg(v1["p_value"].to_numpy()))

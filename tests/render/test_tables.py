@@ -11,7 +11,7 @@ import pytest
 
 import mlprobe as mp
 from mlprobe.render import breakdown_html, compare_html, frame_html
-from mlprobe.render.tables import sort_breakdown
+from mlprobe.render.tables import format_q, slice_order, sort_breakdown
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,89 @@ def test_any_small_frame_becomes_an_escaped_table(probe: mp.Probe) -> None:
     flips = probe.flips("v1", "v2")
     assert f"{int(flips.loc['wrong', 'correct']):,}" in text
     assert "v1 \\ v2" in text  # the corner names both axes
+
+
+def _cells(table: str) -> list[list[str]]:
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table)
+    return [
+        [
+            html.unescape(re.sub(r"<span.*?</span> ", "", c))
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)
+        ]
+        for r in rows
+    ]
+
+
+def test_per_slice_layout_puts_the_models_side_by_side(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"])
+    text = breakdown_html(table, per_slice=True, model="v2", sort="worst", selected="g == 'b'")
+    rows = _cells(text)
+    assert rows[0] == [
+        "slice",
+        "n",
+        "accuracy v1",
+        "95% interval",
+        "accuracy v2",
+        "95% interval",
+        "Δ v2 − v1",
+        "gap v2",
+        "q v2",
+        "",
+    ]
+    indexed = table.set_index(["slice", "model"])
+    names = [row[0] for row in rows[1:]]
+    assert names == slice_order(table, "accuracy", "worst", model="v2")
+    v2 = table[table["model"] == "v2"].iloc[1:].sort_values("accuracy")["slice"].tolist()
+    assert names == ["overall", *v2]  # worst first by the chosen model
+    for row in rows[1:]:
+        a, b = indexed.loc[(row[0], "v1")], indexed.loc[(row[0], "v2")]
+        assert row[2] == f"{a['accuracy']:.3f}" and row[4] == f"{b['accuracy']:.3f}"
+        assert row[6] == f"{b['accuracy'] - a['accuracy']:+.3f}"
+        if row[0] != "overall":
+            assert row[7] == f"{b['gap']:+.3f}"
+    assert text.count('class="mlprobe-selected"') == 1  # one row per slice
+    # without a model: gap and q of each
+    header = _cells(breakdown_html(table, per_slice=True))[0]
+    assert header[-5:] == ["gap v1", "q v1", "gap v2", "q v2", ""]
+
+
+def test_names_are_cut_with_the_full_name_on_hover_and_the_table_can_scroll(
+    probe: mp.Probe,
+) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"], model="v1")
+    text = breakdown_html(table, max_height="300px")
+    assert text.startswith(
+        '<div class="mlprobe-table-scroll" style="max-height:300px;overflow:auto'
+    )
+    cell = re.search(r'<td title="([^"]*)" style="([^"]*)">g == &#x27;&lt;script&gt;', text)
+    assert cell is not None and html.unescape(cell.group(1)) == "g == '<script>x</script>'"
+    assert "text-overflow:ellipsis" in cell.group(2) and "max-width" in cell.group(2)
+    intervals = re.findall(r'<td[^>]*style="([^"]*)">\[', text)
+    assert intervals and all("white-space:nowrap" in s for s in intervals)
+    assert 'title="gap: ' in text and 'title="q: Benjamini' in text
+
+
+def test_q_values_read_as_people_write_them() -> None:
+    assert [format_q(v) for v in (0.0, 2.7e-297, 0.0009, 0.001, 0.01234, 0.5, 1.0)] == [
+        "< 0.001",
+        "< 0.001",
+        "< 0.001",
+        "0.001",
+        "0.012",
+        "0.5",
+        "1",
+    ]
+    assert format_q(float("nan")) == format_q(None) == "–"
+
+
+def test_rows_defined_by_a_models_predictions_show_no_q(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"]).copy()
+    table["own_predictions"] = (table["slice"] == "g == 'b'") & (table["model"] == "v1")
+    text = breakdown_html(table, per_slice=True, model="v1")
+    row = next(r for r in _cells(text) if r[0] == "g == 'b'")
+    assert row[-2] == "–" and row[-3] != "–"  # the gap stays, the q goes
+    assert "v1's own predictions" in html.unescape(text) and 'class="mlprobe-badge"' in text
+    row = next(
+        r for r in _cells(breakdown_html(table, per_slice=True, model="v2")) if r[0] == "g == 'b'"
+    )
+    assert row[-2] != "–"  # for v2 it is an ordinary slice
