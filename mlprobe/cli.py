@@ -158,6 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- validate --------------------------------------------------------------------------
 
 
+def _one_line_error(error: object) -> str:
+    """``error: <message>`` on one line, for CI logs: line breaks become spaces."""
+    from mlprobe.terminal import error_line
+
+    return error_line(" ".join(line.strip() for line in str(error).splitlines() if line.strip()))
+
+
 def _validate(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
     from mlprobe.spec import Suite, SuiteFileError
 
@@ -167,7 +174,7 @@ def _validate(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
             suite = Suite.load(path)
         except SuiteFileError as error:
             out.flush()
-            print(f"error: {error}", file=err)
+            print(_one_line_error(error), file=err)
             err.flush()
             code = 2
             continue
@@ -212,14 +219,13 @@ def _read_table(path: str) -> Any:
 
 def _load_suites(paths: Sequence[str], err: TextIO) -> list[Any] | None:
     from mlprobe.spec import Suite, SuiteFileError
-    from mlprobe.terminal import error_line
 
     suites, bad = [], False
     for path in paths:
         try:
             suites.append(Suite.load(path))
         except SuiteFileError as error:
-            print(error_line(error), file=err)
+            print(_one_line_error(error), file=err)
             bad = True
     return None if bad else suites
 

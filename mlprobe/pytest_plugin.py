@@ -76,9 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         dest="mlprobe_model",
         metavar="NAME",
-        help="a model of the probe to test, for tests that name none; repeat it to collect "
-        "one item per model (test-id[NAME]). Without it, such a test runs on every model of a "
-        "several-model probe and reports each.",
+        help="run the slice tests on this model of the probe (tests that name a model keep "
+        "theirs). Can be repeated to run each test on each of several models: "
+        "--mlprobe-model v1 --mlprobe-model v2 gives one item per model, test-id[v1] and "
+        "test-id[v2]. Without it, a test runs on every model of a several-model probe as one "
+        "item.",
     )
     parser.addini(
         "mlprobe_models",

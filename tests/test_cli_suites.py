@@ -382,3 +382,29 @@ def test_the_duckdb_engine_gives_the_same_outcomes(
     assert "TableProbe" in out
     code, _, err = _main(capsys, *args, "--data", files["csv"], "--engine", "duckdb")
     assert code == 2 and "reads Parquet" in err
+
+
+def test_validate_prints_a_yaml_syntax_error_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PyYAML's message spans lines (and a caret drawing); the CLI says it in one line."""
+    path = tmp_path / "bad.mlprobe.yaml"
+    path.write_text("tests: [\n  - id: a\n bad", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {path}: not valid YAML: line 2, column 3 ('- id: a'): ")
+    assert "Close each [ with ]" in err
+
+
+def test_validate_joins_a_multi_line_error_into_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlprobe.spec import Suite, SuiteFileError
+
+    def load(path: object) -> None:
+        raise SuiteFileError("first line\n  second line\n")
+
+    monkeypatch.setattr(Suite, "load", load)
+    assert main(["validate", str(tmp_path / "x.mlprobe.yaml")]) == 2
+    assert capsys.readouterr().err == "error: first line second line\n"

@@ -167,3 +167,11 @@ def test_docstring_documents_the_policy() -> None:
 
     doc = mlprobe.pytest_plugin.__doc__ or ""
     assert "once per model" in doc and "test-id[model]" in doc
+
+
+def test_help_says_mlprobe_model_can_be_repeated(pytester: pytest.Pytester) -> None:
+    out = _run(pytester, "--help").stdout.str()
+    block = out.split("--mlprobe-model=NAME", 1)[1].split("\n\n", 1)[0]
+    text = " ".join(block.split())
+    assert "Can be repeated to run each test on each of several models" in text, text
+    assert "--mlprobe-model v1 --mlprobe-model v2" in text

@@ -159,26 +159,17 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     _LibyamlParser = None
 
 
-if _LibyamlParser is not None:
+class _PythonParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's pure-Python scanner and parser alone: the events, when libyaml is absent."""
 
-    class _FastDataLoader(
-        _DataRules,
-        yaml.composer.Composer,
-        _LibyamlParser,
-        yaml.constructor.SafeConstructor,
-        yaml.resolver.Resolver,
-    ):
-        """libyaml's scanner and parser (C, several times faster), with the same rules.
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
 
-        Nodes are composed in Python, so the depth, alias and duplicate-key checks and
-        the YAML 1.2 scalar resolution are exactly those of :class:`_DataLoader`.
-        """
-
-        def __init__(self, stream: str) -> None:
-            _LibyamlParser.__init__(self, stream)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-            yaml.composer.Composer.__init__(self)
+    def dispose(self) -> None:
+        self.states = []
+        self.state = None
 
 
 _DataLoader.add_constructor(None, _DataLoader.construct_undefined)
@@ -195,9 +186,6 @@ for _tag in (yaml_scalars.BOOL, yaml_scalars.INT, yaml_scalars.FLOAT, yaml_scala
 # YAML 1.2 core plain scalars, in place of PyYAML's YAML 1.1 ones: no yes/no/on/off
 # booleans, no base-60 or leading-zero octal numbers, no implicit dates, merge keys or '='
 _DataLoader.yaml_implicit_resolvers = yaml_scalars.MLPROBE_TABLE
-if _LibyamlParser is not None:
-    _FastDataLoader.yaml_constructors = _DataLoader.yaml_constructors
-    _FastDataLoader.yaml_implicit_resolvers = _DataLoader.yaml_implicit_resolvers
 
 
 def _shown(node: yaml.Node) -> str:
@@ -335,6 +323,82 @@ def _check_depth(value: Any, source: str) -> None:
             stack.extend((child, depth + 1) for child in node)
 
 
+def _yaml_error(error: yaml.YAMLError, text: str) -> str:
+    """A YAML syntax error in one line: where (line, column, the line's text), what, and the fix.
+
+    PyYAML's own message spans several lines, names ``<unicode string>`` rather than the
+    file, and draws a caret under a copy of the line; this says the same in one line.
+    """
+    lines = text.splitlines()
+
+    def where(line: int, column: int) -> str:
+        shown = lines[line].strip() if 0 <= line < len(lines) else ""
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return f"line {line + 1}, column {column + 1}" + (f" ({shown!r})" if shown else "")
+
+    if isinstance(error, yaml.reader.ReaderError):
+        before = text[: error.position]
+        line, column = before.count("\n"), len(before) - (before.rfind("\n") + 1)
+        code = error.character if isinstance(error.character, int) else ord(error.character[0])
+        return (
+            f"{where(line, column)}: the control character U+{code:04X} is not allowed in YAML. "
+            f'Delete it, or write it as an escape inside double quotes ("\\u{code:04x}").'
+        )
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if not isinstance(error, yaml.MarkedYAMLError) or mark is None or not problem:
+        return str(error).replace("\n", " ")  # pragma: no cover - PyYAML marks its errors
+    context = error.context or ""
+    started = error.context_mark
+    if "single document" in context and started is not None:  # the composer's words, reordered
+        problem = "a second document starts here"
+        context = f"the first starts at line {started.line + 1}"
+        started = None
+    if (
+        context
+        and started is not None
+        and (started.line, started.column) != (mark.line, mark.column)
+    ):
+        context += f" that starts at line {started.line + 1}, column {started.column + 1}"
+    detail = f"{problem} ({context})" if context else problem
+    return f"{where(mark.line, mark.column)}: {detail}. {_yaml_fix(context, problem)}"
+
+
+def _yaml_fix(context: str, problem: str) -> str:
+    """What to change for the usual YAML syntax errors."""
+    both = f"{context} {problem}"
+    if "quoted scalar" in both:
+        return (
+            "Close the quote that starts there; inside quotes write '' for ' (in '...') "
+            'or \\" for " (in "...").'
+        )
+    if "'\\t'" in problem:
+        return "Indent with spaces: YAML does not allow tabs there."
+    if "flow" in both:
+        return (
+            "Close each [ with ] and each { with }, and separate their items with commas "
+            "(inside [ ] items are 'a, b', not '- a' lines); quote text that starts with [ or {."
+        )
+    if "mapping values are not allowed" in problem:
+        return (
+            "Quote a value that holds ': ' ('a: b' in quotes), and start the keys of one "
+            "mapping in the same column."
+        )
+    if "second document" in both:
+        return (
+            "A suite file holds one YAML document: remove the '---' line and what follows it, "
+            "or merge the documents."
+        )
+    if "unhashable key" in problem:
+        return "Keys must be text: write the key as a word, not a list or mapping."
+    if "expected ':'" in problem:
+        return "Write each key as 'key: value', with a space after the colon."
+    return (
+        "Check the indentation (the keys of one mapping, and the '- ' items of one list, start "
+        "in the same column), the quotes and the brackets on that line and the one before."
+    )
+
+
 def read_document_text(text: str, *, source: str) -> Any:
     """Parse suite file text (JSON when ``source`` ends in .json, else YAML) as plain data."""
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
@@ -345,7 +409,9 @@ def read_document_text(text: str, *, source: str) -> Any:
         raise SuiteFileError(f"{source}: {error}") from None
     except RecursionError:
         raise SuiteFileError(f"{source}: nested more than {MAX_DEPTH} levels deep.") from None
-    except (yaml.YAMLError, json.JSONDecodeError, ValueError) as error:
+    except yaml.YAMLError as error:
+        raise SuiteFileError(f"{source}: not valid YAML: {_yaml_error(error, text)}") from None
+    except (json.JSONDecodeError, ValueError) as error:
         detail = str(error).replace("\n", " ")
         raise SuiteFileError(
             f"{source}: not valid {'JSON' if source.endswith('.json') else 'YAML'}: {detail}"
@@ -355,13 +421,120 @@ def read_document_text(text: str, *, source: str) -> Any:
 
 
 def _load_yaml(text: str) -> Any:
-    """One YAML document as data: libyaml when present; PyYAML's own words for a syntax error."""
-    if _LibyamlParser is not None:
-        try:
-            return _compose_and_construct(_FastDataLoader(text))
-        except yaml.YAMLError:
-            pass  # read again below: the pure-Python parser's messages are the documented ones
+    """One YAML document as data.
+
+    The fast path builds the data straight from the parser's events (libyaml's when
+    present) in one loop, without PyYAML's nodes and constructor, and accepts only
+    plain data it fully understands. Anything else -- a syntax error, a tag, an
+    anchor or alias, a key given twice, a key that is not a scalar, deep nesting,
+    several documents -- is read again by :class:`_DataLoader`, the reference, which
+    decides and words the error exactly as it always has.
+    """
+    parser = _LibyamlParser(text) if _LibyamlParser is not None else _PythonParser(text)
+    try:
+        document = _build_from_events(parser.get_event)
+    except yaml.YAMLError:
+        document = _UNSURE  # read again below: the pure-Python parser's messages are documented
+    finally:
+        parser.dispose()
+    if document is not _UNSURE:
+        return document
     return _compose_and_construct(_DataLoader(text))
+
+
+#: What :func:`_build_from_events` returns when the reference loader must decide.
+_UNSURE: Any = object()
+_NO_KEY: Any = object()
+_CONTAINER_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+#: First characters of plain scalars that may be something other than text (YAML 1.2 core).
+_MAYBE_NOT_TEXT = frozenset(yaml_scalars.MLPROBE_TABLE) - {None}
+
+
+def _plain_scalar(text: str) -> Any:
+    if None in yaml_scalars.MLPROBE_TABLE or text[:1] in _MAYBE_NOT_TEXT:
+        return yaml_scalars.scalar_value(text)
+    return text
+
+
+def _build_from_events(next_event: Any) -> Any:
+    """The document's data, built from parser events; :data:`_UNSURE` for anything unusual.
+
+    Gives exactly what :class:`_DataLoader` gives whenever it returns data: plain
+    scalars by the same YAML 1.2 table, quoted ones as text, mappings in order. It
+    never raises a :class:`SuiteFileError` itself: every refusal is the reference's.
+    """
+    if not isinstance(next_event(), yaml.StreamStartEvent):
+        return _UNSURE
+    if not isinstance(next_event(), yaml.DocumentStartEvent):
+        return _UNSURE  # an empty stream, among others
+    plain: dict[str, Any] = {}  # plain scalar text -> value; ids repeat less than 'accuracy'
+    open_containers: list[Any] = []  # open lists and dicts, innermost last
+    keys: list[Any] = []  # for each open dict, the key waiting for its value (else _NO_KEY)
+    root: Any = _UNSURE
+    scalar_event = yaml.ScalarEvent
+    while root is _UNSURE:
+        event = next_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.tag is not None or event.anchor is not None:
+                return _UNSURE
+            text = event.value
+            if event.implicit[0]:
+                value = plain.get(text, _NO_KEY)
+                if value is _NO_KEY:
+                    try:
+                        value = plain[text] = _plain_scalar(text)
+                    except yaml_scalars.ScalarError:  # pragma: no cover - the table's values fit
+                        return _UNSURE
+            else:
+                value = text
+        elif kind in _CONTAINER_EVENTS:
+            if event.tag is not None or event.anchor is not None:
+                return _UNSURE
+            # the reference refuses any node deeper than MAX_DEPTH: containers here stay
+            # at most MAX_DEPTH - 1 deep, so whatever they hold is at most MAX_DEPTH deep
+            if len(open_containers) >= MAX_DEPTH - 1:
+                return _UNSURE
+            value = {} if kind is yaml.MappingStartEvent else []
+        elif kind in _END_EVENTS:
+            if not open_containers:  # pragma: no cover - the parser pairs them
+                return _UNSURE
+            closed = open_containers.pop()
+            if keys.pop() is not _NO_KEY:  # pragma: no cover - the parser pairs keys and values
+                return _UNSURE
+            if not open_containers:
+                root = closed
+            continue
+        else:  # an alias, or anything else
+            return _UNSURE
+        if not open_containers:
+            if kind is scalar_event:
+                root = value
+                break
+        else:
+            parent = open_containers[-1]
+            if type(parent) is list:
+                parent.append(value)
+            else:
+                key = keys[-1]
+                if key is _NO_KEY:
+                    # a list or mapping as a key, or a key given twice (or two keys equal
+                    # as values, 1 and 1.0): the reference refuses or decides
+                    if kind is not scalar_event or value in parent:
+                        return _UNSURE
+                    keys[-1] = value
+                else:
+                    parent[key] = value
+                    keys[-1] = _NO_KEY
+        if kind is not scalar_event:
+            open_containers.append(value)
+            keys.append(_NO_KEY)
+    if not isinstance(next_event(), yaml.DocumentEndEvent):
+        return _UNSURE  # pragma: no cover - the parser ends every document
+    if not isinstance(next_event(), yaml.StreamEndEvent):
+        return _UNSURE  # another document: the reference says so
+    return root
 
 
 def _compose_and_construct(loader: Any) -> Any:

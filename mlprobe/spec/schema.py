@@ -16,6 +16,7 @@ mlprobe.spec.errors.SuiteFileError: tests[0].expect.at_leats: unknown key; did y
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -121,8 +122,15 @@ def _message(error: Any, document: Any) -> str:
 
 
 def validate_document(document: Any) -> None:
-    """Check a loaded suite document against the version 1 schema; raise on the first problem."""
+    """Check a loaded suite document against the version 1 schema; raise on the first problem.
+
+    A well-formed document is recognised by a fast structural pass (linear, a few
+    microseconds a test); only when that pass is unsure does the JSON Schema validator
+    run, to decide and to word the error.
+    """
     _version_check(document)
+    if _surely_valid(document):
+        return
     errors = sorted(
         _validator().iter_errors(document),
         key=lambda e: (
@@ -135,3 +143,181 @@ def validate_document(document: Any) -> None:
     )
     if errors:
         raise SuiteFileError(_message(errors[0], document))
+
+
+# --- the fast pass ----------------------------------------------------------------------
+#
+# True only for documents the schema surely accepts; False whenever in doubt (then the
+# JSON Schema validator decides). It may be stricter than the schema, never looser:
+# tests/spec/test_schema_fast_pass.py checks it against the validator on generated and
+# mutated documents, and that the key sets and patterns below are the schema's.
+
+
+def _keys(definition: dict[str, Any]) -> frozenset[str]:
+    return frozenset(definition["properties"])
+
+
+@cache
+def _rules() -> dict[str, Any]:
+    """Key sets and patterns read from the schema, so the fast pass cannot drift from it."""
+    top = schema()
+    defs = top["$defs"]
+    return {
+        "top": _keys(top),
+        "top_required": frozenset(top["required"]),
+        "fixture": re.compile(top["properties"]["fixture"]["pattern"]),
+        "test": _keys(defs["test"]),
+        "test_required": frozenset(defs["test"]["required"]),
+        "id": re.compile(defs["test"]["properties"]["id"]["pattern"]),
+        "id_max": defs["test"]["properties"]["id"]["maxLength"],
+        "expect": _keys(defs["expect"]),
+        "baseline": _keys(defs["baseline"]),
+        "leaf": _keys(defs["leaf"]),
+    }
+
+
+_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
+_LISTS = frozenset({"in", "between"})
+_FLAGS = frozenset({"is_null", "not_null"})
+_COMBINATIONS = ("and", "or", "not")
+_VALUE_TYPES = (str, int, float, bool)  # the schema's string, number, boolean (type() is exact)
+_NUMBER_TYPES = (int, float)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in _NUMBER_TYPES
+
+
+def _is_text(value: Any, min_length: int = 0) -> bool:
+    return type(value) is str and len(value) >= min_length
+
+
+def _surely_valid(document: Any) -> bool:
+    rules = _rules()
+    if type(document) is not dict or not rules["top_required"] <= document.keys():
+        return False
+    if not rules["top"] >= document.keys():
+        return False
+    if not (type(document["mlprobe"]) is int and document["mlprobe"] == FORMAT_VERSION):
+        return False
+    if not _is_text(document["name"], 1):
+        return False
+    if "description" in document and not _is_text(document["description"]):
+        return False
+    fixture = document.get("fixture")
+    if "fixture" in document and not (_is_text(fixture) and rules["fixture"].search(fixture)):
+        return False
+    tests = document["tests"]
+    return type(tests) is list and all(_surely_valid_test(test, rules) for test in tests)
+
+
+def _surely_valid_test(test: Any, rules: dict[str, Any]) -> bool:
+    if type(test) is not dict or not rules["test_required"] <= test.keys() <= rules["test"]:
+        return False
+    test_id = test["id"]
+    if not (_is_text(test_id) and len(test_id) <= rules["id_max"] and rules["id"].search(test_id)):
+        return False
+    if not _is_text(test["metric"], 1) or not _surely_valid_expect(test["expect"], rules):
+        return False
+    if not _surely_valid_slice(test["slice"], rules):
+        return False
+    if len(test) == 4:
+        return True
+    for key in test.keys() - rules["test_required"]:
+        value = test[key]
+        if key == "description":
+            ok = _is_text(value)
+        elif key in ("model",):
+            ok = _is_text(value, 1)
+        elif key == "min_support":
+            ok = type(value) is int and value >= 0
+        elif key == "confidence":
+            ok = value is None or (_is_number(value) and 0 < value < 1)
+        elif key == "tags":
+            ok = type(value) is list and all(_is_text(tag, 1) for tag in value)
+        elif key == "baseline":
+            ok = _surely_valid_baseline(value, rules)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def _surely_valid_expect(expect: Any, rules: dict[str, Any]) -> bool:
+    if type(expect) is not dict or len(expect) != 1:
+        return False
+    ((key, value),) = expect.items()
+    if key not in rules["expect"] or not _is_number(value):
+        return False
+    return key in ("at_least", "at_most") or value >= 0
+
+
+def _surely_valid_baseline(baseline: Any, rules: dict[str, Any]) -> bool:
+    if (
+        type(baseline) is not dict
+        or "value" not in baseline
+        or not baseline.keys() <= rules["baseline"]
+    ):
+        return False
+    value = baseline["value"]
+    if not (value is None or _is_number(value)):
+        return False
+    if "n" in baseline and not (type(baseline["n"]) is int and baseline["n"] >= 0):
+        return False
+    if "model" in baseline and not _is_text(baseline["model"]):
+        return False
+    if "recorded" in baseline:
+        recorded = baseline["recorded"]
+        if not (_is_text(recorded) and _validator().format_checker.conforms(recorded, "date")):
+            return False
+    return True
+
+
+def _surely_valid_slice(node: Any, rules: dict[str, Any], *, top: bool = True) -> bool:
+    """A slice (``top``: may carry a name) or a predicate inside and / or / not.
+
+    Each is one of and / or / not / a leaf (``oneOf``): accepted only when plainly one.
+    """
+    if type(node) is not dict:
+        return False
+    combination = [key for key in _COMBINATIONS if key in node]
+    if combination:
+        (key,) = combination if len(combination) == 1 else (None,)
+        if key is None or "column" in node:
+            return False
+        rest = node.keys() - {key}
+        if rest and not (top and rest == {"name"} and _is_text(node["name"], 1)):
+            return False
+        inner = node[key]
+        if key == "not":
+            return _surely_valid_slice(inner, rules, top=False)
+        return (
+            type(inner) is list
+            and len(inner) >= 2
+            and all(_surely_valid_slice(child, rules, top=False) for child in inner)
+        )
+    if not 2 <= len(node) <= 3 or not node.keys() <= rules["leaf"]:
+        return False
+    if not _is_text(node.get("column"), 1):
+        return False
+    for key, value in node.items():
+        if key == "column":
+            continue
+        if key == "name":
+            if top and not _is_text(value, 1):
+                return False
+        elif key in _COMPARISONS:
+            if type(value) not in _VALUE_TYPES:
+                return False
+        elif key in _LISTS:
+            if type(value) is not list or not all(type(v) in _VALUE_TYPES for v in value):
+                return False
+            if key == "between" and len(value) != 2:
+                return False
+        elif key in _FLAGS:
+            if value is not True:
+                return False
+        else:  # pragma: no cover - the key sets above are the schema's
+            return False
+    return True

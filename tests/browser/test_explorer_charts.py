@@ -21,7 +21,6 @@ import pytest
 import mlprobe as mp
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec, fit_container_width
 from mlprobe.widgets.charts import CHART_CSS, FIT_CLASS
-from mlprobe.widgets.explorer import HIDE_STATIC
 
 from .lab import (
     JupyterLab,
@@ -185,12 +184,6 @@ def _trust(lab: JupyterLab, nb: Any) -> None:
     NotebookNotary(data_dir=str(lab.root_dir.parent / "jupyter-data")).sign(nb)
 
 
-@pytest.mark.xfail(
-    "jupyter-widgets-disconnected" not in HIDE_STATIC,
-    reason="explorer.py still hides its static copy with a global style (issue 13, item 8); "
-    "it should use mlprobe.render.static.static_copy_style",
-    strict=True,
-)
 def test_reopened_notebook_shows_the_last_state_cleanly(
     jupyter_lab: JupyterLab, page: Page, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
