@@ -55,7 +55,7 @@ from mlprobe.core.predicates import (
 )
 from mlprobe.core.profiles import ColumnProfile, profile_column
 from mlprobe.core.row_sample import sample_rows
-from mlprobe.core.slices import Slice, as_slice
+from mlprobe.core.slices import Slice, as_slice, check_unique_names
 from mlprobe.errors import DataError, ValidationError, did_you_mean, find_stack_level
 from mlprobe.extras import require_extra
 from mlprobe.progress import progress_bar
@@ -454,7 +454,7 @@ class Probe:
             partition, by_slices = self._group_by(by, bins)
             by_masks = partition.masks()
         all_slices = own + by_slices
-        _check_unique_names(all_slices)
+        check_unique_names(all_slices)
         groupings: dict[str, Grouping] = {
             m: MaskSet(self._slice_masks(own, m) + by_masks) for m in models
         }
@@ -1003,13 +1003,3 @@ def _sliceline_alpha(value: object) -> float:
             f"received {value!r}."
         )
     return float(value)
-
-
-def _check_unique_names(slices: list[Slice]) -> None:
-    seen: set[str] = set()
-    for s in slices:
-        if s.name in seen:
-            raise ValidationError(
-                f"slices: two slices are named {s.name!r}; give each slice of a call its own name."
-            )
-        seen.add(s.name)

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from mlprobe.core.masks import evaluate
 from mlprobe.core.predicates import Predicate, predicate_from_dict
 from mlprobe.errors import ValidationError
 
-__all__ = ["Slice", "as_slice"]
+__all__ = ["Slice", "as_slice", "check_unique_names"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,32 @@ def as_slice(value: object) -> Slice:
         f"slice: expected a Slice, a predicate built with col(...), or an expression string; "
         f"received {value!r} ({type(value).__name__})."
     )
+
+
+def check_unique_names(slices: Sequence[Slice]) -> None:
+    """Refuse two slices of one call with the same name (their rows would be confused), and a
+    slice named ``overall``, the name of the all-rows row of every table.
+
+    Examples
+    --------
+    >>> check_unique_names([Slice.parse("x > 1"), Slice.parse("x > 2")])
+    >>> check_unique_names([Slice.parse("x > 1"), Slice.parse("x > 1")])
+    Traceback (most recent call last):
+    ...
+    mlprobe.errors.ValidationError: slices: two slices are named 'x > 1'; give each slice of a call its own name.
+    """
+    seen: set[str] = set()
+    for s in slices:
+        if s.name == "overall":
+            raise ValidationError(
+                f"slices: the slice {str(s.predicate)!r} is named 'overall', the name of the "
+                "row of all rows in every table; give it another name."
+            )
+        if s.name in seen:
+            raise ValidationError(
+                f"slices: two slices are named {s.name!r}; give each slice of a call its own name."
+            )
+        seen.add(s.name)
 
 
 def _predicate_of(other: object) -> Predicate:

@@ -52,7 +52,7 @@ from mlprobe.core.predicates import (
     prediction_column,
 )
 from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.slices import Slice, as_slice
+from mlprobe.core.slices import Slice, as_slice, check_unique_names
 from mlprobe.engines.counting import (
     SqlSource,
     column_profile,
@@ -396,6 +396,19 @@ class TableProbe:
 
     # --- the questions -------------------------------------------------------------------------
 
+    def _call_slices(
+        self, slices: Sequence[SliceLike] | None, by: str | Sequence[str] | None, bins: Bins
+    ) -> list[Slice]:
+        """The slices of a call: the given ones, then ``by=``'s groups; names unique, as in
+        memory."""
+        if bins is not None and by is None:
+            raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
+        chosen = [as_slice(s) for s in slices or []]
+        if by is not None:
+            chosen += self.groups(by, bins=bins)
+        check_unique_names(chosen)
+        return chosen
+
     def breakdown(
         self,
         by: str | Sequence[str] | None = None,
@@ -413,9 +426,7 @@ class TableProbe:
             self.models if model is None else ([model] if isinstance(model, str) else list(model))
         )
         models = [self._model(m) for m in models]
-        chosen = [as_slice(s) for s in slices or []]
-        if by is not None:
-            chosen += self.groups(by, bins=bins)
+        chosen = self._call_slices(slices, by, bins)
         metric_objects = resolve_metrics(
             metrics, task=self._task, classes=self._classes, has_scores=self._has_scores(*models)
         )
@@ -505,9 +516,7 @@ class TableProbe:
             classes=self._classes,
             has_scores=self._has_scores(name_a, name_b),
         )
-        chosen = [as_slice(s) for s in slices or []]
-        if by is not None:
-            chosen += self.groups(by, bins=bins)
+        chosen = self._call_slices(slices, by, bins)
         if any(PREDICTION in s.columns() for s in chosen):
             raise ValidationError(
                 "compare: slices on '@prediction' differ between the two models; "

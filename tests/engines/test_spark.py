@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import mlprobe as mp
 from mlprobe.core.predicates import Predicate
 from mlprobe.core.slices import Slice
+from mlprobe.errors import ValidationError
 
 _REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
 try:
@@ -278,3 +279,27 @@ def test_a_view_name_in_use_is_never_taken(spark, monkeypatch: pytest.MonkeyPatc
     assert source.view == f"mlprobe_source_{fresh.hex}"
     assert spark.table(f"mlprobe_source_{taken.hex}").count() == 7
     spark.catalog.dropTempView(f"mlprobe_source_{taken.hex}")
+
+
+def test_duplicate_names_and_bins_without_by_are_refused_as_in_memory(  # type: ignore[no-untyped-def]
+    spark, tmp_path
+) -> None:
+    """Issue 12: engines accepted two slices of one name and ignored bins= without by=; a
+    slice named 'overall' was taken for the row of all rows."""
+    frame = pd.DataFrame({"y": [0, 1] * 20, "p": [0, 1, 1, 0] * 10, "g": list("ab") * 20})
+    frame.to_parquet(tmp_path / "t.parquet")
+    probes = [
+        mp.Probe(frame, target="y", predictions="p"),
+        mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p"),
+        mp.Probe.from_spark(_spark_frame(spark, frame), target="y", predictions="p"),
+    ]
+    twice = ["g == 'a'", mp.Slice("g == 'a'", mp.col("g") == "b")]
+    for probe in probes:
+        with pytest.raises(ValidationError, match="two slices are named \"g == 'a'\""):
+            probe.breakdown(slices=twice)
+        with pytest.raises(ValidationError, match="two slices are named"):
+            probe.breakdown(by="g", slices=["g == 'a'"])
+        with pytest.raises(ValidationError, match="bins: applies to by= columns"):
+            probe.breakdown(bins=3)
+        with pytest.raises(ValidationError, match="is named 'overall'"):
+            probe.breakdown(slices=[mp.Slice("overall", mp.col("g") == "a")])
