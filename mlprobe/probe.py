@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.breakdown import (
     BreakdownRequest,
     breakdown_table,
-    check_confidence,
     metric_summary,
 )
 from mlprobe.core.comparison import compare_table, flips_table
@@ -466,6 +466,7 @@ class Probe:
 
     # --- the questions --------------------------------------------------------------
 
+    @checked("confidence", "min_support")
     def breakdown(
         self,
         by: str | Sequence[str] | None = None,
@@ -474,8 +475,8 @@ class Probe:
         bins: Bins = None,
         metrics: Sequence[str] | str | None = None,
         model: str | Sequence[str] | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """Metrics with confidence intervals per slice and model, each slice tested against the rest.
 
@@ -507,7 +508,6 @@ class Probe:
             One row per (slice, model), the ``overall`` rows first. ``df.attrs["slices"]``
             maps each slice name to its :class:`Slice`.
         """
-        check_confidence(confidence)
         models = self._models(model)
         metric_objects = self._metrics(metrics)
         slice_list, groupings = self._resolve_groups(by, slices, bins, models)
@@ -549,6 +549,7 @@ class Probe:
         table = np.bincount(cells, minlength=k * k).reshape(k, k)
         return confusion_frame(table, self.classes, normalize=normalize)
 
+    @checked("confidence", "min_support")
     def compare(
         self,
         a: str,
@@ -558,8 +559,8 @@ class Probe:
         slices: Sequence[SliceLike] | None = None,
         bins: Bins = None,
         metric: str | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """Compare two models on the same rows, per slice: which improved, which regressed.
 
@@ -579,7 +580,6 @@ class Probe:
             raise ValidationError(
                 f"compare: a and b are both {name_a!r}; name two different models."
             )
-        confidence = check_confidence(confidence)
         metric_name = metric or ("accuracy" if self._labels.is_classification else "mae")
         metric_object = self._metrics([metric_name])[0]
         slice_list, groupings = self._resolve_groups(by, slices, bins, [name_a, name_b])
@@ -617,13 +617,14 @@ class Probe:
         mask = None if slice is None else self.mask(slice, model=name_a)
         return flips_table(self._arrays[name_a], self._arrays[name_b], mask)
 
+    @checked("confidence")
     def metric(
         self,
         metric: str,
         slice: SliceLike | None = None,
         *,
         model: str | None = None,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
     ) -> dict[str, float]:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
         name = self._check_model(model)
@@ -636,7 +637,7 @@ class Probe:
         s = as_slice(slice) if slice is not None else None
         grouping = Everything(self.n_rows) if s is None else MaskSet([self.mask(s, model=name)])
         stats = GroupStats(grouping, self._arrays[name])
-        return metric_summary(metric_object, stats, check_confidence(confidence))
+        return metric_summary(metric_object, stats, confidence)
 
     def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
         """The slices ``breakdown(by=...)`` would show: one per group (numeric columns binned).
@@ -719,6 +720,7 @@ class Probe:
         )
         return pd.concat([front, picked], axis=1)
 
+    @checked("max_conditions", "min_support", "top_k", "alpha", "confidence")
     def find_slices(
         self,
         *,
@@ -731,7 +733,7 @@ class Probe:
         bins: int = 10,
         alpha: float = 0.95,
         prune: bool = True,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         progress: bool | Callable[[int, int], object] | None = None,
     ) -> pd.DataFrame:
         """Search for the slices where the model fails most, ranked best first.
@@ -812,15 +814,13 @@ class Probe:
             losses,
             metric_name,
             is_proportion,
-            max_conditions=_positive_int(max_conditions, "max_conditions"),
+            max_conditions=max_conditions,
             min_support=(
-                max(30, self.n_rows // 200)
-                if min_support is None
-                else _positive_int(min_support, "min_support")
+                max(30, self.n_rows // 200) if min_support is None else max(min_support, 1)
             ),
-            top_k=_positive_int(top_k, "top_k"),
-            alpha=_sliceline_alpha(alpha),
-            confidence=check_confidence(confidence),
+            top_k=top_k,
+            alpha=alpha,
+            confidence=confidence,
             prune=bool(prune),
         )
         total = sum(
@@ -863,6 +863,7 @@ class Probe:
             )
         return chosen
 
+    @checked("confidence", "min_support")
     def explore(
         self,
         *,
@@ -873,8 +874,8 @@ class Probe:
         model: str | None = None,
         name: str | None = None,
         path: str | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> Any:
         """The interactive explorer (an ipywidgets widget) for Jupyter, VS Code and Notebook 7.
 
@@ -917,6 +918,7 @@ class Probe:
             min_support=min_support,
         )
 
+    @checked("confidence", "min_support")
     def report(
         self,
         path: str | os.PathLike[str],
@@ -927,8 +929,8 @@ class Probe:
         metrics: Sequence[str] | str | None = None,
         suite: Suite | str | os.PathLike[str] | None = None,
         title: str | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> Path:
         """Write one self-contained HTML file: breakdowns, charts, confusion matrices, suite results.
 
@@ -988,18 +990,3 @@ class Probe:
             raise ValidationError(
                 f"{what}: needs a classification probe; this one's task is regression."
             )
-
-
-def _positive_int(value: object, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValidationError(f"{argument}: expected a whole number >= 1; received {value!r}.")
-    return int(value)
-
-
-def _sliceline_alpha(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValidationError(
-            f"alpha: SliceLine's weight of error against size must be in (0, 1], e.g. 0.95; "
-            f"received {value!r}."
-        )
-    return float(value)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlprobe import __version__
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.groups import Bins
 from mlprobe.core.predicates import PREDICTION, Predicate
 from mlprobe.core.slices import Slice
@@ -54,6 +55,7 @@ _short.maxstring = 80
 _short.maxother = 80
 
 
+@checked("confidence", "min_support")
 def write_report(
     probe: Probe,
     path: str | os.PathLike[str],
@@ -64,8 +66,8 @@ def write_report(
     metrics: Sequence[str] | str | None = None,
     suite: Suite | str | os.PathLike[str] | None = None,
     title: str | None = None,
-    confidence: float = 0.95,
-    min_support: int = 30,
+    confidence: float = CONFIDENCE,
+    min_support: int = MIN_SUPPORT,
 ) -> Path:
     """Write one self-contained HTML report of ``probe`` to ``path``; return the path.
 

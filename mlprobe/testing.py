@@ -33,14 +33,13 @@ import math
 import os
 from typing import Any
 
+from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
 from mlprobe.spec import SliceTest, Suite, SuiteResult, TestOutcome
 from mlprobe.terminal import escape
 
 __all__ = ["assert_suite", "format_outcome", "threshold_text"]
-
-_DEFAULT_CONFIDENCE = 0.95  # the level the runner uses when a test sets none
 
 
 def _fmt(value: float | None) -> str:
@@ -155,7 +154,7 @@ def format_outcome(
         add("slice", outcome.slice)
     add("metric", outcome.metric)
     if outcome.n is not None:
-        level = (test.confidence if test is not None else None) or _DEFAULT_CONFIDENCE
+        level = (test.confidence if test is not None else None) or CONFIDENCE
         interval = ""
         if not (math.isnan(outcome.ci_low) and math.isnan(outcome.ci_high)):
             interval = f", {level:.0%} interval [{_fmt(outcome.ci_low)}, {_fmt(outcome.ci_high)}]"

@@ -463,8 +463,16 @@ def test_overwrites_atomically_and_leaves_no_temporary_file(
         ({"suite": 42}, mp.ValidationError, r"^suite: expected a Suite or the path"),
         ({"title": 3}, mp.ValidationError, r"^title: expected a str"),
         ({"bins": 3}, mp.ValidationError, r"^bins: applies to by= columns"),
-        ({"by": "g", "confidence": 95}, mp.ValidationError, r"confidence must be"),
-        ({"by": "g", "min_support": -1}, mp.ValidationError, r"min_support must be"),
+        (
+            {"by": "g", "confidence": 95},
+            mp.ValidationError,
+            r"confidence: expected a confidence level",
+        ),
+        (
+            {"by": "g", "min_support": -1},
+            mp.ValidationError,
+            r"min_support: expected a whole number",
+        ),
         ({"by": "g", "metrics": ["acuracy"]}, mp.ValidationError, r"acuracy"),
         ({"slices": ["x >"]}, mp.ParseError, r"x >"),
     ],

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.group_stats import GroupStats
 from mlprobe.core.grouping import Grouping
 from mlprobe.core.metrics import Metric, MetricValues
@@ -32,37 +33,11 @@ from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.predicates import PREDICTION, prediction_column
 from mlprobe.core.significance import benjamini_hochberg
 from mlprobe.core.slices import Slice
-from mlprobe.errors import ValidationError
 
-__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "check_confidence", "metric_summary"]
+__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "metric_summary"]
 
 #: Name of the row that holds all rows.
 OVERALL = "overall"
-
-
-def check_confidence(confidence: object) -> float:
-    """Return ``confidence`` if it is a level strictly between 0 and 1."""
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or not 0 < confidence < 1
-    ):
-        raise ValidationError(
-            f"confidence must be a number between 0 and 1 (e.g. 0.95); received {confidence!r}."
-        )
-    return float(confidence)
-
-
-def _check_min_support(min_support: object) -> int:
-    if (
-        isinstance(min_support, bool)
-        or not isinstance(min_support, int | np.integer)
-        or min_support < 0
-    ):
-        raise ValidationError(
-            f"min_support must be a whole number of rows >= 0 (e.g. 30); received {min_support!r}."
-        )
-    return int(min_support)
 
 
 @dataclass(frozen=True)
@@ -72,8 +47,8 @@ class BreakdownRequest:
     slices: Sequence[Slice]
     groupings: Mapping[str, Grouping]
     metrics: Sequence[Metric]
-    confidence: float = 0.95
-    min_support: int = 30
+    confidence: float = CONFIDENCE
+    min_support: int = MIN_SUPPORT
 
 
 def _metric_columns(metric: Metric, values: MetricValues) -> dict[str, np.ndarray]:
@@ -86,8 +61,7 @@ def _metric_columns(metric: Metric, values: MetricValues) -> dict[str, np.ndarra
 
 def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]) -> pd.DataFrame:
     """Compute the breakdown of ``request`` for every model in ``models``."""
-    confidence = check_confidence(request.confidence)
-    min_support = _check_min_support(request.min_support)
+    confidence, min_support = request.confidence, request.min_support  # checked by the facade
     overall_parts = []
     slice_parts = []
     for name, arrays in models.items():

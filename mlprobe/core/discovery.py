@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.discretize import BinnedColumn
 from mlprobe.core.intervals import mean_interval, wilson_interval
 from mlprobe.core.model_arrays import ModelArrays
@@ -65,7 +66,7 @@ class DiscoveryRequest:
     min_support: int
     top_k: int
     alpha: float
-    confidence: float = 0.95
+    confidence: float = CONFIDENCE
     prune: bool = True
 
 

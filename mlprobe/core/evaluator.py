@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.groups import Bins
 from mlprobe.core.labels import Task
 from mlprobe.core.predicates import Predicate
@@ -68,8 +69,8 @@ class Evaluator(Protocol):
         bins: Bins = None,
         metrics: Sequence[str] | str | None = None,
         model: str | Sequence[str] | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """Metrics with intervals per slice and model, each slice against the rest."""
         ...
@@ -90,7 +91,7 @@ class Evaluator(Protocol):
         slice: SliceLike | None = None,
         *,
         model: str | None = None,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
     ) -> dict[str, float]:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
         ...
@@ -104,8 +105,8 @@ class Evaluator(Protocol):
         slices: Sequence[SliceLike] | None = None,
         bins: Bins = None,
         metric: str | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """Two models on the same rows, per slice, with paired tests and verdicts."""
         ...

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.breakdown import (
     BreakdownRequest,
     breakdown_table,
-    check_confidence,
     metric_summary,
 )
 from mlprobe.core.comparison import compare_table, flips_from_joint
@@ -409,6 +409,7 @@ class TableProbe:
         check_unique_names(chosen)
         return chosen
 
+    @checked("confidence", "min_support")
     def breakdown(
         self,
         by: str | Sequence[str] | None = None,
@@ -417,11 +418,10 @@ class TableProbe:
         bins: Bins = None,
         metrics: Sequence[str] | str | None = None,
         model: str | Sequence[str] | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """The same table as :meth:`mlprobe.Probe.breakdown`, counted by the engine."""
-        check_confidence(confidence)
         models = (
             self.models if model is None else ([model] if isinstance(model, str) else list(model))
         )
@@ -449,13 +449,14 @@ class TableProbe:
         table = counted.tables[0] if slice is not None else counted.overall_table
         return confusion_frame(table, self._classes, normalize=normalize)
 
+    @checked("confidence")
     def metric(
         self,
         metric: str,
         slice: SliceLike | None = None,
         *,
         model: str | None = None,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
     ) -> dict[str, float]:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}`` (as ``Probe.metric``)."""
         name = self._model(model)
@@ -466,7 +467,7 @@ class TableProbe:
         counted = self._counts(chosen, name, [metric_object])
         grouping = counted if chosen else counted.overall()
         stats = GroupStats(grouping, self._models[name])
-        return metric_summary(metric_object, stats, check_confidence(confidence))
+        return metric_summary(metric_object, stats, confidence)
 
     # --- what needs the rows -------------------------------------------------------------------
 
@@ -486,6 +487,7 @@ class TableProbe:
             "or metric here."
         )
 
+    @checked("confidence", "min_support")
     def compare(
         self,
         a: str,
@@ -495,8 +497,8 @@ class TableProbe:
         slices: Sequence[SliceLike] | None = None,
         bins: Bins = None,
         metric: str | None = None,
-        confidence: float = 0.95,
-        min_support: int = 30,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
     ) -> pd.DataFrame:
         """Two models on the same rows, per slice (as :meth:`mlprobe.Probe.compare`).
 
@@ -508,7 +510,6 @@ class TableProbe:
             raise ValidationError(
                 f"compare: a and b are both {name_a!r}; name two different models."
             )
-        confidence = check_confidence(confidence)
         default = "mae" if self._task == "regression" else "accuracy"
         metric_object = resolve_metric(
             metric or default,

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
@@ -30,7 +31,6 @@ __all__ = ["OUTCOMES", "TestOutcome", "run_test"]
 
 Outcome = Literal["passed", "failed", "inconclusive", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "inconclusive", "error")
-_DEFAULT_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> 
         direction = resolve_metric(
             test.metric, task=probe.task, classes=probe.classes, has_scores=True
         ).higher_is_better
-        confidence = test.confidence or _DEFAULT_CONFIDENCE
+        confidence = test.confidence or CONFIDENCE
         result = probe.metric(test.metric, test.slice, model=model, confidence=confidence)
         threshold = _threshold(test, probe, model, direction)
     except MlprobeError as error:

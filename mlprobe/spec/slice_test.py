@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mlprobe.core.arguments import MIN_SUPPORT
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError
 
@@ -128,7 +129,7 @@ class SliceTest:
     at_most: float | None = None
     max_gap_to_overall: float | None = None
     max_drop_from_baseline: float | None = None
-    min_support: int = 30
+    min_support: int = MIN_SUPPORT
     confidence: float | None = None
     description: str = ""
     baseline: Baseline | None = None
@@ -221,7 +222,7 @@ class SliceTest:
         out["slice"] = self.slice.to_dict()
         out["metric"] = self.metric
         out["expect"] = {self.expectation: self.threshold_value}
-        if self.min_support != 30:
+        if self.min_support != MIN_SUPPORT:
             out["min_support"] = self.min_support
         if self.confidence is not None:
             out["confidence"] = self.confidence

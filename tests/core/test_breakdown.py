@@ -252,11 +252,17 @@ def test_row_metric_interval_does_not_depend_on_the_other_slices(
     [
         (
             {"metrics": ["accuracy"], "confidence": 1.5},
-            "confidence must be a number between 0 and 1",
+            "confidence: expected a confidence level between 0 and 1",
         ),
-        ({"metrics": ["accuracy"], "confidence": True}, "confidence must be a number"),
-        ({"metrics": ["accuracy"], "min_support": -1}, "min_support must be a whole number"),
-        ({"metrics": ["accuracy"], "min_support": 2.5}, "min_support must be a whole number"),
+        ({"metrics": ["accuracy"], "confidence": True}, "confidence: expected a confidence level"),
+        (
+            {"metrics": ["accuracy"], "min_support": -1},
+            "min_support: expected a whole number of rows",
+        ),
+        (
+            {"metrics": ["accuracy"], "min_support": 2.5},
+            "min_support: expected a whole number of rows",
+        ),
         ({"metrics": []}, "name at least one metric"),
         ({"metrics": ["accuracy", "accuracy"]}, r"\['accuracy'\] listed more than once"),
         ({"metrics": ["acuracy"]}, "Did you mean 'accuracy'"),
