@@ -1,16 +1,17 @@
 """The :class:`Probe`: an evaluation table plus one or more models' outputs.
 
-The probe predicts once, encodes columns on first use, and answers every
-question (breakdowns, confusion matrices, model comparisons) by counting on
-those encoded arrays. It never copies or changes the user's table.
+One facade over any backend (:class:`mlprobe.core.backend.Backend`): rows in
+memory (:class:`mlprobe.memory.MemoryBackend`, built by ``Probe(data, ...)``),
+or in DuckDB or Spark (``Probe.from_parquet``, ``from_duckdb``, ``from_spark``).
+It checks the arguments, resolves models, slices and metrics once, and asks the
+backend only for counts, sums, ranks and rows; tables, intervals and tests are
+computed by the same core code for every backend. It never copies or changes
+the user's table.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,52 +20,33 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
+from mlprobe.core.backend import Backend
 from mlprobe.core.breakdown import (
     BreakdownRequest,
     breakdown_table,
     metric_summary,
 )
-from mlprobe.core.comparison import compare_table, flips_table
+from mlprobe.core.comparison import compare_table, flips_from_joint
 from mlprobe.core.confusion import check_normalize, confusion_frame
-from mlprobe.core.discovery import DiscoveryRequest, discover_slices, per_row_losses
-from mlprobe.core.discretize import bin_column
-from mlprobe.core.encoding import (
-    CategoricalColumn,
-    EncodedColumn,
-    EncodedTable,
-    NumericColumn,
-    value_kind,
-)
 from mlprobe.core.evaluator import SliceLike
-from mlprobe.core.frames import to_pandas
 from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
-from mlprobe.core.groups import Bins, group_by
+from mlprobe.core.groups import Bins
 from mlprobe.core.labels import Task
-from mlprobe.core.mask_cache import MaskCache
-from mlprobe.core.masks import evaluate
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.outputs import collect_outputs
 from mlprobe.core.predicates import (
     PREDICTION,
-    TARGET,
-    Predicate,
-    check_no_reserved_columns,
     prediction_column,
 )
-from mlprobe.core.profiles import ColumnProfile, profile_column
-from mlprobe.core.row_sample import sample_rows
+from mlprobe.core.profiles import ColumnProfile
 from mlprobe.core.slices import Slice, as_slice, check_unique_names
-from mlprobe.errors import DataError, ValidationError, did_you_mean, find_stack_level
+from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
 from mlprobe.extras import require_extra
-from mlprobe.progress import progress_bar
+from mlprobe.memory import MemoryBackend
 
 __all__ = ["Probe"]
 
 
 if TYPE_CHECKING:
-    from mlprobe.engines.table_probe import TableProbe
     from mlprobe.spec.suite import Suite
 
 
@@ -117,6 +99,8 @@ class Probe:
     2  sex == 'M'  2      1.00
     """
 
+    _backend: Backend
+
     def __init__(
         self,
         data: Any,
@@ -128,12 +112,8 @@ class Probe:
         task: str | None = None,
         features: Sequence[str] | None = None,
     ) -> None:
-        frame = to_pandas(data, argument="data")
-        check_no_reserved_columns(frame.columns)
-        if len(frame) == 0:
-            raise DataError("data has no rows; a probe needs at least one evaluated example.")
-        outputs = collect_outputs(
-            frame,
+        self._backend = MemoryBackend(
+            data,
             target=target,
             model=model,
             predictions=predictions,
@@ -141,20 +121,13 @@ class Probe:
             task=task,
             features=features,
         )
-        self._data = frame
-        self._target_name = target if isinstance(target, str) else None
-        self._labels = outputs.labels
-        self._output_columns = set(outputs.used_columns)
-        self._arrays: dict[str, ModelArrays] = outputs.models
-        shared = self._virtual_columns()
-        self._table = EncodedTable(frame, shared)
-        # per model, '@prediction' is that model's '@prediction[name]' column
-        self._model_tables = {
-            name: self._table.with_virtual({**shared, PREDICTION: shared[prediction_column(name)]})
-            for name in self._arrays
-        }
-        self._partitions: dict[tuple[Any, ...], tuple[Partition, list[Slice]]] = {}
-        self._mask_cache = MaskCache()
+
+    @classmethod
+    def _over(cls, backend: Backend) -> Probe:
+        """A probe whose rows live in ``backend`` (an engine's, or another)."""
+        probe = cls.__new__(cls)
+        probe._backend = backend
+        return probe
 
     @classmethod
     def from_parquet(
@@ -165,7 +138,7 @@ class Probe:
         predictions: str | dict[str, str],
         scores: Any = None,
         task: str | None = None,
-    ) -> TableProbe:
+    ) -> Probe:
         """A probe over Parquet files (a path or a glob) that DuckDB scans where they are.
 
         Breakdowns, confusion matrices, metrics, comparisons and ``Suite.run`` give
@@ -205,10 +178,47 @@ class Probe:
         """
         require_extra("duckdb", what="Probe.from_parquet")
         from mlprobe.engines.duckdb_source import DuckDBSource
-        from mlprobe.engines.table_probe import TableProbe
+        from mlprobe.engines.table_probe import SqlBackend
 
-        return TableProbe(
-            DuckDBSource(path), target=target, predictions=predictions, scores=scores, task=task
+        return cls._over(
+            SqlBackend(
+                DuckDBSource(path), target=target, predictions=predictions, scores=scores, task=task
+            )
+        )
+
+    @classmethod
+    def from_duckdb(
+        cls,
+        data: Any,
+        *,
+        target: str,
+        predictions: str | dict[str, str],
+        scores: Any = None,
+        task: str | None = None,
+        connection: Any = None,
+    ) -> Probe:
+        """A probe over a DuckDB relation, an Arrow table or a pandas DataFrame, counted by DuckDB.
+
+        The same methods and numbers as :meth:`from_parquet`. ``connection`` is the
+        DuckDB connection to register the table on (a new one by default); the
+        probe registers it under a fresh name of its own and touches nothing else
+        of the connection's.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import mlprobe as mp
+        >>> frame = pd.DataFrame({"g": ["a", "b", "b"], "y": [1, 0, 1], "p": [1, 1, 1]})
+        >>> mp.Probe.from_duckdb(frame, target="y", predictions="p").metric("accuracy")["value"]
+        0.6666666666666666
+        """
+        require_extra("duckdb", what="Probe.from_duckdb")
+        from mlprobe.engines.duckdb_source import DuckDBSource
+        from mlprobe.engines.table_probe import SqlBackend
+
+        source = DuckDBSource(data, connection=connection)
+        return cls._over(
+            SqlBackend(source, target=target, predictions=predictions, scores=scores, task=task)
         )
 
     @classmethod
@@ -220,7 +230,7 @@ class Probe:
         predictions: str | dict[str, str],
         scores: Any = None,
         task: str | None = None,
-    ) -> TableProbe:
+    ) -> Probe:
         """A probe over a Spark DataFrame (Spark Connect included), counted by Spark.
 
         The same methods and numbers as :meth:`from_parquet`; the counts are one
@@ -229,47 +239,49 @@ class Probe:
         """
         require_extra("spark", what="Probe.from_spark")
         from mlprobe.engines.spark_source import SparkSource
-        from mlprobe.engines.table_probe import TableProbe
+        from mlprobe.engines.table_probe import SqlBackend
 
-        return TableProbe(
-            SparkSource(dataframe),
-            target=target,
-            predictions=predictions,
-            scores=scores,
-            task=task,
+        return cls._over(
+            SqlBackend(
+                SparkSource(dataframe),
+                target=target,
+                predictions=predictions,
+                scores=scores,
+                task=task,
+            )
         )
 
     # --- what the probe holds ---------------------------------------------------
 
     @property
     def data(self) -> pd.DataFrame:
-        """The evaluation table (the user's own frame, not a copy)."""
-        return self._data
+        """The evaluation table (the user's own frame, not a copy; in memory only)."""
+        return self._backend.data
 
     @property
     def task(self) -> Task:
         """``"binary"``, ``"multiclass"`` or ``"regression"``."""
-        return self._labels.task
+        return self._backend.task
 
     @property
     def classes(self) -> list[Any]:
         """Class labels in the order of confusion matrices (empty for regression)."""
-        return list(self._labels.classes)
+        return list(self._backend.classes)
 
     @property
     def models(self) -> list[str]:
         """Model names."""
-        return list(self._arrays)
+        return list(self._backend.models)
 
     @property
     def target_name(self) -> str | None:
         """The target column's name (None when the labels were passed as an array)."""
-        return self._target_name
+        return self._backend.target_name
 
     @property
     def n_rows(self) -> int:
         """Number of rows."""
-        return len(self._data)
+        return self._backend.n_rows
 
     @property
     def columns(self) -> list[str]:
@@ -278,10 +290,7 @@ class Probe:
         ``@prediction`` is listed when there is one model; ``@prediction[name]``
         names each model's predictions.
         """
-        names = [str(c) for c in self._data.columns] + [TARGET]
-        if len(self._arrays) == 1:
-            names.append(PREDICTION)
-        return names + [prediction_column(m) for m in self._arrays]
+        return self._backend.columns()
 
     def describe_column(self, name: str) -> ColumnProfile:
         """A column's levels with their row counts, or its range (see :class:`ColumnProfile`).
@@ -296,13 +305,12 @@ class Probe:
         """
         if not isinstance(name, str):
             raise ValidationError(f"name: expected a column name; received {name!r}.")
-        table = self._model_tables[self.models[0]] if name == PREDICTION else self._table
-        if name == PREDICTION and len(self._arrays) > 1:
+        if name == PREDICTION and len(self.models) > 1:
             raise ValidationError(
                 f"name: '{PREDICTION}' differs between the models {self.models}; "
                 f"describe one model's, e.g. '{prediction_column(self.models[0])}'."
             )
-        return profile_column(table.column(name, role="column"))
+        return self._backend.describe_column(name)
 
     def available_metrics(self) -> list[str]:
         """Metric names this probe can compute (scores-based ones only when it has scores).
@@ -317,15 +325,18 @@ class Probe:
         names = []
         for name in available_metrics(self.task, self.classes):
             try:
-                self._metrics([name])
+                self._metrics([name], self.models)
             except ValidationError:  # needs scores this probe lacks
                 continue
             names.append(name)
         return names
 
     def __repr__(self) -> str:
+        where = self._backend.description
         return (
-            f"<mlprobe.Probe: {self.n_rows} rows, task={self.task!r}, models={self.models}"
+            f"<mlprobe.Probe: {self.n_rows} rows"
+            + ("" if where == "memory" else f" in {where}")
+            + f", task={self.task!r}, models={self.models}"
             + (f", classes={self.classes}" if self.classes else "")
             + ">"
         )
@@ -336,34 +347,18 @@ class Probe:
         This includes the masks of recently used slices (at most 64 MB, dropped
         least recently used first), which make asking about them again free.
         """
-        own = self._table.nbytes() + self._labels.y_true.nbytes
-        own += sum(arrays.nbytes() for arrays in self._arrays.values())
-        own += sum(p.codes.nbytes for p, _ in self._partitions.values())
-        return own + self._mask_cache.nbytes
+        return self._backend.nbytes()
 
-    # --- encoded columns and masks ----------------------------------------------
-
-    def _output_column(self, name: str, model: str | None = None) -> EncodedColumn:
-        values = self._labels.y_true if model is None else self._labels.y_pred[model]
-        if self._labels.is_classification:
-            categories = pd.Index(self._labels.classes, dtype=object)
-            return CategoricalColumn(name, values, categories, "sorted", value_kind(categories))
-        return NumericColumn(name, values, None)
-
-    def _virtual_columns(self) -> dict[str, EncodedColumn]:
-        columns = {TARGET: self._output_column(TARGET)}
-        for name in self._labels.y_pred:
-            columns[prediction_column(name)] = self._output_column(prediction_column(name), name)
-        return columns
+    # --- models, slices and metrics of a call ---------------------------------------
 
     def _check_model(self, model: object, argument: str = "model") -> str:
         if model is None:
-            if len(self._arrays) > 1:
+            if len(self.models) > 1:
                 raise ValidationError(
                     f"{argument}: this probe has several models {self.models}; name one."
                 )
             return self.models[0]
-        if model not in self._arrays:
+        if model not in self.models:
             raise ValidationError(
                 f"{argument}: unknown model {model!r}.{did_you_mean(str(model), self.models)}"
                 f" Models: {self.models}."
@@ -391,35 +386,8 @@ class Probe:
         """
         chosen = as_slice(slice)
         if PREDICTION not in chosen.columns() and model is None:
-            return self._cached_mask(chosen.predicate, None).copy()  # the same for every model
-        return self._cached_mask(chosen.predicate, self._check_model(model)).copy()
-
-    def _cached_mask(self, predicate: Predicate, model: str | None) -> np.ndarray:
-        """The (read-only) mask of ``predicate``; ``model`` matters only for '@prediction'."""
-        if PREDICTION not in predicate.columns():
-            model = None
-        # the JSON form tells 1 from True and 1.0, which predicate equality does not
-        key = (model, json.dumps(predicate.to_dict(), sort_keys=True))
-        table = self._table if model is None else self._model_tables[model]
-        return self._mask_cache.get(key, lambda: evaluate(predicate, table))
-
-    def _slice_masks(self, slices: list[Slice], model: str) -> list[np.ndarray]:
-        return [self._cached_mask(s.predicate, model) for s in slices]
-
-    def _group_by(self, by: str | Sequence[str], bins: Bins) -> tuple[Partition, list[Slice]]:
-        columns = [by] if isinstance(by, str) else list(by)
-        for c in columns:
-            if not isinstance(c, str):
-                raise ValidationError(f"by: expected column names; received {c!r}.")
-        key = (
-            tuple(columns),
-            tuple(np.ravel(bins).tolist())
-            if bins is not None and not isinstance(bins, int)
-            else bins,
-        )
-        if key not in self._partitions:
-            self._partitions[key] = group_by(self._table, columns, bins)
-        return self._partitions[key]
+            return self._backend.mask(chosen, None)  # the same for every model
+        return self._backend.mask(chosen, self._check_model(model))
 
     def _named_prediction_columns(self, by: str | Sequence[str], models: list[str]) -> list[str]:
         """``by`` with '@prediction' spelt as the one model's '@prediction[name]'."""
@@ -433,35 +401,34 @@ class Probe:
             )
         return [prediction_column(models[0]) if c == PREDICTION else c for c in columns]
 
-    def _resolve_groups(
+    def _by_columns(self, by: str | Sequence[str] | None, models: list[str]) -> list[str] | None:
+        """``by`` as a checked list of column names, '@prediction' named for one model."""
+        if by is None:
+            return None
+        columns = self._named_prediction_columns(by, models)
+        for c in columns:
+            if not isinstance(c, str):
+                raise ValidationError(f"by: expected column names; received {c!r}.")
+        if not columns:
+            raise ValidationError("by: received an empty list; name at least one column.")
+        return columns
+
+    def _call_slices(
         self,
         by: str | Sequence[str] | None,
         slices: Sequence[SliceLike] | None,
         bins: Bins,
         models: list[str],
-    ) -> tuple[list[Slice], dict[str, Grouping]]:
-        """The slices of a call and, per model, how rows fall into them."""
+    ) -> tuple[list[Slice], list[str] | None]:
+        """A call's own slices and ``by`` columns, checked."""
         if bins is not None and by is None:
             raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
         own = [as_slice(s) for s in (slices or [])]
-        if by is not None:
-            by = self._named_prediction_columns(by, models)
-        if by is not None and not own:
-            partition, by_slices = self._group_by(by, bins)
-            return by_slices, dict.fromkeys(models, partition)
-        by_slices, by_masks = [], []
-        if by is not None:
-            partition, by_slices = self._group_by(by, bins)
-            by_masks = partition.masks()
-        all_slices = own + by_slices
-        check_unique_names(all_slices)
-        groupings: dict[str, Grouping] = {
-            m: MaskSet(self._slice_masks(own, m) + by_masks) for m in models
-        }
-        return all_slices, groupings
+        check_unique_names(own)
+        return own, self._by_columns(by, models)
 
-    def _metrics(self, names: Sequence[str] | str | None) -> list[Metric]:
-        has_scores = all(a.scores is not None for a in self._arrays.values())
+    def _metrics(self, names: Sequence[str] | str | None, models: list[str]) -> list[Metric]:
+        has_scores = all(self._backend.has_scores(m) for m in models)
         return resolve_metrics(names, task=self.task, classes=self.classes, has_scores=has_scores)
 
     # --- the questions --------------------------------------------------------------
@@ -509,10 +476,12 @@ class Probe:
             maps each slice name to its :class:`Slice`.
         """
         models = self._models(model)
-        metric_objects = self._metrics(metrics)
-        slice_list, groupings = self._resolve_groups(by, slices, bins, models)
-        request = BreakdownRequest(slice_list, groupings, metric_objects, confidence, min_support)
-        return breakdown_table(request, {m: self._arrays[m] for m in models})
+        metric_objects = self._metrics(metrics, models)
+        own, columns = self._call_slices(by, slices, bins, models)
+        chosen, groupings = self._backend.groupings(own, columns, bins, models, metric_objects)
+        check_unique_names(chosen)
+        request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
+        return breakdown_table(request, {m: self._backend.arrays(m) for m in models})
 
     def confusion(
         self,
@@ -543,10 +512,8 @@ class Probe:
         self._require_classification("confusion")
         name = self._check_model(model)
         check_normalize(normalize)
-        arrays = self._arrays[name]
-        k = arrays.n_classes
-        cells = arrays.cells if slice is None else arrays.cells[self.mask(slice, model=name)]
-        table = np.bincount(cells, minlength=k * k).reshape(k, k)
+        chosen = as_slice(slice) if slice is not None else None
+        table = self._backend.confusion_table(chosen, name)
         return confusion_frame(table, self.classes, normalize=normalize)
 
     @checked("confidence", "min_support")
@@ -580,19 +547,23 @@ class Probe:
             raise ValidationError(
                 f"compare: a and b are both {name_a!r}; name two different models."
             )
-        metric_name = metric or ("accuracy" if self._labels.is_classification else "mae")
-        metric_object = self._metrics([metric_name])[0]
-        slice_list, groupings = self._resolve_groups(by, slices, bins, [name_a, name_b])
-        if any(PREDICTION in s.columns() for s in slice_list):
+        metric_name = metric or ("accuracy" if self.task != "regression" else "mae")
+        metric_object = self._metrics([metric_name], [name_a, name_b])[0]
+        own, columns = self._call_slices(by, slices, bins, [name_a, name_b])
+        chosen, grouping = self._backend.paired_grouping(
+            own, columns, bins, name_a, name_b, metric_object
+        )
+        check_unique_names(chosen)
+        if any(PREDICTION in s.columns() for s in chosen):
             raise ValidationError(
                 "compare: slices on '@prediction' differ between the two models; "
                 "name the model, e.g. '@prediction[v1]'."
             )
         return compare_table(
-            self._arrays[name_a],
-            self._arrays[name_b],
-            slice_list,
-            groupings[name_a],
+            self._backend.arrays(name_a),
+            self._backend.arrays(name_b),
+            chosen,
+            grouping,
             metric_object,
             confidence=confidence,
             min_support=min_support,
@@ -614,8 +585,8 @@ class Probe:
         """
         self._require_classification("flips")
         name_a, name_b = self._check_model(a, "a"), self._check_model(b, "b")
-        mask = None if slice is None else self.mask(slice, model=name_a)
-        return flips_table(self._arrays[name_a], self._arrays[name_b], mask)
+        chosen = as_slice(slice) if slice is not None else None
+        return flips_from_joint(self._backend.joint_table(chosen, name_a, name_b), name_a, name_b)
 
     @checked("confidence")
     def metric(
@@ -629,14 +600,11 @@ class Probe:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
         name = self._check_model(model)
         metric_object = resolve_metric(
-            metric,
-            task=self.task,
-            classes=self.classes,
-            has_scores=self._arrays[name].scores is not None,
+            metric, task=self.task, classes=self.classes, has_scores=self._backend.has_scores(name)
         )
-        s = as_slice(slice) if slice is not None else None
-        grouping = Everything(self.n_rows) if s is None else MaskSet([self.mask(s, model=name)])
-        stats = GroupStats(grouping, self._arrays[name])
+        chosen = as_slice(slice) if slice is not None else None
+        grouping = self._backend.one_group(chosen, name, [metric_object])
+        stats = GroupStats(grouping, self._backend.arrays(name))
         return metric_summary(metric_object, stats, confidence)
 
     def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
@@ -650,8 +618,9 @@ class Probe:
         >>> [s.name for s in probe.groups("g")]
         ["g == 'a'", "g == 'b'"]
         """
-        columns = self._named_prediction_columns(by, self.models)
-        return list(self._group_by(columns, bins)[1])
+        columns = self._by_columns(by, self.models)
+        assert columns is not None
+        return self._backend.groups(columns, bins)
 
     def rows(
         self,
@@ -689,36 +658,8 @@ class Probe:
         name = self._check_model(model)
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValidationError(f"n: expected a whole number >= 0; received {n!r}.")
-        arrays = self._arrays[name]
-        in_slice = (
-            np.ones(self.n_rows, dtype=bool) if slice is None else self.mask(slice, model=name)
-        )
-        outputs: dict[str, np.ndarray] = {}
-        if self._labels.is_classification:
-            classes = np.asarray(self._labels.classes, dtype=object)
-            wrong = ~arrays.correct
-            rank = None
-            outputs = {
-                TARGET: classes[arrays.y_true],
-                PREDICTION: classes[arrays.y_pred],
-                "@correct": arrays.correct,
-            }
-            if arrays.scores is not None:
-                rank = arrays.scores[np.arange(self.n_rows), arrays.y_pred.astype(np.intp)]
-                outputs["@score"] = rank
-        else:
-            rank = np.abs(arrays.error)
-            wrong = np.ones(self.n_rows, dtype=bool)
-            outputs = {TARGET: arrays.y_true, PREDICTION: arrays.y_pred, "@error": arrays.error}
-        if not errors_first:
-            wrong = np.zeros(self.n_rows, dtype=bool)
-            rank = None
-        positions = sample_rows(in_slice, wrong, n=int(n), rank=rank, seed=seed)
-        picked = self._data.iloc[positions]
-        front = pd.DataFrame(
-            {key: values[positions] for key, values in outputs.items()}, index=picked.index
-        )
-        return pd.concat([front, picked], axis=1)
+        chosen = as_slice(slice) if slice is not None else None
+        return self._backend.rows(chosen, name, int(n), bool(errors_first), seed)
 
     @checked("max_conditions", "min_support", "top_k", "alpha", "confidence")
     def find_slices(
@@ -804,64 +745,19 @@ class Probe:
         ("a == 'x' and b == 'u'", 86, 1.0)
         """
         name = self._check_model(model)
-        metric_name, losses, is_proportion = per_row_losses(self._arrays[name], metric)
-        columns = [
-            bin_column(self._table.column(f, role="features column"), bins=bins)
-            for f in self._discovery_features(features)
-        ]
-        request = DiscoveryRequest(
-            columns,
-            losses,
-            metric_name,
-            is_proportion,
+        return self._backend.find_slices(
+            name,
+            features=features,
+            metric=metric,
             max_conditions=max_conditions,
-            min_support=(
-                max(30, self.n_rows // 200) if min_support is None else max(min_support, 1)
-            ),
+            min_support=min_support,
             top_k=top_k,
+            bins=bins,
             alpha=alpha,
+            prune=prune,
             confidence=confidence,
-            prune=bool(prune),
+            progress=progress,
         )
-        total = sum(
-            math.comb(len(columns), level) for level in range(1, request.max_conditions + 1)
-        )
-        if callable(progress):
-            report = progress
-            table, found = discover_slices(request, lambda done: report(done, total))
-        else:
-            with progress_bar(total, "searching slices", show=progress) as tick:
-                table, found = discover_slices(request, tick)
-        if not found.complete:
-            warnings.warn(
-                f"find_slices was interrupted after {found.combinations_evaluated} of {total} "
-                "sets of columns; these are the best slices found so far.",
-                RuntimeWarning,
-                stacklevel=find_stack_level(),
-            )
-        return table
-
-    def _discovery_features(self, features: Sequence[str] | None) -> list[str]:
-        if features is None:
-            outputs = self._output_columns
-            chosen = [
-                str(c)
-                for c in self._data.columns
-                if c not in outputs
-                # instants and durations are left out by default: bins of them are not yet
-                # conditions a suite can state
-                and not pd.api.types.is_datetime64_any_dtype(self._data[c])
-                and not pd.api.types.is_timedelta64_dtype(self._data[c])
-            ]
-        elif isinstance(features, str):
-            chosen = [features]
-        else:
-            chosen = [str(f) for f in features]
-        if not chosen:
-            raise ValidationError(
-                "features: no column to slice on; pass features=[...] with columns of the data."
-            )
-        return chosen
 
     @checked("confidence", "min_support")
     def explore(
@@ -898,6 +794,12 @@ class Probe:
         path : str, optional
             Suite file tests are saved to (default ``tests/<name>.mlprobe.yaml``).
         """
+        if not self._backend.holds_rows:
+            raise MlprobeError(
+                "explore() needs the rows, which stay in the engine: load them into pandas "
+                "(e.g. pandas.read_parquet) and use mlprobe.Probe, or ask a breakdown, confusion "
+                "or metric here."
+            )
         try:
             from mlprobe.widgets import Explorer
         except ImportError as error:  # pragma: no cover - ipywidgets ships with mlprobe
@@ -986,7 +888,7 @@ class Probe:
         )
 
     def _require_classification(self, what: str) -> None:
-        if not self._labels.is_classification:
+        if self.task == "regression":
             raise ValidationError(
                 f"{what}: needs a classification probe; this one's task is regression."
             )

@@ -40,6 +40,12 @@ class SqlSource(Protocol):
 
     dialect: str
     description: str
+
+    @property
+    def where(self) -> str:
+        """Where the rows are, for a probe's repr (\"DuckDB (eval.parquet)\")."""
+        ...
+
     types: dict[str, str]
     #: the engine's exact, linearly interpolated quantile aggregate (numpy's default method)
     quantile_function: str

@@ -248,6 +248,11 @@ class DuckDBSource:
         }
         return ColumnKinds(out, levels=levels, categorical=categorical, zones=zones)
 
+    @property
+    def where(self) -> str:
+        """Where the rows are, for a probe's repr."""
+        return f"DuckDB ({self.description})"
+
     def source(self) -> exp.Expression:
         """The FROM item: ``read_parquet('path')`` or the registered table."""
         return self._from.copy()

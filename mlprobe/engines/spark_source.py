@@ -112,6 +112,11 @@ class SparkSource:
         instants = [n for n, t in self.types.items() if t.lower() in ("timestamp", "timestamp_ltz")]
         return ColumnKinds(out, instants=instants, spark_timestamps=True)
 
+    @property
+    def where(self) -> str:
+        """Where the rows are, for a probe's repr."""
+        return str(self.description)
+
     def source(self) -> exp.Expression:
         """The registered view."""
         return exp.Table(this=exp.to_identifier(self.view, quoted=True))

@@ -19,17 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
-from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
-from mlprobe.core.breakdown import (
-    BreakdownRequest,
-    breakdown_table,
-    metric_summary,
-)
-from mlprobe.core.comparison import compare_table, flips_from_joint
-from mlprobe.core.confusion import check_normalize, confusion_frame
-from mlprobe.core.evaluator import SliceLike
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import CountedGroups, JointCounts
+from mlprobe.core.grouping import CountedGroups, Grouping, JointCounts
 from mlprobe.core.groups import (
     DEFAULT_BINS,
     MAX_VALUE_GROUPS,
@@ -39,7 +29,7 @@ from mlprobe.core.groups import (
     quantile_cuts,
 )
 from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
-from mlprobe.core.metrics import Metric, resolve_metric, resolve_metrics
+from mlprobe.core.metrics import Metric, resolve_metric
 from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.outputs import PROBABILITY_TOLERANCE
@@ -51,8 +41,9 @@ from mlprobe.core.predicates import (
     col,
     prediction_column,
 )
+from mlprobe.core.profiles import ColumnProfile
 from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.slices import Slice, as_slice, check_unique_names
+from mlprobe.core.slices import Slice, check_unique_names
 from mlprobe.engines.counting import (
     SqlSource,
     column_profile,
@@ -67,11 +58,10 @@ from mlprobe.errors import (
     DataError,
     MlprobeError,
     ValidationError,
-    did_you_mean,
     missing_column_error,
 )
 
-__all__ = ["TableProbe"]
+__all__ = ["SqlBackend"]
 
 DEFAULT_MODEL = "model"
 
@@ -89,7 +79,7 @@ class _CountedModel(ModelArrays):
         return self._n_rows
 
 
-class TableProbe:
+class SqlBackend:
     """Breakdowns, confusion matrices and metrics of a table an engine scans.
 
     Build it with :meth:`mlprobe.Probe.from_parquet` (DuckDB) or
@@ -215,27 +205,7 @@ class TableProbe:
         """The target column."""
         return self._target
 
-    def __repr__(self) -> str:
-        return (
-            f"<mlprobe.TableProbe on {self._engine.description}: {self.n_rows} rows, "
-            f"task={self.task!r}, models={self.models}, classes={self.classes}>"
-        )
-
     # --- counting ----------------------------------------------------------------------------
-
-    def _model(self, model: str | None, argument: str = "model") -> str:
-        if model is None:
-            if len(self._models) > 1:
-                raise ValidationError(
-                    f"{argument}: this probe has several models {self.models}; name one."
-                )
-            return self.models[0]
-        if model not in self._models:
-            raise ValidationError(
-                f"{argument}: unknown model {model!r}.{did_you_mean(str(model), self.models)} "
-                f"Models: {self.models}."
-            )
-        return model
 
     def _aliases(self, model: str) -> dict[str, str]:
         aliases = {TARGET: self._target, PREDICTION: self._predictions[model]}
@@ -296,7 +266,7 @@ class TableProbe:
             return CountedGroups(tables, overall, rows)
         return JointCounts(tables, overall, rows)
 
-    def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
+    def groups(self, columns: list[str], bins: Bins) -> list[Slice]:
         """The slices ``breakdown(by=...)`` shows: one per group, as :meth:`mlprobe.Probe.groups`.
 
         Text and bool columns give a group per value; numeric columns are grouped by
@@ -305,9 +275,6 @@ class TableProbe:
         Missing values form their own group; crossed columns keep the combinations
         that occur.
         """
-        columns = [by] if isinstance(by, str) else list(by)
-        if not columns:
-            raise ValidationError("by: received an empty list; name at least one column.")
         per_column = [self._column_groups(column, bins) for column in columns]
         combos: list[Predicate] = list(per_column[0][0])
         for conditions, _ in per_column[1:]:
@@ -396,89 +363,83 @@ class TableProbe:
 
     # --- the questions -------------------------------------------------------------------------
 
-    def _call_slices(
-        self, slices: Sequence[SliceLike] | None, by: str | Sequence[str] | None, bins: Bins
-    ) -> list[Slice]:
-        """The slices of a call: the given ones, then ``by=``'s groups; names unique, as in
-        memory."""
-        if bins is not None and by is None:
-            raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
-        chosen = [as_slice(s) for s in slices or []]
-        if by is not None:
-            chosen += self.groups(by, bins=bins)
+    # --- the backend questions ------------------------------------------------------------------
+
+    def groupings(
+        self,
+        slices: list[Slice],
+        by: list[str] | None,
+        bins: Bins,
+        models: list[str],
+        metrics: Sequence[Metric],
+    ) -> tuple[list[Slice], dict[str, Grouping]]:
+        """The slices of a call (``slices``, then ``by``'s groups) and per model their counts,
+        with the metrics' sums and ranks fetched where the rows are."""
+        chosen = slices + (self.groups(by, bins) if by is not None else [])
         check_unique_names(chosen)
-        return chosen
+        return chosen, {m: self._counts(chosen, m, metrics) for m in models}
 
-    @checked("confidence", "min_support")
-    def breakdown(
+    def paired_grouping(
         self,
-        by: str | Sequence[str] | None = None,
-        *,
-        slices: Sequence[SliceLike] | None = None,
-        bins: Bins = None,
-        metrics: Sequence[str] | str | None = None,
-        model: str | Sequence[str] | None = None,
-        confidence: float = CONFIDENCE,
-        min_support: int = MIN_SUPPORT,
-    ) -> pd.DataFrame:
-        """The same table as :meth:`mlprobe.Probe.breakdown`, counted by the engine."""
-        models = (
-            self.models if model is None else ([model] if isinstance(model, str) else list(model))
-        )
-        models = [self._model(m) for m in models]
-        chosen = self._call_slices(slices, by, bins)
-        metric_objects = resolve_metrics(
-            metrics, task=self._task, classes=self._classes, has_scores=self._has_scores(*models)
-        )
-        groupings = {m: self._counts(chosen, m, metric_objects) for m in models}
-        request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
-        return breakdown_table(request, {m: self._models[m] for m in models})
+        slices: list[Slice],
+        by: list[str] | None,
+        bins: Bins,
+        a: str,
+        b: str,
+        metric: Metric,
+    ) -> tuple[list[Slice], Grouping]:
+        """The slices of a comparison and their (true, prediction of a, prediction of b)
+        counts, so the tests are paired (McNemar's for accuracy)."""
+        chosen = slices + (self.groups(by, bins) if by is not None else [])
+        check_unique_names(chosen)
+        return chosen, self._joint_counts(chosen, a, b, metric)
 
-    def confusion(
-        self,
-        slice: SliceLike | None = None,
-        *,
-        model: str | None = None,
-        normalize: str | None = None,
-    ) -> pd.DataFrame:
-        """The K x K confusion matrix of a slice (all rows by default)."""
-        self._require_classification("confusion")
-        name = self._model(model)
-        check_normalize(normalize)
-        counted = self._counts([as_slice(slice)] if slice is not None else [], name)
-        table = counted.tables[0] if slice is not None else counted.overall_table
-        return confusion_frame(table, self._classes, normalize=normalize)
+    def one_group(self, chosen: Slice | None, model: str, metrics: Sequence[Metric]) -> Grouping:
+        """All rows, or one slice's rows, as one group."""
+        counted = self._counts([chosen] if chosen is not None else [], model, metrics)
+        return counted if chosen is not None else counted.overall()
 
-    @checked("confidence")
-    def metric(
-        self,
-        metric: str,
-        slice: SliceLike | None = None,
-        *,
-        model: str | None = None,
-        confidence: float = CONFIDENCE,
-    ) -> dict[str, float]:
-        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}`` (as ``Probe.metric``)."""
-        name = self._model(model)
-        metric_object = resolve_metric(
-            metric, task=self._task, classes=self._classes, has_scores=self._has_scores(name)
+    def confusion_table(self, chosen: Slice | None, model: str) -> np.ndarray:
+        """The K x K counts of a slice, or of all rows."""
+        counted = self._counts([chosen] if chosen is not None else [], model)
+        return counted.tables[0] if chosen is not None else counted.overall_table
+
+    def joint_table(self, chosen: Slice | None, a: str, b: str) -> np.ndarray:
+        """The K x K x K counts (true, prediction of a, prediction of b) of a slice."""
+        accuracy = resolve_metric(
+            "accuracy", task=self._task, classes=self._classes, has_scores=False
         )
-        chosen = [as_slice(slice)] if slice is not None else []
-        counted = self._counts(chosen, name, [metric_object])
-        grouping = counted if chosen else counted.overall()
-        stats = GroupStats(grouping, self._models[name])
-        return metric_summary(metric_object, stats, confidence)
+        joint = self._joint_counts([chosen] if chosen is not None else [], a, b, accuracy)
+        assert isinstance(joint, JointCounts)
+        return joint.joint[0] if chosen is not None else joint.overall_joint
+
+    def arrays(self, model: str) -> ModelArrays:
+        """The metric code's view of a model: task and classes (the rows stay in the engine)."""
+        return self._models[model]
+
+    def has_scores(self, model: str) -> bool:
+        return model in self._scores
+
+    def columns(self) -> list[str]:
+        """The table's columns, then ``@target`` and the prediction columns."""
+        names = [*self._engine.types, TARGET]
+        if len(self._predictions) == 1:
+            names.append(PREDICTION)
+        return names + [prediction_column(m) for m in self._predictions]
+
+    def nbytes(self) -> int:
+        """0: the rows and their counts stay in the engine."""
+        return 0
 
     # --- what needs the rows -------------------------------------------------------------------
 
-    def _require_classification(self, what: str) -> None:
-        if self._task == "regression":
-            raise ValidationError(
-                f"{what}: needs a classification probe; this one's task is regression."
-            )
+    #: the rows stay in the engine
+    holds_rows = False
 
-    def _has_scores(self, *models: str) -> bool:
-        return all(m in self._scores for m in models)
+    @property
+    def description(self) -> str:
+        """Where the rows are: the engine and its source."""
+        return str(self._engine.where)
 
     def _needs_rows(self, what: str) -> MlprobeError:
         return MlprobeError(
@@ -487,81 +448,22 @@ class TableProbe:
             "or metric here."
         )
 
-    @checked("confidence", "min_support")
-    def compare(
-        self,
-        a: str,
-        b: str,
-        *,
-        by: str | Sequence[str] | None = None,
-        slices: Sequence[SliceLike] | None = None,
-        bins: Bins = None,
-        metric: str | None = None,
-        confidence: float = CONFIDENCE,
-        min_support: int = MIN_SUPPORT,
-    ) -> pd.DataFrame:
-        """Two models on the same rows, per slice (as :meth:`mlprobe.Probe.compare`).
+    @property
+    def data(self) -> pd.DataFrame:
+        raise self._needs_rows("data")
 
-        Counted as (true, prediction of a, prediction of b) tables, so the tests
-        are paired: McNemar's for accuracy and error rate.
-        """
-        name_a, name_b = self._model(a, "a"), self._model(b, "b")
-        if name_a == name_b:
-            raise ValidationError(
-                f"compare: a and b are both {name_a!r}; name two different models."
-            )
-        default = "mae" if self._task == "regression" else "accuracy"
-        metric_object = resolve_metric(
-            metric or default,
-            task=self._task,
-            classes=self._classes,
-            has_scores=self._has_scores(name_a, name_b),
-        )
-        chosen = self._call_slices(slices, by, bins)
-        if any(PREDICTION in s.columns() for s in chosen):
-            raise ValidationError(
-                "compare: slices on '@prediction' differ between the two models; "
-                "name the model, e.g. '@prediction[v1]'."
-            )
-        return compare_table(
-            self._models[name_a],
-            self._models[name_b],
-            chosen,
-            self._joint_counts(chosen, name_a, name_b, metric_object),
-            metric_object,
-            confidence=confidence,
-            min_support=min_support,
-        )
+    def describe_column(self, name: str) -> ColumnProfile:
+        raise self._needs_rows("describe_column()")
 
-    def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
-        """2 x 2 counts of rows right or wrong under model ``a`` and under model ``b``."""
-        self._require_classification("flips")
-        name_a, name_b = self._model(a, "a"), self._model(b, "b")
-        chosen = [as_slice(slice)] if slice is not None else []
-        joint = self._joint_counts(
-            chosen,
-            name_a,
-            name_b,
-            resolve_metric("accuracy", task=self._task, classes=self._classes, has_scores=False),
-        )
-        assert isinstance(joint, JointCounts)
-        table = joint.joint[0] if chosen else joint.overall_joint
-        return flips_from_joint(table, name_a, name_b)
-
-    def rows(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines: row samples need the rows."""
-        raise self._needs_rows("rows()")
-
-    def mask(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines: a mask is per row."""
+    def mask(self, chosen: Slice, model: str | None) -> np.ndarray:
         raise self._needs_rows("mask()")
 
-    def explore(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines: the explorer works on an in-memory Probe."""
-        raise self._needs_rows("explore()")
+    def rows(
+        self, chosen: Slice | None, model: str, n: int, errors_first: bool, seed: int
+    ) -> pd.DataFrame:
+        raise self._needs_rows("rows()")
 
-    def find_slices(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on engines yet: discovery bins and counts the rows in memory."""
+    def find_slices(self, model: str, **options: Any) -> pd.DataFrame:
         raise self._needs_rows("find_slices()")
 
 

@@ -75,7 +75,15 @@ def test_the_top_k_is_sliceline_s(
     theirs = _sliceline_top(
         frame, wrong.astype(float), alpha=alpha, k=k, max_l=max_l, min_sup=min_sup
     )
-    assert _ours(ours) == theirs
+    found = _ours(ours)
+    if len(found) == len(theirs):
+        assert found == theirs
+    else:  # scores tied at the k-th: mlprobe keeps every tied slice (documented), sliceline one
+        kth = min(score for _, score, _ in theirs)
+        assert len(found) > len(theirs) and {score for _, score, _ in found - theirs} == {kth}
+        assert {(s, score) for s, score, _ in theirs if score > kth} <= {
+            (s, score) for s, score, _ in found
+        }
 
 
 def _planted(n: int = 20_000, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
@@ -276,7 +284,7 @@ def test_bad_arguments_are_clear() -> None:
         {"g": ["a", "b"] * 50, "when": pd.date_range("2024-01-01", periods=100), "y": [0, 1] * 50}
     )
     probe = mp.Probe(frame, target="y", predictions=[0] * 100)
-    assert "when" not in probe._discovery_features(None)
+    assert "when" not in probe._backend._discovery_features(None)  # type: ignore[attr-defined]
     with pytest.raises(mp.ValidationError, match="holds dates"):
         probe.find_slices(features=["when"])
     with pytest.raises(mp.ValidationError, match="Did you mean 'error_rate'"):

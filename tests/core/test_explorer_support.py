@@ -78,7 +78,7 @@ def test_probe_masks_are_cached_but_callers_get_their_own_copy() -> None:
     first[:] = False  # the caller's array; the cached one is untouched
     assert probe.mask("x >= 2").tolist() == [False, True, True]
     assert probe.breakdown(slices=["x >= 2"], metrics=["accuracy"])["n"].tolist() == [3, 2]
-    assert probe.nbytes() >= probe._mask_cache.nbytes > 0
+    assert probe.nbytes() >= probe._backend._mask_cache.nbytes > 0  # type: ignore[attr-defined]
     # 1 and True are equal in Python: a column holding both is refused, not sliced
     mixed = pd.DataFrame({"v": [1, True, 0], "y": [0, 1, 1]})
     probe = mp.Probe(mixed.astype({"v": object}), target="y", predictions=[0, 1, 1])

@@ -27,7 +27,6 @@ pytest.importorskip("sqlglot")
 
 from mlprobe.engines.counting import count_query
 from mlprobe.engines.duckdb_source import DuckDBSource
-from mlprobe.engines.table_probe import TableProbe
 
 TEXT = "a`b \"q\" 'name'"  # quotes and a backtick in a column name
 FLOAT = "hours per week"
@@ -73,7 +72,7 @@ def memory(frame: pd.DataFrame) -> mp.Probe:
 
 
 @pytest.fixture(scope="module")
-def engine(parquet: str) -> TableProbe:
+def engine(parquet: str) -> mp.Probe:
     return mp.Probe.from_parquet(parquet, target="y", predictions={"v1": "v1", "v2": "v2"})
 
 
@@ -119,10 +118,12 @@ def _trees(max_leaves: int = 6) -> st.SearchStrategy[Predicate]:
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_trees(), min_size=1, max_size=6))
 def test_random_predicate_trees_count_the_same_on_duckdb_and_numpy(
-    memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
+    memory: mp.Probe, engine: mp.Probe, predicates: list[Predicate]
 ) -> None:
     slices = [Slice(f"s{i}", p) for i, p in enumerate(predicates)]
-    counted = engine._counts(slices, "v1")
+    counted = engine._backend._counts(  # type: ignore[attr-defined]
+        slices, "v1"
+    )
     for s, table in zip(slices, counted.tables, strict=True):
         expected = memory.confusion(s, model="v1").to_numpy()
         assert np.array_equal(table, expected), (
@@ -131,7 +132,7 @@ def test_random_predicate_trees_count_the_same_on_duckdb_and_numpy(
     assert np.array_equal(counted.overall_table, memory.confusion(model="v1").to_numpy())
 
 
-def test_breakdowns_are_the_same_table(memory: mp.Probe, engine: TableProbe) -> None:
+def test_breakdowns_are_the_same_table(memory: mp.Probe, engine: mp.Probe) -> None:
     metrics = ["accuracy", "balanced_accuracy", "macro_f1", "recall[dog]", "precision[eel]"]
     slices = [
         "`hours per week` >= 45",
@@ -146,7 +147,7 @@ def test_breakdowns_are_the_same_table(memory: mp.Probe, engine: TableProbe) -> 
 
 
 def test_confusion_metric_and_suites_match(
-    memory: mp.Probe, engine: TableProbe, tmp_path: Path
+    memory: mp.Probe, engine: mp.Probe, tmp_path: Path
 ) -> None:
     chosen = mp.Slice.parse("`hours per week` is null or `dot.count` == 3", name="odd rows")
     for normalize in (None, "true", "pred", "all"):
@@ -175,9 +176,7 @@ def test_confusion_metric_and_suites_match(
 
 
 @pytest.mark.parametrize("metric", ["accuracy", "macro_f1", "recall[eel]", "error_rate"])
-def test_model_comparisons_and_flips_match(
-    memory: mp.Probe, engine: TableProbe, metric: str
-) -> None:
+def test_model_comparisons_and_flips_match(memory: mp.Probe, engine: mp.Probe, metric: str) -> None:
     slices = ["`hours per week` >= 45", "@target == 'eel'", "@prediction[v1] == 'dog'"]
     expected = memory.compare("v1", "v2", by=FLAG, slices=slices, metric=metric)
     got = engine.compare("v1", "v2", by=FLAG, slices=slices, metric=metric)
@@ -192,7 +191,7 @@ def test_model_comparisons_and_flips_match(
 
 
 def test_a_pandas_table_works_too(frame: pd.DataFrame, memory: mp.Probe) -> None:
-    probe = TableProbe(DuckDBSource(frame), target="y", predictions={"v1": "v1", "v2": "v2"})
+    probe = mp.Probe.from_duckdb(frame, target="y", predictions={"v1": "v1", "v2": "v2"})
     assert probe.n_rows == len(frame) and probe.classes == ["cat", "dog", "eel"]
     got = probe.breakdown(by=FLAG, metrics=["accuracy"], model="v2")
     pd.testing.assert_frame_equal(got, memory.breakdown(by=FLAG, metrics=["accuracy"], model="v2"))
@@ -216,8 +215,13 @@ def test_values_are_bound_parameters_never_sql() -> None:
     assert "OR '1'" not in sql
 
 
-def test_what_an_engine_cannot_do_says_so(engine: TableProbe, parquet: str, tmp_path: Path) -> None:
-    for call in (lambda: engine.rows(), engine.explore, engine.find_slices):
+def test_what_an_engine_cannot_do_says_so(engine: mp.Probe, parquet: str, tmp_path: Path) -> None:
+    calls = (
+        lambda: engine.rows(model="v1"),
+        engine.explore,
+        lambda: engine.find_slices(model="v1"),
+    )
+    for call in calls:
         with pytest.raises(mp.MlprobeError, match="load them into pandas"):
             call()
     with pytest.raises(mp.ColumnNotFoundError, match="Did you mean 'v1'"):
@@ -262,11 +266,10 @@ def test_probes_on_one_connection_each_read_their_own_rows() -> None:
     connection = duckdb.connect()
     frames = [_labels_frame(1, 300, 0.9), _labels_frame(2, 500, 0.6)]
     probes = [
-        TableProbe(DuckDBSource(f, connection=connection), target="y", predictions="p")
-        for f in frames
+        mp.Probe.from_duckdb(f, connection=connection, target="y", predictions="p") for f in frames
     ]
     memories = [mp.Probe(f, target="y", predictions="p") for f in frames]
-    names = [p._engine.view for p in probes]  # type: ignore[attr-defined]
+    names = [p._backend._engine.view for p in probes]  # type: ignore[attr-defined]
     assert len(set(names)) == 2 and all(
         re.fullmatch("mlprobe_source_[0-9a-f]{32}", str(v)) for v in names
     )
@@ -292,7 +295,7 @@ def test_the_users_objects_on_the_connection_stay_intact() -> None:
     connection.execute("CREATE TEMP VIEW mlprobe_view_0 AS SELECT 1 AS x")
     connection.register("mlprobe_source_registered", theirs)
     before = connection.execute("SELECT * FROM mlprobe_source ORDER BY ALL").fetchall()
-    probe = TableProbe(DuckDBSource(mine, connection=connection), target="y", predictions="p")
+    probe = mp.Probe.from_duckdb(mine, connection=connection, target="y", predictions="p")
     assert probe.n_rows == len(mine)
     assert probe.metric("accuracy") == pytest.approx(
         mp.Probe(mine, target="y", predictions="p").metric("accuracy"), rel=1e-12
@@ -316,10 +319,10 @@ def test_a_probes_registered_table_goes_with_it() -> None:
     connection = duckdb.connect()
     connection.execute("CREATE TEMP VIEW users_view AS SELECT 1 AS x")
     before = _registered(connection)
-    probe = TableProbe(
-        DuckDBSource(_labels_frame(5, 100, 0.8), connection=connection), target="y", predictions="p"
+    probe = mp.Probe.from_duckdb(
+        _labels_frame(5, 100, 0.8), connection=connection, target="y", predictions="p"
     )
-    name = probe._engine.view  # type: ignore[attr-defined]
+    name = probe._backend._engine.view  # type: ignore[attr-defined]
     assert _registered(connection) == {*before, name}
     del probe
     gc.collect()

@@ -30,8 +30,6 @@ from mlprobe.core.grouping import MaskSet
 from mlprobe.core.ranks import AucCounts, grouped_rank_counts
 from mlprobe.core.slices import as_slice
 from mlprobe.engines import row_sums
-from mlprobe.engines.duckdb_source import DuckDBSource
-from mlprobe.engines.table_probe import TableProbe
 
 REGRESSION_METRICS = ["r2", "mae", "mse", "rmse", "mean_error"]
 SCORE_METRICS = ["roc_auc", "log_loss", "brier", "accuracy"]
@@ -46,7 +44,7 @@ def assert_same(memory: pd.DataFrame, engine: pd.DataFrame) -> None:
 
 def assert_same_breakdowns(
     memory: mp.Probe,
-    engine: TableProbe,
+    engine: mp.Probe,
     metrics: list[str],
     *,
     by: str = "g",
@@ -63,7 +61,7 @@ def assert_same_breakdowns(
 
 
 def assert_same_comparisons(
-    memory: mp.Probe, engine: TableProbe, metrics: list[str], *, by: str = "g"
+    memory: mp.Probe, engine: mp.Probe, metrics: list[str], *, by: str = "g"
 ) -> None:
     for metric in metrics:
         assert_same(
@@ -107,8 +105,8 @@ def score_frame(seed: int, n: int, classes: list[Any]) -> pd.DataFrame:
     return frame
 
 
-def engine_of(frame: pd.DataFrame, **kwargs: Any) -> TableProbe:
-    return TableProbe(DuckDBSource(frame), **kwargs)
+def engine_of(frame: pd.DataFrame, **kwargs: Any) -> mp.Probe:
+    return mp.Probe.from_duckdb(frame, **kwargs)
 
 
 # --- regression -------------------------------------------------------------------------------
@@ -286,14 +284,14 @@ def rank_memory(frame: pd.DataFrame) -> mp.Probe:
     )
 
 
-def rank_probes(frame: pd.DataFrame) -> tuple[mp.Probe, TableProbe]:
+def rank_probes(frame: pd.DataFrame) -> tuple[mp.Probe, mp.Probe]:
     engine = engine_of(frame, target="y", predictions={"v1": "v1", "v2": "v2"}, scores=RANK_SCORES)
     return rank_memory(frame), engine
 
 
 def assert_same_rank_counts(
     memory: mp.Probe,
-    engine: TableProbe,
+    engine: mp.Probe,
     slices: Sequence[str],
     class_indices: Sequence[int],
     *,
@@ -305,9 +303,9 @@ def assert_same_rank_counts(
     per batch of slices and class."""
     chosen = [as_slice(s) for s in slices]
     stats = GroupStats(
-        MaskSet([memory.mask(s, model=model) for s in chosen]), memory._arrays[model]
+        MaskSet([memory.mask(s, model=model) for s in chosen]), memory._backend.arrays(model)
     )
-    source = engine._engine
+    source = engine._backend._engine
     run, windows = source.rows, []
 
     def rows(query: Any, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -319,7 +317,9 @@ def assert_same_rank_counts(
         if batch is not None:
             patch.setattr(row_sums, "AUC_BATCH", batch)
         patch.setattr(source, "rows", rows)
-        counted = engine._counts(chosen, model)
+        counted = engine._backend._counts(  # type: ignore[attr-defined]
+            chosen, model
+        )
         got = {
             (view, c): rows_of.auc(model, c)
             # the complement first: the query that answers it answers the other views too
@@ -377,11 +377,13 @@ def wide_count_arrays(n: int) -> dict[str, np.ndarray]:
 WIDE_SLICES = ["id < 1000000", "id >= 2500000"]
 
 
-def assert_wide_counts_match(engine: TableProbe, arrays: dict[str, np.ndarray]) -> None:
+def assert_wide_counts_match(engine: mp.Probe, arrays: dict[str, np.ndarray]) -> None:
     """Sums past 2^63 (the engine sums the squares in DOUBLE): equal to numpy's to rounding."""
     model = engine.models[0]
     masks = [arrays["id"] < 1_000_000, arrays["id"] >= 2_500_000]
-    counted = engine._counts([as_slice(s) for s in WIDE_SLICES], model)
+    counted = engine._backend._counts(  # type: ignore[attr-defined]
+        [as_slice(s) for s in WIDE_SLICES], model
+    )
     order = np.argsort(arrays["s"], kind="stable")
     for view, grouping, rows in (
         ("slices", MaskSet(masks), counted),

@@ -28,9 +28,8 @@ from mlprobe.errors import ValidationError
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from mlprobe.engines.duckdb_source import DuckDBSource, column_kind
+from mlprobe.engines.duckdb_source import column_kind
 from mlprobe.engines.sql import compile_predicate
-from mlprobe.engines.table_probe import TableProbe
 
 LEVELS = ["low", "mid", "high"]  # declared order differs from text order
 TEXT_VALUES = ["b", "B", "a", "ab", "é", "Z", ""]
@@ -100,15 +99,17 @@ def parquet(frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> st
 
 
 @pytest.fixture(scope="module", params=["frame", "parquet"])
-def engine(request: pytest.FixtureRequest, frame: pd.DataFrame, parquet: str) -> TableProbe:
+def engine(request: pytest.FixtureRequest, frame: pd.DataFrame, parquet: str) -> mp.Probe:
     if request.param == "frame":
-        return TableProbe(DuckDBSource(frame), target="y", predictions=PREDICTIONS)
+        return mp.Probe.from_duckdb(frame, target="y", predictions=PREDICTIONS)
     return mp.Probe.from_parquet(parquet, target="y", predictions=PREDICTIONS)
 
 
-def assert_same_counts(memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]) -> None:
+def assert_same_counts(memory: mp.Probe, engine: mp.Probe, predicates: list[Predicate]) -> None:
     slices = [Slice(f"s{i}", p) for i, p in enumerate(predicates)]
-    counted = engine._counts(slices, "p")
+    counted = engine._backend._counts(  # type: ignore[attr-defined]
+        slices, "p"
+    )
     for s, table in zip(slices, counted.tables, strict=True):
         expected = memory.confusion(s, model="p").to_numpy()
         assert np.array_equal(table, expected), (
@@ -116,7 +117,7 @@ def assert_same_counts(memory: mp.Probe, engine: TableProbe, predicates: list[Pr
         )
 
 
-def assert_same_metric(engine: TableProbe, memory: mp.Probe, condition: str) -> None:
+def assert_same_metric(engine: mp.Probe, memory: mp.Probe, condition: str) -> None:
     got, expected = engine.metric("accuracy", condition), memory.metric("accuracy", condition)
     assert got.keys() == expected.keys()
     for key, value in expected.items():
@@ -166,7 +167,7 @@ def _trees() -> st.SearchStrategy[Predicate]:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_trees(), min_size=1, max_size=5))
 def test_random_trees_over_typed_columns_count_as_in_memory(
-    memory: mp.Probe, engine: TableProbe, predicates: list[Predicate]
+    memory: mp.Probe, engine: mp.Probe, predicates: list[Predicate]
 ) -> None:
     assert_same_counts(memory, engine, predicates)
 
@@ -187,13 +188,13 @@ def test_random_trees_over_typed_columns_count_as_in_memory(
     ],
 )
 def test_ordered_categoricals_compare_by_declared_order(
-    memory: mp.Probe, engine: TableProbe, frame: pd.DataFrame, condition: str
+    memory: mp.Probe, engine: mp.Probe, frame: pd.DataFrame, condition: str
 ) -> None:
     assert_same_metric(engine, memory, condition)
 
 
 def test_the_issue_example_counts_the_low_rows_only(
-    memory: mp.Probe, engine: TableProbe, frame: pd.DataFrame
+    memory: mp.Probe, engine: mp.Probe, frame: pd.DataFrame
 ) -> None:
     low = int((frame["c"] == "low").sum())
     assert memory.metric("accuracy", "c < 'mid'")["n"] == low
@@ -201,7 +202,7 @@ def test_the_issue_example_counts_the_low_rows_only(
 
 
 def test_a_value_that_is_not_a_level_is_refused_everywhere(
-    memory: mp.Probe, engine: TableProbe
+    memory: mp.Probe, engine: mp.Probe
 ) -> None:
     for condition in ("c < 'medium'", "c between 'low' and 'x'"):
         with pytest.raises(ValidationError, match="not a level of the ordered column 'c'"):
@@ -210,7 +211,7 @@ def test_a_value_that_is_not_a_level_is_refused_everywhere(
             engine.metric("accuracy", condition)
 
 
-def test_unordered_text_compares_as_text(memory: mp.Probe, engine: TableProbe) -> None:
+def test_unordered_text_compares_as_text(memory: mp.Probe, engine: mp.Probe) -> None:
     for condition in (
         "u < 'b'",
         "u >= 'B'",
@@ -223,8 +224,8 @@ def test_unordered_text_compares_as_text(memory: mp.Probe, engine: TableProbe) -
         assert_same_metric(engine, memory, condition)
 
 
-def test_timestamp_columns_are_sliceable(memory: mp.Probe, engine: TableProbe) -> None:
-    kinds = engine._kinds
+def test_timestamp_columns_are_sliceable(memory: mp.Probe, engine: mp.Probe) -> None:
+    kinds = engine._backend._kinds
     assert kinds["t"] == "timestamp" and kinds["tz"] == "timestamp"
     for condition in (
         "t < '2024-01-02'",
@@ -237,7 +238,7 @@ def test_timestamp_columns_are_sliceable(memory: mp.Probe, engine: TableProbe) -
         assert_same_metric(engine, memory, condition)
 
 
-def test_timestamp_literals_must_be_dates(memory: mp.Probe, engine: TableProbe) -> None:
+def test_timestamp_literals_must_be_dates(memory: mp.Probe, engine: mp.Probe) -> None:
     for probe in (memory, engine):
         with pytest.raises(ValidationError, match="holds datetimes"):
             probe.metric("accuracy", "t < 3")
@@ -246,16 +247,14 @@ def test_timestamp_literals_must_be_dates(memory: mp.Probe, engine: TableProbe) 
 
 
 def test_grouping_by_a_timestamp_is_refused_as_in_memory(
-    memory: mp.Probe, engine: TableProbe
+    memory: mp.Probe, engine: mp.Probe
 ) -> None:
     for probe in (memory, engine):
         with pytest.raises(ValidationError, match="cannot be grouped yet"):
             probe.breakdown(by="t")
 
 
-def test_grouping_by_nullable_columns_is_the_same_table(
-    memory: mp.Probe, engine: TableProbe
-) -> None:
+def test_grouping_by_nullable_columns_is_the_same_table(memory: mp.Probe, engine: mp.Probe) -> None:
     # Int64 with NA included: both name its groups by the integers it holds (i == -3)
     for by in ("b", "s", "sp", "flag", "i", "c", "u"):
         pd.testing.assert_frame_equal(
@@ -341,7 +340,7 @@ def dates_frame(n: int = 300, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFram
 
 
 @pytest.fixture(scope="module")
-def date_probes(tmp_path_factory: pytest.TempPathFactory) -> tuple[mp.Probe, list[TableProbe]]:
+def date_probes(tmp_path_factory: pytest.TempPathFactory) -> tuple[mp.Probe, list[mp.Probe]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -352,23 +351,26 @@ def date_probes(tmp_path_factory: pytest.TempPathFactory) -> tuple[mp.Probe, lis
     pq.write_table(table, path)
     engines = [
         mp.Probe.from_parquet(path, target="y", predictions=PREDICTIONS),
-        TableProbe(DuckDBSource(table), target="y", predictions=PREDICTIONS),
+        mp.Probe.from_duckdb(table, target="y", predictions=PREDICTIONS),
     ]
     return mp.Probe(memory, target="y", predictions=PREDICTIONS), engines
 
 
 def test_date_columns_are_timestamps_at_midnight(
-    date_probes: tuple[mp.Probe, list[TableProbe]],
+    date_probes: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     memory, engines = date_probes
     for engine in engines:
-        assert engine._engine.types["d"] == "DATE" and engine._kinds["d"] == "timestamp"
+        assert (
+            engine._backend._engine.types["d"] == "DATE"
+            and engine._backend._kinds["d"] == "timestamp"
+        )
         for condition in DATE_CONDITIONS:
             assert_same_metric(engine, memory, condition)
 
 
 def test_date_columns_refuse_as_in_memory(
-    date_probes: tuple[mp.Probe, list[TableProbe]],
+    date_probes: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     memory, engines = date_probes
     for probe in (memory, *engines):
@@ -405,15 +407,15 @@ def numeric_categories_frame(n: int = 400, seed: int = 13) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def numeric_categories() -> tuple[mp.Probe, list[TableProbe]]:
+def numeric_categories() -> tuple[mp.Probe, list[mp.Probe]]:
     import pyarrow as pa
 
     frame = numeric_categories_frame()
     memory = mp.Probe(frame, target="y", predictions=PREDICTIONS)
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     engines = [
-        TableProbe(DuckDBSource(frame), target="y", predictions=PREDICTIONS),
-        TableProbe(DuckDBSource(arrow), target="y", predictions=PREDICTIONS),
+        mp.Probe.from_duckdb(frame, target="y", predictions=PREDICTIONS),
+        mp.Probe.from_duckdb(arrow, target="y", predictions=PREDICTIONS),
     ]
     return memory, engines
 
@@ -440,7 +442,7 @@ def numeric_categories() -> tuple[mp.Probe, list[TableProbe]]:
     ],
 )
 def test_ordered_categoricals_of_numbers_compare_by_declared_order(
-    numeric_categories: tuple[mp.Probe, list[TableProbe]], condition: str
+    numeric_categories: tuple[mp.Probe, list[mp.Probe]], condition: str
 ) -> None:
     memory, engines = numeric_categories
     for engine in engines:
@@ -448,7 +450,7 @@ def test_ordered_categoricals_of_numbers_compare_by_declared_order(
 
 
 def test_the_declared_order_of_numbers_is_not_numeric_order(
-    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+    numeric_categories: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     memory, engines = numeric_categories
     frame = numeric_categories_frame()
@@ -458,7 +460,7 @@ def test_the_declared_order_of_numbers_is_not_numeric_order(
 
 
 def test_numbers_that_are_not_levels_are_refused_everywhere(
-    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+    numeric_categories: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     memory, engines = numeric_categories
     for probe in (memory, *engines):
@@ -470,7 +472,7 @@ def test_numbers_that_are_not_levels_are_refused_everywhere(
 
 
 def test_categoricals_of_numbers_group_per_level_as_in_memory(
-    numeric_categories: tuple[mp.Probe, list[TableProbe]],
+    numeric_categories: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     memory, engines = numeric_categories
     for engine in engines:
@@ -508,7 +510,7 @@ def test_parquet_keeps_no_order_for_numbers_so_they_compare_as_read_back(tmp_pat
 
 
 def test_date_objects_in_memory_are_dates_at_midnight_too(
-    date_probes: tuple[mp.Probe, list[TableProbe]],
+    date_probes: tuple[mp.Probe, list[mp.Probe]],
 ) -> None:
     """A pandas column of ``datetime.date`` objects (object dtype) compares as the engines'
     DATE does, not as unordered values; the frame itself is left as it was."""

@@ -44,7 +44,6 @@ from sqlglot import exp  # noqa: E402
 
 from engines.test_duckdb import FLAG, FLOAT, TEXT  # noqa: E402
 from engines.test_spark import awkward_frame  # noqa: E402  (the same rows as classic Spark)
-from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 MODELS = {"v1": "v1", "v2": "v2"}
@@ -96,7 +95,7 @@ def memory(frame: pd.DataFrame) -> mp.Probe:
 
 
 @pytest.fixture(scope="module")
-def engine(connect, frame: pd.DataFrame) -> TableProbe:  # type: ignore[no-untyped-def]
+def engine(connect, frame: pd.DataFrame) -> mp.Probe:  # type: ignore[no-untyped-def]
     from pyspark.sql.connect import functions as F  # not pyspark.sql.functions: classic here
 
     dataframe = connect.createDataFrame(frame)  # Arrow: NaN arrives as NULL
@@ -122,16 +121,18 @@ def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9)
 
 
-def test_the_probe_counts_on_spark_connect(engine: TableProbe) -> None:
-    assert repr(engine).startswith("<mlprobe.TableProbe on a Spark DataFrame")
-    assert type(engine._engine.session).__module__ == "pyspark.sql.connect.session"
+def test_the_probe_counts_on_spark_connect(engine: mp.Probe) -> None:
+    assert "rows in a Spark DataFrame" in repr(engine)
+    assert type(engine._backend._engine.session).__module__ == "pyspark.sql.connect.session"
     assert engine.n_rows == 800
-    source = engine._engine  # Spark Connect's errors are not py4j's; they become MlprobeError too
+    source = (
+        engine._backend._engine
+    )  # Spark Connect's errors are not py4j's; they become MlprobeError too
     with pytest.raises(mp.MlprobeError, match=r"Spark failed: AnalysisException: \[UNRESOLVED"):
         source.rows(exp.select(exp.column("no_such_column")).from_(source.source()), [])
 
 
-def test_breakdowns_match(memory: mp.Probe, engine: TableProbe) -> None:
+def test_breakdowns_match(memory: mp.Probe, engine: mp.Probe) -> None:
     metrics = ["accuracy", "macro_f1", "recall[dog]"]
     for by in (FLAG, [TEXT, FLAG]):
         _same(
@@ -140,13 +141,13 @@ def test_breakdowns_match(memory: mp.Probe, engine: TableProbe) -> None:
         )
 
 
-def test_confusions_match(memory: mp.Probe, engine: TableProbe) -> None:
+def test_confusions_match(memory: mp.Probe, engine: mp.Probe) -> None:
     for s in [None, *SLICES]:
         _same(engine.confusion(s, model="v1"), memory.confusion(s, model="v1"))
     _same(engine.confusion(SLICES[2], model="v2"), memory.confusion(SLICES[2], model="v2"))
 
 
-def test_comparisons_match(memory: mp.Probe, engine: TableProbe) -> None:
+def test_comparisons_match(memory: mp.Probe, engine: mp.Probe) -> None:
     _same(engine.compare("v1", "v2", by=FLAG), memory.compare("v1", "v2", by=FLAG))
     _same(
         engine.compare("v1", "v2", by=TEXT, slices=SLICES[:2]),
@@ -163,7 +164,7 @@ def test_probes_on_one_session_keep_to_their_own_views(connect) -> None:  # type
     probes = [
         mp.Probe.from_spark(connect.createDataFrame(f), target="y", predictions="p") for f in frames
     ]
-    views = [p._engine.view for p in probes]  # type: ignore[attr-defined]
+    views = [p._backend._engine.view for p in probes]  # type: ignore[attr-defined]
     assert len(set(views)) == 2 and "mlprobe_source" not in views
     for probe, frame in zip(probes, frames, strict=True):
         memory = mp.Probe(frame, target="y", predictions="p")

@@ -39,8 +39,6 @@ from engines.test_engine_types import (  # noqa: E402
     assert_same_metric,
     dates_frame,
 )
-from mlprobe.engines.duckdb_source import DuckDBSource  # noqa: E402
-from mlprobe.engines.table_probe import TableProbe  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 
@@ -98,7 +96,7 @@ def probes(spark, frame: pd.DataFrame) -> list:  # type: ignore[no-untyped-def]
     on_spark = mp.Probe.from_spark(
         spark.createDataFrame(rows, schema), target="y", predictions=PREDICTIONS
     )
-    on_duckdb = TableProbe(DuckDBSource(frame), target="y", predictions=PREDICTIONS)
+    on_duckdb = mp.Probe.from_duckdb(frame, target="y", predictions=PREDICTIONS)
     return [on_duckdb, on_spark]
 
 
@@ -185,7 +183,7 @@ def session_zone(spark, request: pytest.FixtureRequest):  # type: ignore[no-unty
 
 
 @pytest.fixture(scope="module")
-def on_spark(spark, times: pd.DataFrame, session_zone: str) -> TableProbe:  # type: ignore[no-untyped-def]
+def on_spark(spark, times: pd.DataFrame, session_zone: str) -> mp.Probe:  # type: ignore[no-untyped-def]
     from pyspark.sql import types as T
 
     schema = T.StructType(
@@ -226,15 +224,15 @@ def on_spark(spark, times: pd.DataFrame, session_zone: str) -> TableProbe:  # ty
     ],
 )
 def test_timestamps_compare_as_in_memory_in_every_session_zone(
-    on_spark: TableProbe, times: pd.DataFrame, condition: str
+    on_spark: mp.Probe, times: pd.DataFrame, condition: str
 ) -> None:
     memory = mp.Probe(times, target="y", predictions=PREDICTIONS)
-    assert on_spark._kinds["t"] == on_spark._kinds["tz"] == "timestamp"
+    assert on_spark._backend._kinds["t"] == on_spark._backend._kinds["tz"] == "timestamp"
     assert_same_metric(on_spark, memory, condition)
 
 
 def test_timestamps_random_literals_compare_as_in_memory(
-    on_spark: TableProbe, times: pd.DataFrame
+    on_spark: mp.Probe, times: pd.DataFrame
 ) -> None:
     memory = mp.Probe(times, target="y", predictions=PREDICTIONS)
     for date in DATES:
@@ -242,7 +240,7 @@ def test_timestamps_random_literals_compare_as_in_memory(
             assert_same_metric(on_spark, memory, f"t {op} '{date}'")
 
 
-def test_instants_refuse_a_date_without_a_zone(on_spark: TableProbe, times: pd.DataFrame) -> None:
+def test_instants_refuse_a_date_without_a_zone(on_spark: mp.Probe, times: pd.DataFrame) -> None:
     memory = mp.Probe(times, target="y", predictions=PREDICTIONS)
     for condition in ("tz >= '2024-01-02'", "tu between '2024-01-01' and '2024-01-02T00:00Z'"):
         memory.metric("accuracy", condition)  # memory knows the zone: Europe/Paris, UTC
@@ -250,7 +248,7 @@ def test_instants_refuse_a_date_without_a_zone(on_spark: TableProbe, times: pd.D
             on_spark.metric("accuracy", condition)
 
 
-def test_timestamps_refuse_as_in_memory(on_spark: TableProbe, times: pd.DataFrame) -> None:
+def test_timestamps_refuse_as_in_memory(on_spark: mp.Probe, times: pd.DataFrame) -> None:
     memory = mp.Probe(times, target="y", predictions=PREDICTIONS)
     for probe in (memory, on_spark):
         with pytest.raises(ValidationError, match="holds datetimes; 3 is not a date"):

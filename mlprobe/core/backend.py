@@ -1,0 +1,160 @@
+"""Where a probe's rows live: the small interface a backend implements.
+
+:class:`mlprobe.Probe` is one facade over any :class:`Backend`: it checks the
+arguments, resolves models, slices and metrics once, and asks the backend
+only what the backend alone can give: how rows fall into slices (a
+:class:`~mlprobe.core.grouping.Grouping` whose counts, sums and ranks the metric
+code reads), confusion tables, and, where the rows are at hand, masks, row
+samples and slice search. Every table, interval and test is then computed by
+the same core code, so every backend gives the same numbers and the same
+refusals.
+
+Two backends ship: :class:`mlprobe.memory.MemoryBackend` (pandas and numpy)
+and :class:`mlprobe.engines.table_probe.SqlBackend` (DuckDB and Spark, which
+count where the data is). A new backend implements this protocol; what it
+cannot do (e.g. a row sample) it refuses with an :class:`~mlprobe.errors.MlprobeError`
+that says why and what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from mlprobe.core.grouping import Grouping
+from mlprobe.core.groups import Bins
+from mlprobe.core.labels import Task
+from mlprobe.core.metrics import Metric
+from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.profiles import ColumnProfile
+from mlprobe.core.slices import Slice
+
+__all__ = ["Backend"]
+
+
+class Backend(Protocol):
+    """The rows of a probe and the models' outputs, wherever they are.
+
+    Arguments arrive checked: models are known names, slices are
+    :class:`Slice` objects with unique names, ``by`` is a list of column names
+    with ``@prediction`` already spelt ``@prediction[model]``.
+    """
+
+    @property
+    def description(self) -> str:
+        """Where the rows are, for the probe's repr ("memory", "DuckDB over eval.parquet")."""
+        ...
+
+    #: whether the rows are at hand (masks, row samples, slice search, the explorer)
+    holds_rows: bool
+
+    @property
+    def task(self) -> Task: ...
+
+    @property
+    def classes(self) -> list[Any]: ...
+
+    @property
+    def models(self) -> list[str]: ...
+
+    @property
+    def target_name(self) -> str | None: ...
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame (a backend whose rows stay elsewhere refuses)."""
+        ...
+
+    def columns(self) -> list[str]:
+        """Columns a slice may use, then ``@target`` and the prediction columns."""
+        ...
+
+    def describe_column(self, name: str) -> ColumnProfile:
+        """A column's levels with their counts, or its range."""
+        ...
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays the backend holds of its own."""
+        ...
+
+    def arrays(self, model: str) -> ModelArrays:
+        """What the metric code needs of a model (task, classes; arrays where in memory)."""
+        ...
+
+    def has_scores(self, model: str) -> bool:
+        """Whether the model has class probabilities."""
+        ...
+
+    def groups(self, columns: list[str], bins: Bins) -> list[Slice]:
+        """The slices of ``by=columns``: one per value, or per bin of a numeric column."""
+        ...
+
+    def groupings(
+        self,
+        slices: list[Slice],
+        by: list[str] | None,
+        bins: Bins,
+        models: list[str],
+        metrics: Sequence[Metric],
+    ) -> tuple[list[Slice], dict[str, Grouping]]:
+        """The slices of a call (``slices``, then ``by``'s groups) and per model how the
+        rows fall into them (``metrics`` say which sums to fetch in the same scan)."""
+        ...
+
+    def paired_grouping(
+        self,
+        slices: list[Slice],
+        by: list[str] | None,
+        bins: Bins,
+        a: str,
+        b: str,
+        metric: Metric,
+    ) -> tuple[list[Slice], Grouping]:
+        """The same for a comparison of models ``a`` and ``b`` on the same rows."""
+        ...
+
+    def one_group(self, chosen: Slice | None, model: str, metrics: Sequence[Metric]) -> Grouping:
+        """All rows (``chosen`` None) or one slice's rows, as one group."""
+        ...
+
+    def confusion_table(self, chosen: Slice | None, model: str) -> np.ndarray:
+        """K x K counts (true class, predicted class)."""
+        ...
+
+    def joint_table(self, chosen: Slice | None, a: str, b: str) -> np.ndarray:
+        """K x K x K counts (true class, prediction of ``a``, prediction of ``b``)."""
+        ...
+
+    def mask(self, chosen: Slice, model: str | None) -> np.ndarray:
+        """One bool per row: in the slice or not."""
+        ...
+
+    def rows(
+        self, chosen: Slice | None, model: str, n: int, errors_first: bool, seed: int
+    ) -> pd.DataFrame:
+        """Up to ``n`` rows of a slice with the model's outputs, its errors first."""
+        ...
+
+    def find_slices(
+        self,
+        model: str,
+        *,
+        features: Sequence[str] | None,
+        metric: str | None,
+        max_conditions: int,
+        min_support: int | None,
+        top_k: int,
+        bins: int,
+        alpha: float,
+        prune: bool,
+        confidence: float,
+        progress: bool | Callable[[int, int], object] | None,
+    ) -> pd.DataFrame:
+        """The slices where the model fails most (SliceLine's exact top-k)."""
+        ...
