@@ -11,7 +11,7 @@ from mlprobe.render.tables import SORT_ORDERS, breakdown_html, slice_order
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
 
-__all__ = ["BreakdownPane"]
+__all__ = ["BreakdownPane", "picker_layout"]
 
 #: the table scrolls inside the pane past this height (the chart stays in view)
 TABLE_HEIGHT = "300px"
@@ -27,6 +27,15 @@ SORT_LABELS = {
 }
 
 
+def picker_layout(basis: str = "200px") -> w.Layout:
+    """A dropdown that shares a wrapping row: grows, shrinks, never wider than its pane."""
+    return w.Layout(width="auto", flex=f"1 1 {basis}", min_width="0", max_width="320px")
+
+
+#: a description as wide as its text ("min_support" is not cut to "min_supp…")
+COMPACT = {"description_width": "initial"}
+
+
 def _state(pane: BreakdownPane) -> ExplorerState:
     return pane.state
 
@@ -37,24 +46,33 @@ class BreakdownPane:
     def __init__(self, state: ExplorerState) -> None:
         self.state = state
         self.metric = w.Dropdown(
-            options=state.probe.available_metrics(), value=state.metric, description="metric"
+            options=state.probe.available_metrics(),
+            value=state.metric,
+            description="metric",
+            style=COMPACT,
+            layout=picker_layout(),
         )
         self.metric.add_class("mlprobe-metric")
         self.sort = w.Dropdown(
             options=[(SORT_LABELS[key], key) for key in SORT_ORDERS],
             value="worst",
             description="sort",
+            style=COMPACT,
+            layout=picker_layout(),
         )
         self.sort.add_class("mlprobe-sort")
         self.context = w.HTML()
-        self.table = w.HTML(layout=w.Layout(width="100%", max_width="100%"))
+        self.table = w.HTML(layout=w.Layout(width="auto", min_width="0"))
         self.table.add_class("mlprobe-breakdown-table")
         self.chart = ChartView(
             selection=SLICE_SELECTION, on_click=self._clicked, css_class="mlprobe-breakdown-chart"
         )
         self.widget = w.VBox(
             [
-                w.HBox([self.metric, self.sort], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox(
+                    [self.metric, self.sort],
+                    layout=w.Layout(flex_flow="row wrap", overflow="visible"),
+                ),
                 self.context,
                 self.table,
                 self.chart.widget,

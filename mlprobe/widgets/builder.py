@@ -47,11 +47,15 @@ class SliceBuilder:
     def __init__(self, state: ExplorerState) -> None:
         self.state = state
         probe = state.probe
-        self.column = w.Dropdown(options=probe.columns, description="column")
+        # "auto" widths fill the column (a width of 100% plus the widgets' margin is 4 px too wide)
+        fill = {"width": "auto", "min_width": "0"}
+        self.column = w.Dropdown(
+            options=probe.columns, description="column", layout=w.Layout(**fill)
+        )
         self.column.add_class("mlprobe-column")
-        self.operator = w.Dropdown(description="operator")
+        self.operator = w.Dropdown(description="operator", layout=w.Layout(**fill))
         self.operator.add_class("mlprobe-operator")
-        self.value_box = w.Box()
+        self.value_box = w.VBox(layout=w.Layout(**fill))
         self.value_box.add_class("mlprobe-value")
         self.negate = w.Checkbox(
             value=False, description="not", indent=False, layout=w.Layout(width="60px")
@@ -66,20 +70,31 @@ class SliceBuilder:
         self.add_condition.add_class("mlprobe-add-condition")
         self.expression = w.Textarea(
             placeholder="or type an expression, e.g. age >= 60 and sex == 'Female'",
-            layout=w.Layout(width="100%", height="56px"),
+            layout=w.Layout(height="56px", **fill),
         )
         self.expression.add_class("mlprobe-expression")
-        self.name = w.Text(placeholder="name (optional)", layout=w.Layout(width="100%"))
+        self.name = w.Text(placeholder="name (optional)", layout=w.Layout(**fill))
         self.name.add_class("mlprobe-slice-name")
-        self.add_slice = w.Button(description="Add slice", button_style="primary", icon="check")
+        grow = {"width": "auto", "flex": "1 1 auto", "min_width": "0"}
+        self.add_slice = w.Button(
+            description="Add slice", button_style="primary", icon="check", layout=w.Layout(**grow)
+        )
         self.add_slice.add_class("mlprobe-add-slice")
-        self.clear = w.Button(description="clear", icon="times")
-        self.error = w.HTML()
+        self.clear = w.Button(
+            description="clear", icon="times", layout=w.Layout(width="auto", flex="0 0 auto")
+        )
+        self.error = w.HTML(layout=w.Layout(**fill))
         self.error.add_class("mlprobe-builder-error")
-        self.group_column = w.Dropdown(options=probe.columns, description="group by")
+        self.group_column = w.Dropdown(
+            options=probe.columns, description="group by", layout=w.Layout(**fill)
+        )
         self.group_column.add_class("mlprobe-group-column")
-        self.bins = w.BoundedIntText(value=5, min=2, max=100, description="bins")
-        self.add_groups = w.Button(description="Add groups", icon="th-list")
+        self.bins = w.BoundedIntText(
+            value=5, min=2, max=100, description="bins", layout=w.Layout(**grow)
+        )
+        self.add_groups = w.Button(
+            description="Add groups", icon="th-list", layout=w.Layout(width="auto", flex="0 0 auto")
+        )
         self.add_groups.add_class("mlprobe-add-groups")
         self._controls: dict[str, Any] = {}
         self._profile: ColumnProfile | None = None
@@ -100,16 +115,17 @@ class SliceBuilder:
                 self.value_box,
                 w.HBox(
                     [self.negate, self.combine, self.add_condition],
-                    layout=w.Layout(flex_flow="row wrap", align_items="center"),
+                    layout=w.Layout(flex_flow="row wrap", align_items="center", overflow="visible"),
                 ),
                 self.expression,
                 self.name,
-                w.HBox([self.add_slice, self.clear]),
+                w.HBox([self.add_slice, self.clear], layout=w.Layout(overflow="visible")),
                 self.error,
                 w.HTML("<b>Add a slice per group</b>"),
                 self.group_column,
-                w.HBox([self.bins, self.add_groups]),
-            ]
+                w.HBox([self.bins, self.add_groups], layout=w.Layout(overflow="visible")),
+            ],
+            layout=w.Layout(overflow="visible"),
         )
         self.widget.add_class("mlprobe-builder")
 
@@ -143,7 +159,7 @@ class SliceBuilder:
             choices = w.SelectMultiple(
                 options=[(f"{value}  ({count:,})", value) for value, count in profile.levels],
                 rows=min(8, max(2, profile.n_levels)),
-                layout=w.Layout(width="100%"),
+                layout=w.Layout(width="auto", min_width="0"),
             )
             choices.add_class("mlprobe-choices")
             self._controls["values"] = choices
@@ -152,13 +168,18 @@ class SliceBuilder:
                 options=[str(value) for value, _ in profile.levels[:1000]],
                 placeholder="value",
                 ensure_option=False,
+                layout=w.Layout(width="auto", min_width="0"),
             )
             text.add_class("mlprobe-text-value")
             self._controls["value"] = text
         elif profile.kind == "datetime":
             for key in ("low", "high") if operator == BETWEEN else ("value",):
                 edge = profile.minimum if key != "high" else profile.maximum
-                text = w.Text(value="" if edge is None else edge.isoformat(), description=key)
+                text = w.Text(
+                    value="" if edge is None else edge.isoformat(),
+                    description=key,
+                    layout=w.Layout(width="auto", min_width="0"),
+                )
                 self._controls[key] = text
         elif operator == BETWEEN:
             low, high = profile.minimum, profile.maximum
@@ -172,7 +193,7 @@ class SliceBuilder:
                 max=max(high, low + step),
                 step=step,
                 continuous_update=False,
-                layout=w.Layout(width="100%"),
+                layout=w.Layout(width="auto", min_width="0"),
             )
             slider.add_class("mlprobe-range")
             self._controls["range"] = slider
@@ -180,10 +201,16 @@ class SliceBuilder:
             low, high = profile.minimum, profile.maximum
             number: w.IntText | w.FloatText
             if isinstance(low, int) and isinstance(high, int):
-                number = w.IntText(value=(low + high) // 2, description="value")
+                number = w.IntText(
+                    value=(low + high) // 2,
+                    description="value",
+                    layout=w.Layout(width="auto", min_width="0"),
+                )
             else:
                 middle = 0.0 if low is None else (low + high) / 2
-                number = w.FloatText(value=middle, description="value")
+                number = w.FloatText(
+                    value=middle, description="value", layout=w.Layout(width="auto", min_width="0")
+                )
             number.add_class("mlprobe-number")
             self._controls["value"] = number
         self.value_box.children = list(self._controls.values())

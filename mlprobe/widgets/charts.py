@@ -283,6 +283,8 @@ class ChartView:
             self.chart.remove_class(FIT_CLASS)
             self.chart.layout.width = None
             self.widget.layout.width = None
+        # a chart of fixed width keeps it (beside another, it wraps below rather than shrinks)
+        self.widget.layout.flex = "1 1 100%" if fits else "0 0 auto"
         self.spec = spec
         self.chart.spec = live
 

@@ -33,7 +33,12 @@ class ConfusionPane(LazyPane):
     def __init__(self, state: ExplorerState) -> None:
         super().__init__()
         self.state = state
-        self.normalize = w.ToggleButtons(options=NORMALIZE, value="counts")
+        self.normalize = w.ToggleButtons(
+            options=NORMALIZE,
+            value="counts",
+            style={"button_width": "auto"},
+            layout=w.Layout(width="auto", min_width="0"),
+        )
         self.context = w.HTML()
         self.normalize.add_class("mlprobe-normalize")
         self.selected_chart = ChartView(
@@ -50,7 +55,11 @@ class ConfusionPane(LazyPane):
         classification = state.probe.task != "regression"
         if classification:
             self.note.value = "<i>Click a cell to add its rows as a slice.</i>"
-            charts = w.HBox([self.selected_chart.widget, self.overall_chart.widget])
+            # side by side when they fit, one under the other in a narrow pane
+            charts = w.HBox(
+                [self.selected_chart.widget, self.overall_chart.widget],
+                layout=w.Layout(flex_flow="row wrap", overflow="visible"),
+            )
             self.widget = w.VBox([self.context, self.normalize, charts, self.note])
         else:
             self.note.value = "<i>Confusion matrices are for classification; see the rows tab.</i>"

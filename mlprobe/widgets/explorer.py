@@ -53,6 +53,37 @@ STATIC_CLASS = "mlprobe-static"
 #: inside the explorer's view: hides the static copy beside a live explorer; an explorer restored
 #: from saved widget state with no kernel (class jupyter-widgets-disconnected) hides itself instead
 HIDE_STATIC = static_copy_style("mlprobe-explorer", STATIC_CLASS)
+#: what Layout cannot say: tab labels never cut, compact tables, nothing 2 px too wide
+EXPLORER_CSS = """<style>
+.mlprobe-explorer { min-width: 0; }
+.mlprobe-explorer .widget-box { min-width: 0; }
+.mlprobe-explorer .mlprobe-right { container: mlprobe-views / inline-size; }
+.mlprobe-explorer .mlprobe-tabs > .lm-TabBar > .lm-TabBar-content { flex-wrap: wrap; }
+.mlprobe-explorer .mlprobe-tabs > .lm-TabBar .lm-TabBar-tab {
+    flex: 0 0 auto; min-width: 0; padding: 0 10px;
+}
+.mlprobe-explorer .mlprobe-tabs > .lm-TabBar .lm-TabBar-tabLabel { overflow: visible; }
+.mlprobe-explorer .mlprobe-tabs > .widget-tab-contents { padding: 8px 10px; }
+.mlprobe-explorer .mlprobe-table-scroll,
+.mlprobe-explorer .mlprobe-compare-table { overflow-x: auto; max-width: 100%; }
+.mlprobe-explorer .mlprobe-table { line-height: 1.3; }
+.mlprobe-explorer .mlprobe-table th, .mlprobe-explorer .mlprobe-table td {
+    padding: 3px 5px !important;
+}
+.mlprobe-explorer .mlprobe-table th {
+    white-space: normal !important; vertical-align: bottom; line-height: 1.25;
+}
+.mlprobe-explorer .mlprobe-table td:first-child { max-width: 16em !important; }
+/* a laptop with the file browser open: the pane of views is ~550 px */
+@container mlprobe-views (max-width: 640px) {
+    .mlprobe-explorer .mlprobe-table { font-size: 11px !important; }
+    .mlprobe-explorer .mlprobe-tabs > .widget-tab-contents { padding: 6px; }
+    .mlprobe-explorer .mlprobe-table th, .mlprobe-explorer .mlprobe-table td {
+        padding: 2px 4px !important;
+    }
+    .mlprobe-explorer .mlprobe-table td:first-child { max-width: 7.5em !important; }
+}
+</style>"""
 TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest")
 
 
@@ -116,21 +147,24 @@ class Explorer(w.VBox):
 
         # a fixed height: a message appearing or going never moves the views below it
         self.message = w.HTML(
-            layout=w.Layout(height=MESSAGE_HEIGHT, overflow="auto", margin="2px 0", width="100%")
+            layout=w.Layout(height=MESSAGE_HEIGHT, overflow="auto", margin="2px 0", width="auto")
         )
         self.message.add_class("mlprobe-message")
+        compact = {"description_width": "initial"}
         self.model_picker = w.Dropdown(
-            options=probe.models, value=model, description="model", layout=w.Layout(width="200px")
+            options=probe.models,
+            value=model,
+            description="model",
+            style=compact,
+            layout=w.Layout(width="auto", flex="0 1 170px", min_width="110px"),
         )
         self.model_picker.add_class("mlprobe-model")
-        compact = {"description_width": "initial"}
-        self.model_picker.style = compact
         self.confidence_picker = w.Dropdown(
             options=sorted({0.8, 0.9, 0.95, 0.99, confidence}),
             value=confidence,
             description="confidence",
             style=compact,
-            layout=w.Layout(width="150px"),
+            layout=w.Layout(width="auto", flex="0 0 auto"),
         )
         self.min_support_box = w.BoundedIntText(
             value=min_support,
@@ -138,7 +172,7 @@ class Explorer(w.VBox):
             max=10**9,
             description="min_support",
             style=compact,
-            layout=w.Layout(width="170px"),
+            layout=w.Layout(width="auto", flex="0 1 170px", min_width="140px"),
         )
         self.tabs = w.Tab(
             children=[
@@ -150,29 +184,48 @@ class Explorer(w.VBox):
                 self.suggest.widget,
             ],
             titles=TABS,
+            layout=w.Layout(width="auto", min_width="0"),
         )
         self.tabs.add_class("mlprobe-tabs")
         self._lazy: dict[int, LazyPane] = {1: self.confusion, 2: self.rows, 3: self.models}
+        # every row wraps rather than clips: a laptop with the file browser open (an output
+        # area of ~850 px) up to a wide screen
         header = w.HBox(
             [
                 w.HTML(
                     f"<b>mlprobe explorer</b> · {html.escape(_summary(probe))}",
-                    layout=w.Layout(margin="0 24px 0 0"),
+                    layout=w.Layout(flex="1 1 260px", min_width="0", margin="0 12px 0 0"),
                 ),
                 self.model_picker,
                 self.confidence_picker,
                 self.min_support_box,
-            ]
+            ],
+            layout=w.Layout(flex_flow="row wrap", align_items="center", width="auto"),
         )
+        header.add_class("mlprobe-header")
         if len(probe.models) == 1:
             self.model_picker.layout.display = "none"
         left = w.VBox(
             [self.builder.widget, self.slice_list.widget],
-            layout=w.Layout(flex="2 1 340px", min_width="300px", margin="0 12px 0 0"),
+            layout=w.Layout(
+                flex="1 1 250px",  # grows 1 px for the views' 5
+                min_width="240px",
+                max_width="420px",
+                margin="0 12px 0 0",
+                overflow="visible",
+            ),
         )
-        right = w.VBox([self.tabs], layout=w.Layout(flex="3 1 480px", min_width="420px"))
-        body = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", width="100%"))
-        super().__init__([w.HTML(HIDE_STATIC), header, self.message, body])
+        left.add_class("mlprobe-left")
+        # the views take what the builder leaves; below it on a narrow page
+        right = w.VBox(
+            [self.tabs], layout=w.Layout(flex="5 1 460px", min_width="340px", overflow="visible")
+        )
+        right.add_class("mlprobe-right")
+        body = w.HBox(
+            [left, right],
+            layout=w.Layout(flex_flow="row wrap", width="auto", overflow="visible"),
+        )
+        super().__init__([w.HTML(HIDE_STATIC + EXPLORER_CSS), header, self.message, body])
         self.add_class("mlprobe-explorer")
 
         self.model_picker.observe(self._model_picked, names="value")

@@ -9,6 +9,7 @@ import ipywidgets as w
 
 from mlprobe.render.charts import compare_spec
 from mlprobe.render.tables import compare_html, frame_html
+from mlprobe.widgets.breakdown_pane import COMPACT, picker_layout
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.lazy import LazyPane
 from mlprobe.widgets.state import ExplorerState, shown_errors, user_action
@@ -27,8 +28,20 @@ class ModelsPane(LazyPane):
         super().__init__()
         self.state = state
         models = state.probe.models
-        self.a = w.Dropdown(options=models, value=models[0], description="from")
-        self.b = w.Dropdown(options=models, value=models[-1], description="to")
+        self.a = w.Dropdown(
+            options=models,
+            value=models[0],
+            description="from",
+            style=COMPACT,
+            layout=picker_layout("150px"),
+        )
+        self.b = w.Dropdown(
+            options=models,
+            value=models[-1],
+            description="to",
+            style=COMPACT,
+            layout=picker_layout("150px"),
+        )
         self.a.add_class("mlprobe-model-a")
         self.b.add_class("mlprobe-model-b")
         self.context = w.HTML()
@@ -49,7 +62,9 @@ class ModelsPane(LazyPane):
         else:
             self.widget = w.VBox(
                 [
-                    w.HBox([self.a, self.b], layout=w.Layout(flex_flow="row wrap")),
+                    w.HBox(
+                        [self.a, self.b], layout=w.Layout(flex_flow="row wrap", overflow="visible")
+                    ),
                     self.context,
                     self.table,
                     self.chart.widget,

@@ -7,6 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from mlprobe.render.tables import frame_html
+from mlprobe.widgets.breakdown_pane import COMPACT, picker_layout
 from mlprobe.widgets.lazy import LazyPane
 from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
 
@@ -23,18 +24,35 @@ class RowsPane(LazyPane):
     def __init__(self, state: ExplorerState) -> None:
         super().__init__()
         self.state = state
-        self.count = w.Dropdown(options=[10, 25, 50, 100], value=10, description="rows")
-        self.errors_first = w.Checkbox(value=True, description="errors first", indent=False)
+        self.count = w.Dropdown(
+            options=[10, 25, 50, 100],
+            value=10,
+            description="rows",
+            style=COMPACT,
+            layout=picker_layout("120px"),
+        )
+        self.errors_first = w.Checkbox(
+            value=True,
+            description="errors first",
+            indent=False,
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
         self.context = w.HTML()
         self.caption = w.HTML()
         self.table = w.HTML()
         self.table.add_class("mlprobe-rows-table")
+        # the data's columns may be many: the sample scrolls inside the pane, both ways
+        scroll = w.Box([self.table], layout=w.Layout(overflow="auto", max_height="420px"))
+        scroll.add_class("mlprobe-rows-scroll")
         self.widget = w.VBox(
             [
                 self.context,
-                w.HBox([self.count, self.errors_first], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox(
+                    [self.count, self.errors_first],
+                    layout=w.Layout(flex_flow="row wrap", overflow="visible"),
+                ),
                 self.caption,
-                w.Box([self.table], layout=w.Layout(overflow="auto", max_height="420px")),
+                scroll,
             ]
         )
         self.count.observe(self._option_picked, names="value")

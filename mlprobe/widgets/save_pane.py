@@ -53,38 +53,66 @@ class SavePane:
     def __init__(self, state: ExplorerState, *, suite_name: str, path: str) -> None:
         self.state = state
         self.suite_name = suite_name
-        self.test_id = w.Text(description="test id")
+        # fill the pane up to a readable width; never wider than it
+        field = {"width": "auto", "min_width": "0", "max_width": "560px"}
+        self.test_id = w.Text(description="test id", layout=w.Layout(**field))
         self.test_id.add_class("mlprobe-test-id")
         self.metric = w.Dropdown(
-            options=state.probe.available_metrics(), value=state.metric, description="metric"
+            options=state.probe.available_metrics(),
+            value=state.metric,
+            description="metric",
+            layout=w.Layout(**field),
         )
         self.metric.add_class("mlprobe-save-metric")
         self.expectation = w.Dropdown(
             options=[(EXPECTATION_LABELS[k], k) for k in EXPECTATIONS],
             value="at_least",
             description="expect",
+            layout=w.Layout(width="auto", flex="2 1 260px", min_width="0", max_width="420px"),
         )
         self.expectation.add_class("mlprobe-expectation")
-        self.threshold = w.FloatText(value=0.0, description="threshold", step=0.01)
+        self.threshold = w.FloatText(
+            value=0.0,
+            description="threshold",
+            step=0.01,
+            layout=w.Layout(width="auto", flex="1 1 180px", min_width="0", max_width="260px"),
+        )
         self.threshold.add_class("mlprobe-threshold")
         self.min_support = w.BoundedIntText(
-            value=state.min_support, min=0, max=10**9, description="min_support"
+            value=state.min_support,
+            min=0,
+            max=10**9,
+            description="min_support",
+            layout=w.Layout(**field),
         )
         self.description = w.Textarea(
             placeholder="why this slice matters (shown in test failures)",
             description="description",
-            layout=w.Layout(width="95%"),
+            layout=w.Layout(**field),
         )
         self.description.add_class("mlprobe-description")
-        self.path = w.Text(value=path, description="suite file", layout=w.Layout(width="95%"))
+        self.path = w.Text(value=path, description="suite file", layout=w.Layout(**field))
         self.path.add_class("mlprobe-suite-path")
-        self.save = w.Button(description="Save test", button_style="success", icon="save")
+        self.save = w.Button(
+            description="Save test",
+            button_style="success",
+            icon="save",
+            layout=w.Layout(width="auto", align_self="flex-start"),
+        )
         self.save.add_class("mlprobe-save-test")
         self.result = w.HTML()
         self.result.add_class("mlprobe-saved-yaml")
         self.context = w.HTML()
         self.current = w.HTML()
-        for control in (self.test_id, self.metric, self.expectation, self.threshold):
+        for control in (
+            self.test_id,
+            self.metric,
+            self.expectation,
+            self.threshold,
+            self.min_support,
+            self.description,
+            self.path,
+        ):
             control.style.description_width = "90px"
         self.widget = w.VBox(
             [
@@ -92,7 +120,10 @@ class SavePane:
                 self.current,
                 self.test_id,
                 self.metric,
-                w.HBox([self.expectation, self.threshold]),
+                w.HBox(
+                    [self.expectation, self.threshold],
+                    layout=w.Layout(flex_flow="row wrap", overflow="visible"),
+                ),
                 self.min_support,
                 self.description,
                 self.path,

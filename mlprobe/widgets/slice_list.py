@@ -36,17 +36,26 @@ class _Row:
             value=name,
             continuous_update=False,
             tooltip=name,
-            layout=w.Layout(flex="1 1 100px", width="auto", min_width="80px"),
+            layout=w.Layout(flex="1 1 150px", width="auto", min_width="0"),
         )
         self.label.add_class("mlprobe-slice-label")
         self.label.disabled = not removable
-        self.stats = w.HTML(layout=w.Layout(flex="0 0 auto", width="auto"))
+        self.stats = w.HTML(layout=w.Layout(flex="0 1 auto", width="auto", min_width="0"))
         self.stats.add_class("mlprobe-slice-stats")
         self.remove = w.Button(icon="trash", tooltip="remove this slice", layout=w.Layout(**narrow))
         self.remove.add_class("mlprobe-remove-slice")
         self.remove.disabled = not removable
+        # name and numbers share a line when there is room; on a narrow column the numbers
+        # go under the name, which keeps the column's width (never ~8 characters of it)
+        middle = w.HBox(
+            [self.label, self.stats],
+            layout=w.Layout(
+                flex="1 1 0", min_width="0", flex_flow="row wrap", align_items="center"
+            ),
+        )
         self.box = w.HBox(
-            [self.select, self.label, self.stats, self.remove], layout=w.Layout(width="100%")
+            [self.select, middle, self.remove],
+            layout=w.Layout(width="auto", align_items="center", overflow="visible"),
         )
         self.box.add_class("mlprobe-slice-row")
         self.select.on_click(lambda _: owner.select(self.name))
@@ -70,7 +79,8 @@ class SliceList:
         self.header = w.HTML()
         self.body = w.VBox()
         self.body.add_class("mlprobe-slice-list")
-        self.widget = w.VBox([self.header, self.body])
+        self.body.layout.overflow = "visible"
+        self.widget = w.VBox([self.header, self.body], layout=w.Layout(overflow="visible"))
         state.observe(self._rebuild, names="slices")
         state.observe(self._mark_selected, names="selected")
         # the numbers are the state's model's: a model switch redraws them at once
@@ -140,16 +150,18 @@ def _stats_html(record: Mapping[Hashable, Any], metric: str, model: str) -> str:
     shown = (
         "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
     )
-    style = "font-size:12px;line-height:1.3;white-space:nowrap;" + (
-        "color:#999;" if record.get("low_support") else ""
-    )
+    # each part stays on one line; the parts wrap only when the column is too narrow for them
+    style = "font-size:12px;line-height:1.3;" + ("color:#999;" if record.get("low_support") else "")
     flag = " · few rows" if record.get("low_support") else ""
     n = int(record["n"]) if not pd.isna(record["n"]) else 0
     own = ""
     if record.get("own_predictions"):
         why = html.escape(HELP["by construction"].format(model=model))
         own = (
-            f' · <span class="mlprobe-by-construction" title="{why}" style="color:#b15c00">'
+            f' · <span class="mlprobe-by-construction" title="{why}" '
+            'style="color:#b15c00;white-space:nowrap">'
             f"⚑ by {html.escape(model)}'s predictions</span>"
         )
-    return f'<span style="{style}">n={n:,} · {html.escape(metric)} {shown}{flag}{own}</span>'
+    parts = [f"n={n:,}", f"{html.escape(metric)} {shown}", *([flag[3:]] if flag else [])]
+    text = " · ".join(f'<span style="white-space:nowrap">{part}</span>' for part in parts)
+    return f'<span style="{style}">{text}{own}</span>'

@@ -67,11 +67,33 @@ class SuggestPane:
     def __init__(self, state: ExplorerState, *, on_save: Any = None) -> None:
         self.state = state
         self._on_save = on_save
-        self.max_conditions = w.BoundedIntText(value=2, min=1, max=4, description="conditions")
-        self.top_k = w.Dropdown(options=[5, 10, 20], value=10, description="suggestions")
-        self.run = w.Button(description="Suggest slices", icon="search", button_style="info")
+        compact = {"description_width": "initial"}
+        small = {"width": "auto", "flex": "0 1 160px", "min_width": "0"}
+        self.max_conditions = w.BoundedIntText(
+            value=2,
+            min=1,
+            max=4,
+            description="conditions",
+            style=compact,
+            layout=w.Layout(**small),
+        )
+        self.top_k = w.Dropdown(
+            options=[5, 10, 20],
+            value=10,
+            description="suggestions",
+            style=compact,
+            layout=w.Layout(**small),
+        )
+        self.run = w.Button(
+            description="Suggest slices",
+            icon="search",
+            button_style="info",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
         self.run.add_class("mlprobe-suggest")
-        self.bar = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(visibility="hidden"))
+        self.bar = w.IntProgress(
+            value=0, min=0, max=1, layout=w.Layout(visibility="hidden", width="auto", min_width="0")
+        )
         self.summary = w.HTML()
         self.rows = w.VBox()
         self.rows.add_class("mlprobe-suggestions")
@@ -87,7 +109,7 @@ class SuggestPane:
                 ),
                 w.HBox(
                     [self.max_conditions, self.top_k, self.run],
-                    layout=w.Layout(flex_flow="row wrap"),
+                    layout=w.Layout(flex_flow="row wrap", overflow="visible"),
                 ),
                 self.bar,
                 self.summary,
@@ -182,13 +204,22 @@ class SuggestPane:
                 + (f" · {html.escape(also)}" if also else ""),
                 layout=w.Layout(flex="1 1 60%", min_width="0"),
             )
-            add = w.Button(description="Add", icon="plus", layout=w.Layout(width="70px"))
+            add = w.Button(
+                description="Add", icon="plus", layout=w.Layout(width="auto", flex="0 0 auto")
+            )
             add.add_class("mlprobe-suggestion-add")
-            save = w.Button(description="Save as test", icon="save", layout=w.Layout(width="120px"))
+            save = w.Button(
+                description="Save as test",
+                icon="save",
+                layout=w.Layout(width="auto", flex="0 0 auto"),
+            )
             save.add_class("mlprobe-suggestion-save")
             add.on_click(lambda _, s=chosen: self.add(s))
             save.on_click(lambda _, s=chosen: self.save(s))
-            row = w.HBox([text, add, save], layout=w.Layout(flex_flow="row wrap"))
+            row = w.HBox(
+                [text, add, save],
+                layout=w.Layout(flex_flow="row wrap", align_items="center", overflow="visible"),
+            )
             row.add_class("mlprobe-suggestion")
             rows.append(row)
         self.rows.children = rows

@@ -547,3 +547,99 @@ def screenshot(page: Page, name: str) -> Path:
     path = artifact_path(name)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ------------------------------------------------------------------------------ layout and speed
+
+_OVERFLOW_JS = """([rootSel, scrollers]) => {
+    const root = document.querySelector(rootSel);
+    const area = root.closest('.jp-OutputArea-output') ?? root.parentElement;
+    const rootBox = root.getBoundingClientRect(), areaBox = area.getBoundingClientRect();
+    const right = Math.min(rootBox.right, areaBox.right);
+    const left = Math.max(rootBox.left, areaBox.left);
+    const name = (e) => {
+        const classes = [...(e.classList ?? [])]
+            .filter(c => /^(mlprobe-|widget-|lm-TabBar-tab)/.test(c)).slice(0, 3);
+        const text = (e.textContent ?? '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+        return e.tagName.toLowerCase() + classes.map(c => '.' + c).join('')
+            + (text ? ` "${text}"` : '');
+    };
+    const shown = (e) => {
+        const s = getComputedStyle(e);
+        return s.display !== 'none' && s.visibility !== 'hidden' && e.getClientRects().length > 0;
+    };
+    const controls = new Set(['INPUT', 'TEXTAREA', 'SELECT', 'OPTION']);
+    const problems = [];
+    const walk = (e, clipped) => {
+        for (const child of e.children) {
+            if (!shown(child)) continue;
+            const box = child.getBoundingClientRect();
+            if (!clipped && box.width > 0 && (box.right > right + 0.5 || box.left < left - 0.5)) {
+                problems.push(`${name(child)} spans [${Math.round(box.left)}, `
+                    + `${Math.round(box.right)}], outside [${Math.round(left)}, ${Math.round(right)}]`);
+            }
+            if (child instanceof SVGElement) continue;
+            const style = getComputedStyle(child);
+            const clips = style.overflowX !== 'visible';
+            const hidden = child.scrollWidth - child.clientWidth;
+            // a clipped text is fine where its full text shows on hover (a long slice name)
+            if (clips && hidden > 1 && !controls.has(child.tagName) && !child.title
+                    && !scrollers.some(sel => child.matches(sel))) {
+                problems.push(`${name(child)} hides ${hidden} of its ${child.scrollWidth} px`);
+            }
+            walk(child, clipped || clips);
+        }
+    };
+    walk(root, false);
+    return {left: Math.round(left), right: Math.round(right), problems};
+}"""
+
+
+def overflow_problems(page: Page, root: str, *, scrollers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What inside ROOT (a selector) sticks out of it or of its output area, or is cut off.
+
+    Every shown descendant must lie within the horizontal extent of ROOT and of the output
+    area around it; an element that clips its content horizontally (overflow other than
+    visible: a button's or tab's label, a box) must show all of it -- unless it has a
+    ``title`` (the full text on hover) or matches one of SCROLLERS (boxes meant to scroll,
+    such as a table of data rows). Form controls (input, select, textarea) are left out:
+    their text scrolls by design. Returns ``{"left", "right", "problems": [...]}``.
+    """
+    return dict(page.evaluate(_OVERFLOW_JS, [root, list(scrollers)]))
+
+
+_TIME_CLICK_JS = """async ([target, condition, timeout]) => {
+    const done = new Function('return (' + condition + ');');
+    const element = document.querySelector(target);
+    if (element === null) throw new Error('nothing matches ' + target);
+    const started = performance.now();
+    if (element.tagName === 'SELECT') {
+        element.dispatchEvent(new Event('change', {bubbles: true}));
+    } else if (element.classList.contains('lm-TabBar-tab')) {
+        // lumino switches tabs on pointerdown, not on click
+        const box = element.getBoundingClientRect();
+        const at = {bubbles: true, cancelable: true, button: 0, isPrimary: true,
+                    clientX: box.left + box.width / 2, clientY: box.top + box.height / 2};
+        element.dispatchEvent(new PointerEvent('pointerdown', at));
+        document.dispatchEvent(new PointerEvent('pointerup', at));
+    } else {
+        element.click();
+    }
+    while (!done()) {
+        if (performance.now() - started > timeout) throw new Error('no change after ' + timeout + ' ms');
+        await new Promise(resolve => requestAnimationFrame(resolve));
+    }
+    // the frame in which the change is painted
+    await new Promise(resolve => requestAnimationFrame(resolve));
+    return performance.now() - started;
+}"""
+
+
+def time_click(page: Page, target: str, condition: str, timeout: float = 30_000) -> float:
+    """Milliseconds, measured in the page, from a click on TARGET to CONDITION (a JS expression).
+
+    TARGET is a selector; a ``<select>`` is not clicked but told its (already set) value
+    changed, as picking an option does; a JupyterLab tab gets the pointer events it reacts to. CONDITION is polled every animation frame; the time
+    includes the frame that paints it.
+    """
+    return float(page.evaluate(_TIME_CLICK_JS, [target, condition, timeout]))

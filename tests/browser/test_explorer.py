@@ -10,9 +10,9 @@ Screenshots: ``tests/browser/artifacts/explorer.png`` (the whole explorer at the
 With ``MLPROBE_UPDATE_DOCS_SCREENSHOTS=1`` the latter is also written to ``docs/explorer.png``;
 otherwise the test leaves the repository alone.
 
-``test_explorer_fits_beside_the_file_browser`` checks the layout at JupyterLab's default width
-(1400 px window, file browser open): nothing overflows its pane, no control is clipped, no
-slice row wraps.
+``test_explorer_fits_beside_the_file_browser`` checks the layout of a two-model explorer with
+the file browser open at 1280 px (a laptop) and 1920 px (a wide screen), on every tab: no
+element sticks out of the output area, no label or button is cut, slice names stay legible.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ import pytest
 from mlprobe import Slice, Suite
 from mlprobe.core.predicates import PREDICTION, TARGET, col
 from mlprobe.datasets import load_adult
+from mlprobe.widgets.explorer import TABS
 from mlprobe.widgets.save_pane import suggested_id
 
 from .lab import (
     JupyterLab,
     artifact_path,
-    execute_command,
     new_notebook,
     open_notebook,
     output_errors,
+    overflow_problems,
     run_all_cells,
     screenshot,
     wait_for,
@@ -52,8 +53,8 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "03-explore.ipynb"
 DOCS_SCREENSHOT = REPO / "docs" / "explorer.png"
 UPDATE_DOCS_ENV = "MLPROBE_UPDATE_DOCS_SCREENSHOTS"
-#: wide enough that the explorer's two columns are not cramped (the file browser is closed too)
-VIEWPORT: ViewportSize = {"width": 1600, "height": 1100}
+#: a laptop screen, the file browser open: the README's screenshot shows what most people see
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 METRIC = "recall[>50K]"  # what the notebook's explorer shows
 N_TRAIN = 32_561  # the notebook evaluates on the rows after these
@@ -169,7 +170,6 @@ def test_explorer_end_to_end(
     page.set_viewport_size(VIEWPORT)
     name = jupyter_lab.copy_notebook(NOTEBOOK)
     open_notebook(page, jupyter_lab, name)
-    execute_command(page, "application:toggle-left-area")  # close the file browser: more room
     timings: dict[str, float] = {}
     started = time.monotonic()
     run_all_cells(page)
@@ -304,22 +304,29 @@ def test_explorer_end_to_end(
     print("timings (s):", ", ".join(f"{k}: {v:.2f}" for k, v in timings.items()))
 
 
-#: a small probe, so the layout check costs a kernel start and no training
+#: a small probe with two models and a long slice name, so the layout check costs a kernel
+#: start and no training, and shows the widest breakdown table (two models side by side)
 SMALL_EXPLORER = """\
 import numpy as np
 import pandas as pd
 import mlprobe as mp
 
 rng = np.random.default_rng(0)
-n = 600
+n = 3000
 frame = pd.DataFrame({
     "group": rng.choice(["north", "south", "east", "west"], n),
     "age": rng.integers(18, 90, n),
+    "relationship": rng.choice(["Husband", "Not-in-family", "Own-child"], n),
     "y": rng.choice(["<=50K", ">50K"], n),
 })
-frame["pred"] = np.where(rng.random(n) < 0.8, frame["y"], "<=50K")
-probe = mp.Probe(frame, target="y", predictions="pred")
-probe.explore(by="group", metric="recall[>50K]")
+frame["v1"] = np.where(rng.random(n) < 0.8, frame["y"], "<=50K")
+frame["v2"] = np.where(rng.random(n) < 0.85, frame["y"], "<=50K")
+probe = mp.Probe(frame, target="y", predictions={"v1": "v1", "v2": "v2"})
+probe.explore(
+    by="group",
+    slices=["relationship == 'Not-in-family' and age >= 40"],
+    metric="recall[>50K]",
+)
 """
 
 LAYOUT_JS = """() => {
@@ -330,27 +337,41 @@ LAYOUT_JS = """() => {
         .map(b => Math.round(b.getBoundingClientRect().top));
     const add = document.querySelector('.mlprobe-explorer .mlprobe-add-condition');
     // an inline span has one client rect per line it is laid out on
-    const wrapped = [...document.querySelectorAll('.mlprobe-explorer .mlprobe-slice-stats span')]
+    const wrapped = [...document.querySelectorAll(
+        '.mlprobe-explorer .mlprobe-slice-stats span span')]
         .filter(s => s.getClientRects().length > 1).length;
+    const labels = [...document.querySelectorAll('.mlprobe-explorer .mlprobe-slice-label input')]
+        .map(i => Math.round(i.getBoundingClientRect().width));
     return {
         explorer_width: Math.round(box('').width ?? 0),
         chart_overflows_tab_by: Math.round(chart.right - tabs.right),
         and_or_button_tops: combine,
         add_condition_clipped_by: add.scrollWidth - add.clientWidth,
         slice_stats_wrapped: wrapped,
+        narrowest_slice_name: Math.min(...labels),
     };
 }"""
 
+#: boxes meant to scroll sideways: the sample of data rows (as many columns as the data)
+SCROLLERS = (".mlprobe-rows-scroll",)
+
 
 @pytest.mark.browser
-def test_explorer_fits_beside_the_file_browser(jupyter_lab: JupyterLab, page: Page) -> None:
-    name = jupyter_lab.write_notebook(new_notebook([SMALL_EXPLORER]), "explorer-layout.ipynb")
-    open_notebook(page, jupyter_lab, name)  # the page fixture's 1400 px, file browser open
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_explorer_fits_beside_the_file_browser(
+    jupyter_lab: JupyterLab, page: Page, width: int
+) -> None:
+    """At a laptop's 1280 px and a wide screen's 1920 px, the file browser open, on every tab:
+    nothing sticks out of the output area, no label or button is cut, slice names stay legible."""
+    page.set_viewport_size({"width": width, "height": 800 if width == 1280 else 1080})
+    name = jupyter_lab.write_notebook(new_notebook([SMALL_EXPLORER]), f"explorer-{width}.ipynb")
+    open_notebook(page, jupyter_lab, name)  # the file browser is open in a fresh workspace
+    assert page.locator(".jp-FileBrowser").first.is_visible()
     run_all_cells(page)
     wait_for(page, CHART_MARKS)
     page.wait_for_timeout(500)
     layout = page.evaluate(LAYOUT_JS)
-    screenshot(page, "explorer-layout-1400.png")
+    screenshot(page, f"explorer-layout-{width}.png")
     problems = []
     if layout["chart_overflows_tab_by"] > 0:
         problems.append("the breakdown chart sticks out of its tab pane")
@@ -359,5 +380,12 @@ def test_explorer_fits_beside_the_file_browser(jupyter_lab: JupyterLab, page: Pa
     if layout["add_condition_clipped_by"] > 0:
         problems.append("'add condition' is clipped")
     if layout["slice_stats_wrapped"]:
-        problems.append("slice stats wrap onto two lines")
+        problems.append("a part of a slice's stats wraps onto two lines")
+    if layout["narrowest_slice_name"] < 180:
+        problems.append("slice names get too narrow a box")
+    for tab in TABS:
+        show_tab(page, tab)
+        page.wait_for_timeout(1000 if tab in ("Confusion", "Models") else 300)
+        found = overflow_problems(page, EXPLORER, scrollers=SCROLLERS)
+        problems += [f"{tab}: {problem}" for problem in found["problems"]]
     assert not problems, f"{problems}; measured: {layout}"
