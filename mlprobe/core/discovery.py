@@ -28,7 +28,11 @@ from mlprobe.core.intervals import mean_interval, wilson_interval
 from mlprobe.core.model_arrays import ModelArrays
 from mlprobe.core.moments import PowerSums
 from mlprobe.core.predicates import Predicate
-from mlprobe.core.significance import benjamini_hochberg, two_proportion_p_value, welch_p_value
+from mlprobe.core.significance import (
+    benjamini_hochberg,
+    pooled_mean_p_value,
+    two_proportion_p_value,
+)
 from mlprobe.core.slice_search import SearchResult, SliceKey, search_slices
 from mlprobe.core.slices import Slice
 from mlprobe.errors import ValidationError, did_you_mean
@@ -119,7 +123,7 @@ class _Stats:
             else:
                 inside = self.power_sums(np.arange(len(n)))
                 everything = PowerSums.of(losses)
-                self.p_value = welch_p_value(inside, everything.minus(inside))
+                self.p_value = pooled_mean_p_value(inside, everything.minus(inside))
                 _, self.low, self.high, _ = mean_interval(inside, request.confidence)
         self.q_value = benjamini_hochberg(self.p_value)
         self.is_proportion = request.is_proportion
@@ -189,10 +193,10 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
                 np.array([total]), np.array([n]), np.array([other_sum]), np.array([other_n])
             )[0]
         )
-    else:  # mean losses: Welch's t-test, corrected for skewness
+    else:  # mean losses: the pooled t-test
         inside = stats.power_sums(np.array([position]))
         others = stats.power_sums(np.array([parent])).minus(inside)
-        two_sided = float(welch_p_value(inside, others)[0])
+        two_sided = float(pooled_mean_p_value(inside, others)[0])
     if math.isnan(two_sided):
         return 1.0
     worse = total / n > other_sum / other_n

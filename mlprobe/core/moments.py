@@ -94,6 +94,17 @@ class PowerSums:
             g1 = np.where(m2 > 0, m3 / m2**1.5, 0.0)
             return np.where(n > 2, g1 * np.sqrt(n * (n - 1)) / (n - 2), g1)
 
+    def excess_kurtosis(self) -> np.ndarray:
+        """Joanes & Gill's adjusted excess kurtosis ``G2`` (unbiased for normal data; 0 for
+        normal data, positive for heavy tails); the plain ``m4 / m2**2 - 3`` below 4 rows,
+        0 without spread."""
+        m2, _, m4 = self._central()
+        n = self.n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            plain = np.where(m2 > 0, m4 / m2**2 - 3.0, 0.0)
+            adjusted = ((n + 1) * plain + 6) * (n - 1) / ((n - 2) * (n - 3))
+            return np.where(n > 3, adjusted, plain)
+
     def degrees_of_freedom(self) -> np.ndarray:
         """Degrees of freedom of the variance estimate, from the sample kurtosis.
 
@@ -103,12 +114,8 @@ class PowerSums:
         for normal data (kurtosis 3), fewer for heavy tails, whose variance an
         n-row sample underestimates most of the time.
         """
-        m2, _, m4 = self._central()
         n = self.n
         with np.errstate(invalid="ignore", divide="ignore"):
-            plain = np.where(m2 > 0, m4 / m2**2, 3.0)
-            # Joanes & Gill's adjusted kurtosis G2 + 3 (unbiased for normal data) from 4 rows
-            adjusted = ((n + 1) * (plain - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)) + 3
-            kurtosis = np.where(n > 3, adjusted, plain)
+            kurtosis = self.excess_kurtosis() + 3
             df = 2 * n / np.maximum(kurtosis - 1, 2.0)
         return np.clip(df, 1.0, np.maximum(n - 1, 1.0))

@@ -12,9 +12,9 @@ from mlprobe.core.intervals import implied_standard_error, mean_interval, wilson
 from mlprobe.core.moments import PowerSums
 from mlprobe.core.row_terms import RowTerm
 from mlprobe.core.significance import (
+    pooled_mean_p_value,
     skew_corrected_t_p_value,
     two_proportion_p_value,
-    welch_p_value,
     z_test_p_value,
 )
 
@@ -162,7 +162,8 @@ class RowMeanMetric(Metric):
     Interval: Student t corrected for skewness (Hall 1992) with degrees of
     freedom from the kurtosis, from per-group sums of the quantity's first four
     powers (:func:`mlprobe.core.intervals.mean_interval`). Test against the
-    rest: Welch's t-test with the same corrections.
+    rest: a t-test on all rows' pooled variance and kurtosis (the null: the slice's rows
+    are like the others), :func:`mlprobe.core.significance.pooled_mean_p_value`.
     """
 
     #: the per-row quantity's name (one of ``row_terms.QUANTITIES``), for engines
@@ -195,6 +196,6 @@ def _power_of(values: Callable[[], np.ndarray], power: int) -> Callable[[], np.n
 
 
 def mean_p_value(a: MetricValues, b: MetricValues) -> np.ndarray:
-    """Welch's t-test, corrected for skewness and tails, of two groups' means."""
+    """The pooled t-test of two disjoint groups' means (:func:`pooled_mean_p_value`)."""
     assert a.moments is not None and b.moments is not None
-    return welch_p_value(a.moments, b.moments)
+    return pooled_mean_p_value(a.moments, b.moments)
