@@ -724,7 +724,7 @@ class Probe:
             (the slice's mean loss), ``overall``, ``gap`` (slice minus the rest),
             ``ci_low``, ``ci_high``, ``p_value``, ``q_value``, ``score``.
             ``p_value`` tests the slice against the rest (Fisher's exact test or the
-            z-test for ``error_rate``, Welch's t-test corrected for skewness for other
+            z-test for ``error_rate``, the pooled t-test (all rows' variance and kurtosis) for other
             losses) but is **post-selection**: the slice was chosen among every slice
             the search evaluated because it looked bad. ``q_value`` is
             Benjamini–Hochberg over all of those, the family it was selected from:
