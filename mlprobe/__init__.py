@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from mlprobe.probe import Probe
     from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
 
-__version__ = "0.1.0"
+from mlprobe._version import __version__
 
 #: public name -> the module that defines it
 _LAZY = {

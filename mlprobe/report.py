@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlprobe import __version__
+from mlprobe._version import __version__
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.groups import Bins
 from mlprobe.core.predicates import PREDICTION, Predicate
@@ -41,7 +41,8 @@ from mlprobe.spec.files import write_atomic
 from mlprobe.spec.suite import Suite
 
 if TYPE_CHECKING:
-    from mlprobe.probe import Probe, SliceLike
+    from mlprobe.core.evaluator import ExplorableProbe as Probe
+    from mlprobe.core.evaluator import SliceLike
 
 __all__ = ["write_report"]
 

@@ -1,9 +1,9 @@
 """What every probe answers, wherever its rows are: the interface suites, the CLI and users rely on.
 
-:class:`mlprobe.Probe` (rows in memory) and the engine probes of
-``Probe.from_parquet`` / ``Probe.from_spark`` (rows in DuckDB or Spark) both
-satisfy :class:`Evaluator`, with the same signatures (a test pins them), so
-code written against it runs on either.
+:class:`mlprobe.Probe` satisfies :class:`Evaluator` whatever its backend (rows
+in memory, in DuckDB or in Spark), so code written against it runs on any
+probe; the explorer and the report are typed on :class:`ExplorableProbe`, which
+adds columns, rows, masks and slice search, so that they sit below the facade.
 
 Examples
 --------
@@ -16,18 +16,20 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.groups import Bins
 from mlprobe.core.labels import Task
 from mlprobe.core.predicates import Predicate
+from mlprobe.core.profiles import ColumnProfile
 from mlprobe.core.slices import Slice
 
-__all__ = ["Evaluator", "SliceLike"]
+__all__ = ["Evaluator", "ExplorableProbe", "SliceLike"]
 
 #: A slice, a predicate, or slice text for ``Slice.parse``.
 SliceLike = Slice | Predicate | str
@@ -55,6 +57,11 @@ class Evaluator(Protocol):
     @property
     def n_rows(self) -> int:
         """Number of rows."""
+        ...
+
+    @property
+    def target_name(self) -> str | None:
+        """The target column's name (None when the labels were given as an array)."""
         ...
 
     def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
@@ -113,4 +120,59 @@ class Evaluator(Protocol):
 
     def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
         """Rows right or wrong under each of two models (2 x 2 counts)."""
+        ...
+
+
+@runtime_checkable
+class ExplorableProbe(Evaluator, Protocol):
+    """What the explorer and the report use of a probe, beyond :class:`Evaluator`: columns,
+    rows, masks and slice search (a probe whose rows stay in an engine refuses the last three
+    with the reason). Typing them on this protocol, not on :class:`mlprobe.Probe`, keeps the
+    display layers below the facade."""
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns a slice may use, then ``@target`` and the prediction columns."""
+        ...
+
+    def describe_column(self, name: str) -> ColumnProfile:
+        """A column's levels with their counts, or its range."""
+        ...
+
+    def available_metrics(self) -> list[str]:
+        """Metric names this probe can compute."""
+        ...
+
+    def mask(self, slice: SliceLike, *, model: str | None = None) -> np.ndarray:
+        """One bool per row: in the slice or not."""
+        ...
+
+    def rows(
+        self,
+        slice: SliceLike | None = None,
+        *,
+        model: str | None = None,
+        n: int = 20,
+        errors_first: bool = True,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Up to ``n`` rows of a slice with the model's outputs, its errors first."""
+        ...
+
+    def find_slices(
+        self,
+        *,
+        features: Sequence[str] | None = None,
+        metric: str | None = None,
+        model: str | None = None,
+        max_conditions: int = 3,
+        min_support: int | None = None,
+        top_k: int = 10,
+        bins: int = 10,
+        alpha: float = 0.95,
+        prune: bool = True,
+        confidence: float = CONFIDENCE,
+        progress: bool | Callable[[int, int], object] | None = None,
+    ) -> pd.DataFrame:
+        """The slices where the model fails most (see :meth:`mlprobe.Probe.find_slices`)."""
         ...

@@ -43,7 +43,7 @@ from mlprobe.widgets.state import (
 from mlprobe.widgets.suggest_pane import SuggestPane
 
 if TYPE_CHECKING:
-    from mlprobe.probe import Probe
+    from mlprobe.core.evaluator import ExplorableProbe as Probe
 
 __all__ = ["Explorer"]
 

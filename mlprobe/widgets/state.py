@@ -20,7 +20,7 @@ from mlprobe.core.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
 
 if TYPE_CHECKING:
-    from mlprobe.probe import Probe
+    from mlprobe.core.evaluator import ExplorableProbe as Probe
 
 __all__ = [
     "ExplorerState",
