@@ -224,13 +224,10 @@ def child(
     if memory_limit:  # the engine's own settings, and a memory limit
         import duckdb
 
-        from mlprobe.engines.duckdb_source import DuckDBSource
-        from mlprobe.engines.table_probe import TableProbe
-
         connection = duckdb.connect()
         connection.execute("SET preserve_insertion_order = false")
         connection.execute(f"SET memory_limit = '{memory_limit}'")
-        probe = TableProbe(DuckDBSource(source, connection=connection), **columns)
+        probe = mp.Probe.from_duckdb(source, connection=connection, **columns)
     else:
         probe = mp.Probe.from_parquet(source, **columns)
     table = probe.breakdown(slices=run.slices, metrics=run.metrics)
