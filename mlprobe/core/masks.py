@@ -223,6 +223,11 @@ def _number(column: NumericColumn, value: Scalar, p: Predicate) -> Any:
             f"in {p}: column {column.name!r} is numeric, but the slice compares it to the text "
             f"{format_value(value)}. Write the number without quotes, e.g. {column.name} >= 3."
         )
+    if isinstance(value, bool | np.bool_):  # True is not 1 row of a count, as on the engines
+        raise ValidationError(
+            f"in {p}: column {column.name!r} is numeric, but the slice compares it to "
+            f"{format_value(value)} (bool). Write a number, e.g. {column.name} == 1."
+        )
     return value
 
 

@@ -67,7 +67,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 def _check_literal(spec: ColumnSpec, value: object, *, ordering: bool) -> None:
     if not spec.checked:
         return
-    if spec.kind == "number" and isinstance(value, str):
+    if spec.kind == "number" and isinstance(value, str | bool):  # True is not 1, as in SQL
         raise TypeMismatch
     if spec.kind == "text" and not isinstance(value, str):
         raise TypeMismatch
