@@ -21,6 +21,7 @@ import numpy as np
 
 from mlprobe._version import __version__
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
+from mlprobe.core.breakdown import overall_rows
 from mlprobe.core.groups import Bins
 from mlprobe.core.predicates import PREDICTION, Predicate
 from mlprobe.core.slices import Slice
@@ -344,7 +345,7 @@ def _worst_slice(
         frame = section.frame
         worse = bad_gap(frame, metric).to_numpy(dtype=float)
         eligible = (
-            (frame["slice"].astype(str) != _OVERALL).to_numpy()
+            ~overall_rows(frame)
             & ~frame["low_support"].to_numpy(dtype=bool)
             & (frame["n"].to_numpy() > 0)
             & np.isfinite(worse)

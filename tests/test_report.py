@@ -667,3 +667,17 @@ def test_a_single_regression_model_metric_choice(
     page = read_page(html)
     assert page.table_with("slice", "model", "n", "share", "mean_error")
     assert "on mean_error: overall" in page.text  # the comparison uses the report's metric
+
+
+def test_a_slice_named_overall_is_a_slice_in_the_report(tmp_path: Path) -> None:
+    """Issue 14: the overall rows are known by their flag, so a user's slice called 'overall'
+    is reported as a slice (it may be the worst one), not merged with all rows."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"g": rng.choice(["a", "b"], 400), "y": rng.integers(0, 2, 400)})
+    wrong = (frame["g"] == "a").to_numpy() & (rng.random(400) < 0.6)
+    probe = mp.Probe(frame, target="y", predictions=np.where(wrong, 1 - frame["y"], frame["y"]))
+    named = mp.Slice("overall", mp.col("g") == "a")
+    table = probe.breakdown(slices=[named])
+    assert table["is_overall"].tolist() == [True, False]
+    page = probe.report(tmp_path / "r.html", slices=[named]).read_text(encoding="utf-8")
+    assert page.count(">overall<") >= 2  # the all-rows row and the user's slice

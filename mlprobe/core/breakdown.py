@@ -7,7 +7,8 @@ the slice minus on the rest of the rows), ``p_value`` (slice vs rest),
 ``q_value`` (Benjamini–Hochberg over the slices of the call, per model, so a
 model's q-values do not depend on which other models are shown) and
 ``low_support`` (``n < min_support``), ``own_predictions`` (the slice's conditions
-fix this model's own prediction, e.g. a confusion cell or "the rows it got wrong").
+fix this model's own prediction, e.g. a confusion cell or "the rows it got wrong") and
+``is_overall`` (the all-rows rows: read it, not the name, to tell them apart).
 A low-support slice keeps its values and intervals but gets NaN ``p_value`` and
 ``q_value`` and is left out of the Benjamini–Hochberg family, so that its noise
 cannot lower other slices' q-values. So does a slice defined by the model's own
@@ -34,7 +35,7 @@ from mlprobe.core.predicates import PREDICTION, prediction_column
 from mlprobe.core.significance import benjamini_hochberg
 from mlprobe.core.slices import Slice
 
-__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "metric_summary"]
+__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "metric_summary", "overall_rows"]
 
 #: Name of the row that holds all rows.
 OVERALL = "overall"
@@ -71,6 +72,8 @@ def breakdown_table(request: BreakdownRequest, models: Mapping[str, ModelArrays]
     columns = _assemble(overall_parts, slice_parts)
     columns["low_support"] = columns["n"] < min_support
     columns["own_predictions"] = columns.pop("own_predictions")  # last, after low_support
+    # the overall rows are known by this flag, not by their name: a slice may be called 'overall'
+    columns["is_overall"] = np.arange(len(columns["n"])) < len(models)
     frame = pd.DataFrame(columns, copy=False)
     frame.attrs["slices"] = {s.name: s for s in request.slices}
     frame.attrs["metrics"] = [m.name for m in request.metrics]
@@ -126,6 +129,23 @@ def _model_columns(
         top[key] = np.full(1, np.nan)
     body["own_predictions"], top["own_predictions"] = own, np.zeros(1, dtype=bool)
     return top, body
+
+
+def overall_rows(frame: pd.DataFrame) -> np.ndarray:
+    """One bool per row of a breakdown or comparison: is it an all-rows row?
+
+    Read from the ``is_overall`` column, so a slice named ``overall`` is a slice
+    like any other; a frame without the column (built by hand) falls back to the
+    name.
+
+    Examples
+    --------
+    >>> overall_rows(pd.DataFrame({"slice": ["overall", "overall"], "is_overall": [True, False]}))
+    array([ True, False])
+    """
+    if "is_overall" in frame:
+        return frame["is_overall"].to_numpy(dtype=bool)
+    return (frame["slice"].astype(str) == OVERALL).to_numpy()
 
 
 def _own_predictions(slices: Sequence[Slice], model: str) -> np.ndarray:

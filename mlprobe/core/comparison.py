@@ -226,6 +226,7 @@ def compare_table(
             "p_value": p_value,
             "q_value": q_value,
             "verdict": verdict,
+            "is_overall": np.arange(len(n)) == 0,
         }
     )
     frame.attrs["models"] = (a.name, b.name)

@@ -154,8 +154,10 @@ def as_slice(value: object) -> Slice:
 
 
 def check_unique_names(slices: Sequence[Slice]) -> None:
-    """Refuse two slices of one call with the same name (their rows would be confused), and a
-    slice named ``overall``, the name of the all-rows row of every table.
+    """Refuse two slices of one call with the same name (their rows would be confused).
+
+    A slice may be named ``overall``: tables mark their all-rows rows with the
+    ``is_overall`` column, not by name.
 
     Examples
     --------
@@ -167,11 +169,6 @@ def check_unique_names(slices: Sequence[Slice]) -> None:
     """
     seen: set[str] = set()
     for s in slices:
-        if s.name == "overall":
-            raise ValidationError(
-                f"slices: the slice {str(s.predicate)!r} is named 'overall', the name of the "
-                "row of all rows in every table; give it another name."
-            )
         if s.name in seen:
             raise ValidationError(
                 f"slices: two slices are named {s.name!r}; give each slice of a call its own name."

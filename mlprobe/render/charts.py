@@ -27,6 +27,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.breakdown import overall_rows
 from mlprobe.errors import ValidationError
 from mlprobe.render.tables import badness, bare, table_metric
 
@@ -149,7 +150,7 @@ def breakdown_spec(
             else SUPPORT_LEVELS[0],
         }
     )
-    is_overall = (rows["slice"] == _OVERALL).to_numpy()
+    is_overall = overall_rows(frame)
     overall, slices = rows[is_overall], rows[~is_overall]
     if order is None:
         order = (

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.breakdown import overall_rows
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
 from mlprobe.render.static import chart_svg, svg_img
 from mlprobe.render.tables import breakdown_html, compare_html, sort_breakdown
@@ -192,7 +193,7 @@ def clearly_worse(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
     metric = _first_metric(frame)
     worse = bad_gap(frame, metric)
     keep = (
-        (frame["slice"].astype(str) != _OVERALL)
+        ~overall_rows(frame)
         & (frame["q_value"].astype(float) < alpha)
         & ~frame["low_support"].astype(bool)
         & (worse > 0)
@@ -478,11 +479,11 @@ def _glance_comparison(comparison: ComparisonView) -> str:
     """The overall change and how many slices regressed or improved."""
     verdicts: dict[str, int] = {}
     for part in comparison.sections:
-        rows = part.frame[part.frame["slice"].astype(str) != _OVERALL]
+        rows = part.frame[~overall_rows(part.frame)]
         for verdict, count in rows["verdict"].astype(str).value_counts().items():
             verdicts[str(verdict)] = verdicts.get(str(verdict), 0) + int(count)
     first = comparison.sections[0].frame
-    row = first[first["slice"].astype(str) == _OVERALL].iloc[0]
+    row = first[overall_rows(first)].iloc[0]
     summary = (
         f"<b>{_e(comparison.b)}</b> vs <b>{_e(comparison.a)}</b> on {_e(comparison.metric)}: "
         f"overall {_num(row['delta'], signed=True)} "
@@ -549,9 +550,9 @@ def _overall(content: ReportContent) -> str:
 def _chart_rows(frame: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, int]:
     """The overall rows and those of the worst ``MAX_CHART_SLICES`` slices; the slice count."""
     ordered = sort_breakdown(frame, metric, "worst")
-    names = [n for n in pd.unique(ordered["slice"].astype(str)) if n != _OVERALL]
-    keep = {_OVERALL, *names[:MAX_CHART_SLICES]}
-    shown = frame[frame["slice"].astype(str).isin(keep)]
+    names = list(pd.unique(ordered["slice"][~overall_rows(ordered)].astype(str)))
+    keep = overall_rows(frame) | frame["slice"].astype(str).isin(names[:MAX_CHART_SLICES])
+    shown = frame[keep]
     shown.attrs = dict(frame.attrs)
     return shown, len(names)
 
@@ -560,9 +561,7 @@ def _breakdown_section(section: BreakdownSection, facts: ReportFacts, draw: Any)
     frame = section.frame
     metric = _first_metric(frame)
     metrics = list(frame.attrs.get("metrics", [metric]))
-    n_slices = int(
-        (frame["slice"].astype(str) != _OVERALL).sum() / max(1, frame["model"].nunique())
-    )
+    n_slices = int((~overall_rows(frame)).sum() / max(1, frame["model"].nunique()))
     parts = [f'<section id="{_e(section.anchor)}"><h2>{_e(section.title.capitalize())}</h2>']
     alpha = 1 - facts.confidence
     worse = clearly_worse(frame, alpha)
@@ -659,7 +658,7 @@ def _confusion_section(content: ReportContent, alpha: float, draw: Any) -> str:
 
 def _sorted_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     """Overall first, then regressions, improvements, no change, too few rows (by q within)."""
-    is_overall = frame["slice"].astype(str) == _OVERALL
+    is_overall = overall_rows(frame)
     body = frame[~is_overall]
     rank = body["verdict"].astype(str).map(_VERDICT_RANK).fillna(len(_VERDICT_RANK))
     order = (

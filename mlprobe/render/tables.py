@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.breakdown import overall_rows
 from mlprobe.errors import ValidationError, did_you_mean
 
 __all__ = [
@@ -108,7 +109,7 @@ def sort_breakdown(
         return frame
     key = badness(frame, metric)
     attrs, frame = frame.attrs, bare(frame)
-    is_overall = frame["slice"].astype(str) == _OVERALL
+    is_overall = pd.Series(overall_rows(frame), index=frame.index)
     head, body = frame[is_overall], frame[~is_overall]
     key = key[~is_overall]
     if by in ("worst", "best"):
@@ -471,7 +472,7 @@ def _breakdown_rows(
             ]
         )
         style = FAINT_STYLE if few else ""
-        if name == _OVERALL:
+        if record.get("is_overall", name == _OVERALL):
             style += "font-weight:bold;"
         is_selected = selected is not None and name == selected
         if is_selected:

@@ -64,6 +64,7 @@ def test_columns_and_rows_are_in_the_documented_order(probe: mp.Probe) -> None:
         "q_value",
         "low_support",
         "own_predictions",
+        "is_overall",
     ]
     # one overall row per model first, then each slice for each model
     assert list(zip(table["slice"], table["model"], strict=True)) == [

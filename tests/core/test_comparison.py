@@ -54,8 +54,10 @@ def test_compare_columns_and_delta_is_b_minus_a(probe: mp.Probe) -> None:
         "p_value",
         "q_value",
         "verdict",
+        "is_overall",
     ]
     assert list(table["slice"]) == ["overall", "g == 'a'", "g == 'b'", "g == 'c'"]
+    assert list(table["is_overall"]) == [True, False, False, False]
     assert (table["metric"] == "accuracy").all()
     breakdown = probe.breakdown(by="g", metrics=["accuracy"])
     for column, model in (("value_a", "v1"), ("value_b", "v2")):

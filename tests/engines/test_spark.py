@@ -286,7 +286,7 @@ def test_duplicate_names_and_bins_without_by_are_refused_as_in_memory(  # type: 
     spark, tmp_path
 ) -> None:
     """Issue 12: engines accepted two slices of one name and ignored bins= without by=; a
-    slice named 'overall' was taken for the row of all rows."""
+    slice named 'overall' was taken for the row of all rows (now: the is_overall flag)."""
     frame = pd.DataFrame({"y": [0, 1] * 20, "p": [0, 1, 1, 0] * 10, "g": list("ab") * 20})
     frame.to_parquet(tmp_path / "t.parquet")
     probes = [
@@ -302,5 +302,11 @@ def test_duplicate_names_and_bins_without_by_are_refused_as_in_memory(  # type: 
             probe.breakdown(by="g", slices=["g == 'a'"])
         with pytest.raises(ValidationError, match="bins: applies to by= columns"):
             probe.breakdown(bins=3)
-        with pytest.raises(ValidationError, match="is named 'overall'"):
-            probe.breakdown(slices=[mp.Slice("overall", mp.col("g") == "a")])
+    # a slice may be named 'overall': the all-rows rows are known by their flag (issue 14)
+    named = [mp.Slice("overall", mp.col("g") == "a")]
+    tables = [p.breakdown(slices=named) for p in probes]
+    for table in tables:
+        assert table["slice"].tolist() == ["overall", "overall"]
+        assert table["is_overall"].tolist() == [True, False] and table["n"].tolist() == [40, 20]
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(tables[0], tables[2], check_exact=False, rtol=1e-9)
