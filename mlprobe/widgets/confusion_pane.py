@@ -15,7 +15,12 @@ from mlprobe.core.slices import Slice
 from mlprobe.render.charts import CELL_SELECTION, confusion_spec
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.lazy import LazyPane
-from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
+from mlprobe.widgets.state import (
+    ExplorerState,
+    selected_slice_context,
+    shown_errors,
+    user_action,
+)
 
 __all__ = ["ConfusionPane"]
 
@@ -72,10 +77,7 @@ class ConfusionPane(LazyPane):
 
     def _show_context(self, _: Any = None) -> None:
         """Name the model (and slice) now, also while the tab is hidden: never a stale label."""
-        chosen = self.state.selected_slice()
-        self.context.value = context_html(
-            self.state.model, slice_name="overall" if chosen is None else chosen.name
-        )
+        self.context.value = selected_slice_context(self.state)
 
     @user_action(_state)
     def _normalize_picked(self, _: Any = None) -> None:

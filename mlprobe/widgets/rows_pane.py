@@ -9,7 +9,12 @@ import ipywidgets as w
 from mlprobe.render.tables import frame_html
 from mlprobe.widgets.breakdown_pane import COMPACT, picker_layout
 from mlprobe.widgets.lazy import LazyPane
-from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
+from mlprobe.widgets.state import (
+    ExplorerState,
+    selected_slice_context,
+    shown_errors,
+    user_action,
+)
 
 __all__ = ["RowsPane"]
 
@@ -62,10 +67,8 @@ class RowsPane(LazyPane):
         self._show_context()
 
     def _show_context(self, _: Any = None) -> None:
-        chosen = self.state.selected_slice()
-        self.context.value = context_html(
-            self.state.model, slice_name="overall" if chosen is None else chosen.name
-        )
+        """Name the model (and slice) now, also while the tab is hidden: never a stale label."""
+        self.context.value = selected_slice_context(self.state)
 
     @user_action(_state)
     def _option_picked(self, _: Any = None) -> None:

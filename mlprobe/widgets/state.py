@@ -27,6 +27,7 @@ __all__ = [
     "context_html",
     "fixed_outputs_note",
     "own_prediction_models",
+    "selected_slice_context",
     "shown_errors",
     "user_action",
 ]
@@ -185,6 +186,12 @@ def message_html(text: str, kind: str) -> str:
         f'style="color:{colours.get(kind, "#555")};white-space:pre-wrap;font-size:13px;'
         f'line-height:1.4">{html.escape(text)}</div>'
     )
+
+
+def selected_slice_context(state: ExplorerState) -> str:
+    """The context line of a pane that shows the selected slice under the header's model."""
+    chosen = state.selected_slice()
+    return context_html(state.model, slice_name="overall" if chosen is None else chosen.name)
 
 
 def context_html(
