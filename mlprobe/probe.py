@@ -1,7 +1,7 @@
 """The :class:`Probe`: an evaluation table plus one or more models' outputs.
 
 One facade over any backend (:class:`mlprobe.core.backend.Backend`): rows in
-memory (:class:`mlprobe.memory.MemoryBackend`, built by ``Probe(data, ...)``),
+memory (:class:`mlprobe.engines.memory.MemoryBackend`, built by ``Probe(data, ...)``),
 or in DuckDB or Spark (``Probe.from_parquet``, ``from_duckdb``, ``from_spark``).
 It checks the arguments, resolves models, slices and metrics once, and asks the
 backend only for counts, sums, ranks and rows; tables, intervals and tests are
@@ -39,9 +39,9 @@ from mlprobe.core.predicates import (
 )
 from mlprobe.core.profiles import ColumnProfile
 from mlprobe.core.slices import Slice, as_slice, check_unique_names
+from mlprobe.engines.memory import MemoryBackend
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
 from mlprobe.extras import require_extra
-from mlprobe.memory import MemoryBackend
 
 __all__ = ["Probe"]
 
@@ -178,7 +178,7 @@ class Probe:
         """
         require_extra("duckdb", what="Probe.from_parquet")
         from mlprobe.engines.duckdb_source import DuckDBSource
-        from mlprobe.engines.table_probe import SqlBackend
+        from mlprobe.engines.sql_backend import SqlBackend
 
         return cls._over(
             SqlBackend(
@@ -214,7 +214,7 @@ class Probe:
         """
         require_extra("duckdb", what="Probe.from_duckdb")
         from mlprobe.engines.duckdb_source import DuckDBSource
-        from mlprobe.engines.table_probe import SqlBackend
+        from mlprobe.engines.sql_backend import SqlBackend
 
         source = DuckDBSource(data, connection=connection)
         return cls._over(
@@ -239,7 +239,7 @@ class Probe:
         """
         require_extra("spark", what="Probe.from_spark")
         from mlprobe.engines.spark_source import SparkSource
-        from mlprobe.engines.table_probe import SqlBackend
+        from mlprobe.engines.sql_backend import SqlBackend
 
         return cls._over(
             SqlBackend(

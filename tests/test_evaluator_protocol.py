@@ -16,7 +16,7 @@ import pytest
 import mlprobe as mp
 from mlprobe.core.backend import Backend
 from mlprobe.core.evaluator import Evaluator
-from mlprobe.memory import MemoryBackend
+from mlprobe.engines.memory import MemoryBackend
 
 PROPERTIES = ["task", "classes", "models", "n_rows"]
 
@@ -47,7 +47,7 @@ def test_every_constructor_returns_a_probe(tmp_path: Path) -> None:
 
 def test_each_backend_implements_the_whole_interface() -> None:
     pytest.importorskip("sqlglot")
-    from mlprobe.engines.table_probe import SqlBackend
+    from mlprobe.engines.sql_backend import SqlBackend
 
     wanted = _members(Backend)
     assert {"groupings", "paired_grouping", "confusion_table", "rows", "holds_rows"} <= wanted

@@ -9,8 +9,8 @@ samples and slice search. Every table, interval and test is then computed by
 the same core code, so every backend gives the same numbers and the same
 refusals.
 
-Two backends ship: :class:`mlprobe.memory.MemoryBackend` (pandas and numpy)
-and :class:`mlprobe.engines.table_probe.SqlBackend` (DuckDB and Spark, which
+Two backends ship: :class:`mlprobe.engines.memory.MemoryBackend` (pandas and numpy)
+and :class:`mlprobe.engines.sql_backend.SqlBackend` (DuckDB and Spark, which
 count where the data is). A new backend implements this protocol; what it
 cannot do (e.g. a row sample) it refuses with an :class:`~mlprobe.errors.MlprobeError`
 that says why and what to do instead.
