@@ -54,7 +54,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
 import mlprobe as mp
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 
 K = 5
 METRICS = ["accuracy", "balanced_accuracy", "macro_f1"]

@@ -26,8 +26,8 @@ from mlprobe.errors import (
 if TYPE_CHECKING:
     from mlprobe import datasets
     from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
-    from mlprobe.core.predicates import col
-    from mlprobe.core.slices import Slice
+    from mlprobe.core.slicing.predicates import col
+    from mlprobe.core.slicing.slices import Slice
     from mlprobe.probe import Probe
     from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
 
@@ -36,8 +36,8 @@ from mlprobe._version import __version__
 #: public name -> the module that defines it
 _LAZY = {
     "Probe": "mlprobe.probe",
-    "Slice": "mlprobe.core.slices",
-    "col": "mlprobe.core.predicates",
+    "Slice": "mlprobe.core.slicing.slices",
+    "col": "mlprobe.core.slicing.predicates",
     "available_metrics": "mlprobe.core.metrics",
     "register_metric": "mlprobe.core.metrics",
     "unregister_metric": "mlprobe.core.metrics",

@@ -19,26 +19,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
-from mlprobe.core.backend import Backend
-from mlprobe.core.breakdown import (
+from mlprobe.core.analyses.breakdown import (
     BreakdownRequest,
     breakdown_table,
     metric_summary,
 )
-from mlprobe.core.comparison import compare_table, flips_from_joint
-from mlprobe.core.confusion import check_normalize, confusion_frame
+from mlprobe.core.analyses.comparison import compare_table, flips_from_joint
+from mlprobe.core.analyses.confusion import check_normalize, confusion_frame
+from mlprobe.core.analyses.profiles import ColumnProfile
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
+from mlprobe.core.backend import Backend
+from mlprobe.core.counting.group_stats import GroupStats
 from mlprobe.core.evaluator import SliceLike
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.groups import Bins
-from mlprobe.core.labels import Task
+from mlprobe.core.intake.labels import Task
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.groups import Bins
+from mlprobe.core.slicing.predicates import (
     PREDICTION,
     prediction_column,
 )
-from mlprobe.core.profiles import ColumnProfile
-from mlprobe.core.slices import Slice, as_slice, check_unique_names
+from mlprobe.core.slicing.slices import Slice, as_slice, check_unique_names
 from mlprobe.engines.memory import MemoryBackend
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
 from mlprobe.extras import require_extra
@@ -73,7 +73,7 @@ class Probe:
         probability (binary), or a dict of those by model name. Enables
         ``roc_auc``, ``log_loss`` and ``brier``.
     task : {"binary", "multiclass", "regression"}, optional
-        Inferred when None (see :func:`mlprobe.core.labels.encode_labels`).
+        Inferred when None (see :func:`mlprobe.core.intake.labels.encode_labels`).
     features : list of str, optional
         Columns handed to ``model.predict``. Default: the columns the model
         was fit on (``feature_names_in_``), else all but the target,

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlprobe._version import __version__
+from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
-from mlprobe.core.breakdown import overall_rows
-from mlprobe.core.groups import Bins
-from mlprobe.core.predicates import PREDICTION, Predicate
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.groups import Bins
+from mlprobe.core.slicing.predicates import PREDICTION, Predicate
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError, find_stack_level
 from mlprobe.render.report_html import (
     BreakdownSection,

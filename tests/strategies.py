@@ -1,7 +1,7 @@
 """Hypothesis strategies shared by the tests.
 
 ``predicates()`` draws predicates over every node type, in the flat form that
-``&`` / ``|`` and :func:`mlprobe.core.parser.parse_predicate` build (no ``And``
+``&`` / ``|`` and :func:`mlprobe.core.slicing.parser.parse_predicate` build (no ``And``
 directly inside an ``And``, no ``Or`` directly inside an ``Or``), so
 ``parse_predicate(str(p)) == p`` holds for every draw.
 """
@@ -13,7 +13,7 @@ import operator
 
 from hypothesis import strategies as st
 
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.predicates import (
     COMPARISON_OPS,
     Between,
     Compare,

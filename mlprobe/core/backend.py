@@ -3,7 +3,7 @@
 :class:`mlprobe.Probe` is one facade over any :class:`Backend`: it checks the
 arguments, resolves models, slices and metrics once, and asks the backend
 only what the backend alone can give: how rows fall into slices (a
-:class:`~mlprobe.core.grouping.Grouping` whose counts, sums and ranks the metric
+:class:`~mlprobe.core.counting.grouping.Grouping` whose counts, sums and ranks the metric
 code reads), confusion tables, and, where the rows are at hand, masks, row
 samples and slice search. Every table, interval and test is then computed by
 the same core code, so every backend gives the same numbers and the same
@@ -24,13 +24,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.grouping import Grouping
-from mlprobe.core.groups import Bins
-from mlprobe.core.labels import Task
+from mlprobe.core.analyses.profiles import ColumnProfile
+from mlprobe.core.counting.grouping import Grouping
+from mlprobe.core.intake.labels import Task
+from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.profiles import ColumnProfile
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.groups import Bins
+from mlprobe.core.slicing.slices import Slice
 
 __all__ = ["Backend"]
 

@@ -22,12 +22,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
-from mlprobe.core.groups import Bins
-from mlprobe.core.labels import Task
-from mlprobe.core.predicates import Predicate
-from mlprobe.core.profiles import ColumnProfile
-from mlprobe.core.slices import Slice
+from mlprobe.core.intake.labels import Task
+from mlprobe.core.slicing.groups import Bins
+from mlprobe.core.slicing.predicates import Predicate
+from mlprobe.core.slicing.slices import Slice
 
 __all__ = ["Evaluator", "ExplorableProbe", "SliceLike"]
 

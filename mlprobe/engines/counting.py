@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlglot import exp
 
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.engines.sql import ColumnKind, Parameters, column_ref, compile_predicate
 from mlprobe.errors import DataError
 
@@ -69,7 +69,7 @@ def count_query(
 
     Examples
     --------
-    >>> from mlprobe.core.slices import Slice
+    >>> from mlprobe.core.slicing.slices import Slice
     >>> query, params = count_query(
     ...     exp.to_table("t"), [Slice.parse("age >= 60")], labels=["y", "p"],
     ...     kinds={"age": "number", "y": "text", "p": "text"}, aliases={},

@@ -18,34 +18,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.discovery import DiscoveryRequest, discover_slices, per_row_losses
-from mlprobe.core.discretize import bin_column
-from mlprobe.core.encoding import (
+from mlprobe.core.analyses.discovery import DiscoveryRequest, discover_slices, per_row_losses
+from mlprobe.core.analyses.profiles import ColumnProfile, profile_column
+from mlprobe.core.analyses.row_sample import sample_rows
+from mlprobe.core.counting.grouping import Everything, Grouping, MaskSet, Partition
+from mlprobe.core.intake.frames import to_pandas
+from mlprobe.core.intake.labels import Task
+from mlprobe.core.intake.model_arrays import ModelArrays
+from mlprobe.core.intake.outputs import collect_outputs
+from mlprobe.core.metrics import Metric
+from mlprobe.core.slicing.discretize import bin_column
+from mlprobe.core.slicing.encoding import (
     CategoricalColumn,
     EncodedColumn,
     EncodedTable,
     NumericColumn,
     value_kind,
 )
-from mlprobe.core.frames import to_pandas
-from mlprobe.core.grouping import Everything, Grouping, MaskSet, Partition
-from mlprobe.core.groups import Bins, group_by
-from mlprobe.core.labels import Task
-from mlprobe.core.mask_cache import MaskCache
-from mlprobe.core.masks import evaluate
-from mlprobe.core.metrics import Metric
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.outputs import collect_outputs
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.groups import Bins, group_by
+from mlprobe.core.slicing.mask_cache import MaskCache
+from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing.predicates import (
     PREDICTION,
     TARGET,
     Predicate,
     check_no_reserved_columns,
     prediction_column,
 )
-from mlprobe.core.profiles import ColumnProfile, profile_column
-from mlprobe.core.row_sample import sample_rows
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import DataError, ValidationError, find_stack_level
 from mlprobe.progress import progress_bar
 

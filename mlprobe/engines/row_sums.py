@@ -1,15 +1,15 @@
 """Per-slice sums and ROC AUCs computed by the engine: what metrics beyond counts need.
 
-:class:`SqlRows` answers the :class:`~mlprobe.core.grouping.RowSource`
+:class:`SqlRows` answers the :class:`~mlprobe.core.counting.grouping.RowSource`
 questions of the metric code with SQL, for a list of slices (``view="slices"``),
 all rows (``"overall"``) or the rows outside each slice (``"complement"``):
 
-- sums of a :class:`~mlprobe.core.row_terms.RowTerm` per group: one scan per
+- sums of a :class:`~mlprobe.core.counting.row_terms.RowTerm` per group: one scan per
   batch of slices for every term the call's metrics declared, plus all rows;
 - centered terms (the spread of a target about each slice's own mean) in a
   second scan, with the centers as bound parameters;
 - ROC AUC by the Mann–Whitney statistic, exactly, with DeLong's placement sums
-  (:class:`~mlprobe.core.ranks.AucCounts`): positives and negatives per slice
+  (:class:`~mlprobe.core.statistics.ranks.AucCounts`): positives and negatives per slice
   are counted per distinct score, then running sums over the scores in score
   order give each positive's negatives below it and each negative's positives
   above it (ties count half)::
@@ -29,9 +29,9 @@ from typing import Any, Literal
 import numpy as np
 from sqlglot import exp
 
-from mlprobe.core.ranks import AucCounts, AucCrossSums
-from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.slices import Slice
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.slicing.slices import Slice
+from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
 from mlprobe.engines.counting import SqlSource
 from mlprobe.engines.row_terms_sql import RowTermSql
 from mlprobe.engines.sql import ColumnKind, Parameters, compile_predicate

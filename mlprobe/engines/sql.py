@@ -1,7 +1,7 @@
 """Slice predicates compiled to SQL with sqlglot's expression builder: a tree walk, no string pasting.
 
 Identifiers go through sqlglot with quoting, values become bound parameters
-(``?``), and the result means what :mod:`mlprobe.core.masks` means:
+(``?``), and the result means what :mod:`mlprobe.core.slicing.masks` means:
 
 - SQL's own three-valued logic is mlprobe's: a comparison on a missing value
   is unknown, ``and``/``or``/``not`` follow Kleene, and a row counts only when
@@ -26,7 +26,7 @@ Identifiers go through sqlglot with quoting, values become bound parameters
 
 Examples
 --------
->>> from mlprobe.core.predicates import col
+>>> from mlprobe.core.slicing.predicates import col
 >>> compiled = compile_predicate(
 ...     (col("age") >= 60) & ~col("sex").isin(["F", "x' OR '1'='1"]),
 ...     {"age": "number", "sex": "text"},
@@ -49,8 +49,8 @@ from typing import Any, Literal
 import pandas as pd
 from sqlglot import exp
 
-from mlprobe.core.dates import names_zone, read_date
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.dates import names_zone, read_date
+from mlprobe.core.slicing.predicates import (
     And,
     Between,
     Compare,

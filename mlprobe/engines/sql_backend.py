@@ -19,8 +19,15 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
-from mlprobe.core.grouping import CountedGroups, Grouping, JointCounts
-from mlprobe.core.groups import (
+from mlprobe.core.analyses.profiles import ColumnProfile
+from mlprobe.core.counting.grouping import CountedGroups, Grouping, JointCounts
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
+from mlprobe.core.intake.model_arrays import ModelArrays
+from mlprobe.core.intake.outputs import PROBABILITY_TOLERANCE
+from mlprobe.core.metrics import Metric, resolve_metric
+from mlprobe.core.metrics._base import RowMeanMetric
+from mlprobe.core.slicing.groups import (
     DEFAULT_BINS,
     MAX_VALUE_GROUPS,
     Bins,
@@ -28,12 +35,7 @@ from mlprobe.core.groups import (
     check_bins,
     quantile_cuts,
 )
-from mlprobe.core.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
-from mlprobe.core.metrics import Metric, resolve_metric
-from mlprobe.core.metrics._base import RowMeanMetric
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.outputs import PROBABILITY_TOLERANCE
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.predicates import (
     PREDICTION,
     TARGET,
     Predicate,
@@ -41,9 +43,7 @@ from mlprobe.core.predicates import (
     col,
     prediction_column,
 )
-from mlprobe.core.profiles import ColumnProfile
-from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.slices import Slice, check_unique_names
+from mlprobe.core.slicing.slices import Slice, check_unique_names
 from mlprobe.engines.counting import (
     SqlSource,
     column_profile,
@@ -317,7 +317,7 @@ class SqlBackend:
         """The groups of one column, and whether some of them may hold no rows."""
         column, source = self._group_source(column)
         kind = self._kinds[source]
-        if kind == "timestamp":  # as in memory (mlprobe.core.groups)
+        if kind == "timestamp":  # as in memory (mlprobe.core.slicing.groups)
             raise ValidationError(
                 f"by: column {column!r} holds datetimes, which cannot be grouped yet. Derive a "
                 "column (e.g. the month as text) and group by that."

@@ -27,7 +27,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.breakdown import overall_rows
+from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.errors import ValidationError
 from mlprobe.render.tables import badness, bare, table_metric
 

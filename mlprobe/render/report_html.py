@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.breakdown import overall_rows
+from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
 from mlprobe.render.static import chart_svg, svg_img
 from mlprobe.render.tables import breakdown_html, compare_html, sort_breakdown

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.breakdown import overall_rows
+from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.errors import ValidationError, did_you_mean
 
 __all__ = [

@@ -21,7 +21,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, did_you_mean
 from mlprobe.spec.errors import SuiteFileError
 

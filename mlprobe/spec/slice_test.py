@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlprobe.core.arguments import MIN_SUPPORT
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
 __all__ = ["EXPECTATIONS", "Baseline", "SliceTest"]

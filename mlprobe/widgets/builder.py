@@ -12,9 +12,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from mlprobe.core.predicates import Predicate, col
-from mlprobe.core.profiles import ColumnProfile
-from mlprobe.core.slices import Slice
+from mlprobe.core.analyses.profiles import ColumnProfile
+from mlprobe.core.slicing.predicates import Predicate, col
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.widgets.state import ExplorerState, shown_errors, user_action
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from mlprobe.core.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import PREDICTION, TARGET, Predicate, col, prediction_column
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.render.charts import CELL_SELECTION, confusion_spec
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.lazy import LazyPane

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from mlprobe.core.metrics import default_metrics
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 from mlprobe.render.charts import breakdown_spec, confusion_spec
 from mlprobe.render.static import chart_svg, static_copy_style, svg_img

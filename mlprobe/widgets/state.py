@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 import traitlets
 
-from mlprobe.core.predicates import PREDICTION, prediction_column
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import PREDICTION, prediction_column
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.render.tables import format_q
 from mlprobe.widgets.state import ExplorerState, context_html, user_action
 

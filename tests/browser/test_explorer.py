@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mlprobe import Slice, Suite
-from mlprobe.core.predicates import PREDICTION, TARGET, col
+from mlprobe.core.slicing.predicates import PREDICTION, TARGET, col
 from mlprobe.datasets import load_adult
 from mlprobe.widgets.explorer import TABS
 from mlprobe.widgets.save_pane import suggested_id

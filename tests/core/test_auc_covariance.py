@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mlprobe.core.ranks import AucCrossSums, placement_numerators
+from mlprobe.core.statistics.ranks import AucCrossSums, placement_numerators
 
 
 def _brute_force_influence(scores: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:

@@ -297,7 +297,7 @@ def test_a_slice_on_a_models_own_predictions_is_not_tested_for_that_model(
 ) -> None:
     """Rows a model got wrong differ from the rest by construction: no p- or q-value for
     that model, out of its Benjamini–Hochberg family; an ordinary slice for other models."""
-    from mlprobe.core.significance import benjamini_hochberg
+    from mlprobe.core.statistics.significance import benjamini_hochberg
 
     wrong = Slice("v1 wrong", (col("@prediction[v1]") == "cat") & (col("@target") != "cat"))
     every = Slice("predicted 1", col("@prediction") == "dog")

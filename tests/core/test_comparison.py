@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import mlprobe as mp
-from mlprobe.core.comparison import VERDICTS
+from mlprobe.core.analyses.comparison import VERDICTS
 
 
 @pytest.fixture(scope="module")

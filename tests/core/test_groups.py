@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlprobe import Slice
-from mlprobe.core.encoding import EncodedTable
-from mlprobe.core.grouping import MaskSet, Partition
-from mlprobe.core.groups import DEFAULT_BINS, MAX_VALUE_GROUPS, group_by
+from mlprobe.core.counting.grouping import MaskSet, Partition
+from mlprobe.core.slicing.encoding import EncodedTable
+from mlprobe.core.slicing.groups import DEFAULT_BINS, MAX_VALUE_GROUPS, group_by
 from mlprobe.errors import ColumnNotFoundError, ValidationError
 
 

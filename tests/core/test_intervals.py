@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import mlprobe as mp
-from mlprobe.core.intervals import normal_interval, resample_tables, wilson_interval, z_value
 from mlprobe.core.metrics.classification import balanced_accuracy, macro_f1
+from mlprobe.core.statistics.intervals import (
+    normal_interval,
+    resample_tables,
+    wilson_interval,
+    z_value,
+)
 
 confidences = st.floats(0.5, 0.999)
 

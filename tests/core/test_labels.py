@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlprobe.core.labels import MAX_INFERRED_CLASSES, encode_labels
+from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, encode_labels
 from mlprobe.errors import DataError, ValidationError
 
 label_lists = st.one_of(

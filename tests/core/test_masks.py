@@ -23,9 +23,9 @@ from strategies import predicates
 
 import mlprobe as mp
 from mlprobe import Slice, col
-from mlprobe.core.encoding import EncodedTable
-from mlprobe.core.masks import evaluate
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.encoding import EncodedTable
+from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing.predicates import (
     And,
     Between,
     Compare,

@@ -20,7 +20,7 @@ from sklearn import metrics as skm
 import mlprobe as mp
 from mlprobe import Slice, col
 from mlprobe.core.metrics.classification import balanced_accuracy, f1_per_class, macro_f1
-from mlprobe.core.ranks import grouped_auc
+from mlprobe.core.statistics.ranks import grouped_auc
 
 RTOL = 1e-9
 LABEL_POOLS: dict[str, list[object]] = {

@@ -9,9 +9,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import leaf_predicates, predicates
 
-from mlprobe.core import predicates as predicates_module
-from mlprobe.core.parser import KEYWORDS, MAX_DEPTH, parse_predicate, tokenize
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing import predicates as predicates_module
+from mlprobe.core.slicing.parser import KEYWORDS, MAX_DEPTH, parse_predicate, tokenize
+from mlprobe.core.slicing.predicates import (
     And,
     Compare,
     Not,

@@ -6,7 +6,7 @@ import enum
 
 import pytest
 
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.predicates import (
     And,
     Compare,
     IsIn,

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mlprobe.core.significance import (
+from mlprobe.core.statistics.significance import (
     EXACT_BELOW,
     benjamini_hochberg,
     mcnemar_p_value,
@@ -108,8 +108,8 @@ def test_mean_loss_tests_keep_their_tails_on_small_slices(draw: str) -> None:
     2-11 times too often on skewed, heavy-tailed losses (a slice without a large loss looks
     certain), which made breakdowns of many small slices cry wolf. The pooled test keeps
     the small-p tail near nominal."""
-    from mlprobe.core.moments import PowerSums
-    from mlprobe.core.significance import pooled_mean_p_value
+    from mlprobe.core.statistics.moments import PowerSums
+    from mlprobe.core.statistics.significance import pooled_mean_p_value
 
     rng = np.random.default_rng(11)
     sample = {

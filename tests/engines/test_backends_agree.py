@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from strategies import leaf_predicates, predicates
 
 import mlprobe as mp
-from mlprobe.core.predicates import Predicate
+from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.errors import MlprobeError
 
 pytest.importorskip("duckdb")

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
+from mlprobe.core.slicing.slices import Slice
 
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")

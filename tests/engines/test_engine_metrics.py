@@ -25,10 +25,10 @@ import mlprobe as mp
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import MaskSet
-from mlprobe.core.ranks import AucCounts, grouped_rank_counts
-from mlprobe.core.slices import as_slice
+from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting.grouping import MaskSet
+from mlprobe.core.slicing.slices import as_slice
+from mlprobe.core.statistics.ranks import AucCounts, grouped_rank_counts
 from mlprobe.engines import row_sums
 
 REGRESSION_METRICS = ["r2", "mae", "mse", "rmse", "mean_error"]

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import Between, Compare, IsIn, IsNull, Not, NotNull, Predicate
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
 pytest.importorskip("duckdb")
@@ -282,7 +282,7 @@ def test_duckdb_types_are_classified(sql_type: str, kind: str | None) -> None:
 
 
 def test_order_comparisons_compile_to_level_lists() -> None:
-    from mlprobe.core.predicates import col
+    from mlprobe.core.slicing.predicates import col
     from mlprobe.engines.sql import ColumnKinds
 
     kinds = ColumnKinds({"c": "text"}, levels={"c": ("low", "mid", "high")})

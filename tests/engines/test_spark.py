@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.predicates import Predicate
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import Predicate
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
 _REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import mlprobe as mp
-from mlprobe.core.predicates import IsIn, col
+from mlprobe.core.slicing.predicates import IsIn, col
 
 _REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
 try:

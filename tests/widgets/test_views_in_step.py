@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import mlprobe as mp
-from mlprobe.core.significance import benjamini_hochberg
+from mlprobe.core.statistics.significance import benjamini_hochberg
 from mlprobe.widgets import Explorer
 from mlprobe.widgets.state import MESSAGE_HEIGHT, own_prediction_models
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import implied_standard_error, mean_interval, wilson_interval
-from mlprobe.core.moments import PowerSums
-from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.significance import (
+from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.statistics.intervals import implied_standard_error, mean_interval, wilson_interval
+from mlprobe.core.statistics.moments import PowerSums
+from mlprobe.core.statistics.significance import (
     pooled_mean_p_value,
     skew_corrected_t_p_value,
     two_proportion_p_value,
@@ -161,9 +161,9 @@ class RowMeanMetric(Metric):
 
     Interval: Student t corrected for skewness (Hall 1992) with degrees of
     freedom from the kurtosis, from per-group sums of the quantity's first four
-    powers (:func:`mlprobe.core.intervals.mean_interval`). Test against the
+    powers (:func:`mlprobe.core.statistics.intervals.mean_interval`). Test against the
     rest: a t-test on all rows' pooled variance and kurtosis (the null: the slice's rows
-    are like the others), :func:`mlprobe.core.significance.pooled_mean_p_value`.
+    are like the others), :func:`mlprobe.core.statistics.significance.pooled_mean_p_value`.
     """
 
     #: the per-row quantity's name (one of ``row_terms.QUANTITIES``), for engines

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import resample_tables
+from mlprobe.core.counting.group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues
 from mlprobe.core.metrics.classification import TableMetric
+from mlprobe.core.statistics.intervals import resample_tables
 from mlprobe.errors import MlprobeError
 
 __all__ = ["CountsMetric", "RowsMetric"]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mlprobe.core.labels import Task
+from mlprobe.core.intake.labels import Task
 from mlprobe.core.metrics import classification as cls
 from mlprobe.core.metrics import regression as reg
 from mlprobe.core.metrics import scores as sc

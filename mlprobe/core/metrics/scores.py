@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.intervals import implied_standard_error, t_value, wilson_interval
+from mlprobe.core.counting.group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues, PooledParts, RowMeanMetric
+from mlprobe.core.statistics.intervals import implied_standard_error, t_value, wilson_interval
 
 __all__ = ["Brier", "LogLoss", "RocAuc", "auc_interval"]
 
@@ -113,7 +113,7 @@ class RocAuc(Metric):
     well ranked as a negative of the others), so they are correlated, and
     treating them as independent under-covers (90% at 1,000 rows on four
     classes). The correlations come from all rows' DeLong influence values
-    (:meth:`mlprobe.core.ranks.AucCrossSums.covariance`), the same for every
+    (:meth:`mlprobe.core.statistics.ranks.AucCrossSums.covariance`), the same for every
     group, and scale each group's class variances; the degrees of freedom are
     Welch–Satterthwaite's over the classes. The test against the rest scales its
     pooled variance by the same correlations' design effect. The interval is

@@ -6,7 +6,7 @@ and ``~``; or with :meth:`Column.isin`, :meth:`Column.between`,
 
 The node set is closed on purpose: a predicate is plain data, it converts to
 and from JSON-ready dicts through a fixed registry (never code), prints as the
-expression language that :func:`mlprobe.core.parser.parse_predicate` reads,
+expression language that :func:`mlprobe.core.slicing.parser.parse_predicate` reads,
 and compiles to SQL with a simple tree walk.
 
 Semantics follow SQL's, minus its third truth value: a comparison on a missing

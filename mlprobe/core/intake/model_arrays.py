@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from mlprobe.core.bitplanes import key_planes
-from mlprobe.core.encoding import smallest_int_dtype
-from mlprobe.core.labels import Task
+from mlprobe.core.intake.labels import Task
+from mlprobe.core.slicing.bitplanes import key_planes
+from mlprobe.core.slicing.encoding import smallest_int_dtype
 
 __all__ = ["ModelArrays"]
 

@@ -9,7 +9,7 @@ discovered slice is an ordinary, editable :class:`Slice`.
 Examples
 --------
 >>> import pandas as pd
->>> from mlprobe.core.encoding import encode_column
+>>> from mlprobe.core.slicing.encoding import encode_column
 >>> binned = bin_column(encode_column(pd.Series([1.0, 5.0, 9.0, None, 7.0]), name="x"), bins=2)
 >>> [str(c) for c in binned.conditions]
 ['x < 5', 'x >= 5', 'x is null']
@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlprobe.core.encoding import (
+from mlprobe.core.slicing.encoding import (
     CategoricalColumn,
     EncodedColumn,
     NumericColumn,
     smallest_int_dtype,
 )
-from mlprobe.core.predicates import Predicate, col
+from mlprobe.core.slicing.predicates import Predicate, col
 from mlprobe.errors import ValidationError
 
 __all__ = ["BinnedColumn", "bin_column"]

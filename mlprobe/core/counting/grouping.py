@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mlprobe.core.bitplanes import counts_in_planes, pack_rows
-from mlprobe.core.encoding import smallest_int_dtype
-from mlprobe.core.ranks import AucCounts, AucCrossSums
-from mlprobe.core.row_terms import RowTerm
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.slicing.bitplanes import counts_in_planes, pack_rows
+from mlprobe.core.slicing.encoding import smallest_int_dtype
+from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
 from mlprobe.errors import MlprobeError
 
 __all__ = [

@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import Grouping
+from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting.grouping import Grouping
+from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric, MetricValues
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.predicates import PREDICTION, prediction_column
-from mlprobe.core.significance import benjamini_hochberg
-from mlprobe.core.slices import Slice
+from mlprobe.core.slicing.predicates import PREDICTION, prediction_column
+from mlprobe.core.slicing.slices import Slice
+from mlprobe.core.statistics.significance import benjamini_hochberg
 
 __all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "metric_summary", "overall_rows"]
 

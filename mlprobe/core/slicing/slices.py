@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from mlprobe.core.predicates import col
+>>> from mlprobe.core.slicing.predicates import col
 >>> s = Slice("older women", (col("age") >= 60) & (col("sex") == "Female"))
 >>> str(s)
 "age >= 60 and sex == 'Female'"
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.encoding import EncodedTable
-from mlprobe.core.masks import evaluate
-from mlprobe.core.predicates import Predicate, predicate_from_dict
+from mlprobe.core.slicing.encoding import EncodedTable
+from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing.predicates import Predicate, predicate_from_dict
 from mlprobe.errors import ValidationError
 
 __all__ = ["Slice", "as_slice", "check_unique_names"]
@@ -69,14 +69,14 @@ class Slice:
 
     @classmethod
     def parse(cls, text: str, name: str | None = None) -> Slice:
-        """Parse the expression language (see :mod:`mlprobe.core.parser`); never evaluates code.
+        """Parse the expression language (see :mod:`mlprobe.core.slicing.parser`); never evaluates code.
 
         Examples
         --------
         >>> str(Slice.parse("not (a > 1 or `b c` == 'x')"))
         "not (a > 1 or `b c` == 'x')"
         """
-        from mlprobe.core.parser import parse_predicate
+        from mlprobe.core.slicing.parser import parse_predicate
 
         return cls(name, parse_predicate(text))
 
@@ -137,7 +137,7 @@ def as_slice(value: object) -> Slice:
 
     Examples
     --------
-    >>> from mlprobe.core.predicates import col
+    >>> from mlprobe.core.slicing.predicates import col
     >>> as_slice(col("age") >= 60).name, as_slice("sex == 'F'").name
     ('age >= 60', "sex == 'F'")
     """
@@ -185,6 +185,6 @@ def _predicate_of(other: object) -> Predicate:
 
 
 def _as_frame(data: object) -> pd.DataFrame:
-    from mlprobe.core.frames import to_pandas
+    from mlprobe.core.intake.frames import to_pandas
 
     return to_pandas(data, argument="data")

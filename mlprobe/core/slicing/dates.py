@@ -16,7 +16,7 @@ import contextlib
 
 import pandas as pd
 
-from mlprobe.core.predicates import format_value
+from mlprobe.core.slicing.predicates import format_value
 from mlprobe.errors import ValidationError
 
 __all__ = ["names_zone", "read_date"]

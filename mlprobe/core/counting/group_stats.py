@@ -8,8 +8,8 @@ statistics: the statistics are sums, so the rest costs nothing extra.
 Examples
 --------
 >>> import numpy as np
->>> from mlprobe.core.grouping import Partition
->>> from mlprobe.core.model_arrays import ModelArrays
+>>> from mlprobe.core.counting.grouping import Partition
+>>> from mlprobe.core.intake.model_arrays import ModelArrays
 >>> arrays = ModelArrays("m", "binary", ["no", "yes"], np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]))
 >>> stats = GroupStats(Partition(np.array([0, 0, 1, 1]), 2), arrays)
 >>> stats.tables()[1].tolist()
@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlprobe.core.grouping import (
+from mlprobe.core.counting.grouping import (
     CountedGroups,
     Everything,
     Grouping,
@@ -32,14 +32,14 @@ from mlprobe.core.grouping import (
     Partition,
     RowFunction,
 )
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.ranks import (
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.intake.model_arrays import ModelArrays
+from mlprobe.core.statistics.ranks import (
     AucCounts,
     AucCrossSums,
     grouped_rank_counts,
     placement_numerators,
 )
-from mlprobe.core.row_terms import RowTerm
 
 __all__ = ["GroupStats", "RestStats"]
 

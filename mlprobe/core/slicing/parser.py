@@ -1,7 +1,7 @@
 """Parse the slice expression language into predicates.
 
 The language is what ``str(predicate)`` prints, so ``parse_predicate(str(p)) == p``
-for every predicate built with :func:`~mlprobe.core.predicates.col` and ``& | ~``::
+for every predicate built with :func:`~mlprobe.core.slicing.predicates.col` and ``& | ~``::
 
     expr      := or_expr
     or_expr   := and_expr ("or" and_expr)*
@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from mlprobe.core.predicates import (
+from mlprobe.core.slicing.predicates import (
     PREDICTION,
     TARGET,
     And,

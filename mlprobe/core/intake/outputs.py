@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.labels import Labels, encode_labels
-from mlprobe.core.model_arrays import ModelArrays
+from mlprobe.core.intake.labels import Labels, encode_labels
+from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.errors import DataError, ValidationError, missing_column_error
 
 __all__ = ["DEFAULT_MODEL", "ProbeOutputs", "aligned_to", "check_probabilities", "collect_outputs"]

@@ -9,7 +9,7 @@ keeping only the combinations that occur.
 Examples
 --------
 >>> import pandas as pd
->>> from mlprobe.core.encoding import EncodedTable
+>>> from mlprobe.core.slicing.encoding import EncodedTable
 >>> table = EncodedTable(pd.DataFrame({"age": [20, 35, 50, 65, None], "sex": list("FMFMF")}))
 >>> partition, slices = group_by(table, ["age"], bins=[30, 60])
 >>> [str(s) for s in slices]
@@ -30,10 +30,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlprobe.core.encoding import CategoricalColumn, EncodedTable, NumericColumn, smallest_int_dtype
-from mlprobe.core.grouping import Partition
-from mlprobe.core.predicates import And, Compare, IsNull, NotNull, Predicate
-from mlprobe.core.slices import Slice
+from mlprobe.core.counting.grouping import Partition
+from mlprobe.core.slicing.encoding import (
+    CategoricalColumn,
+    EncodedTable,
+    NumericColumn,
+    smallest_int_dtype,
+)
+from mlprobe.core.slicing.predicates import And, Compare, IsNull, NotNull, Predicate
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
 __all__ = [

@@ -7,7 +7,7 @@ correlated and an unpaired test would miss real changes.
   x prediction of b). Accuracy, error rate and recall of a class use the exact
   conditional McNemar test on the rows that flipped (for recall, the rows of
   the class); other table metrics the sign-flip test
-  (:func:`mlprobe.core.significance.sign_flip_p_value`), whose variance comes
+  (:func:`mlprobe.core.statistics.significance.sign_flip_p_value`), whose variance comes
   from the rows the models disagree on. The delta's interval is the delta
   method on the joint table, never narrower than one row flipping.
 - Means of per-row losses use the per-row differences: a paired t interval
@@ -28,16 +28,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.group_stats import GroupStats
-from mlprobe.core.grouping import Grouping
-from mlprobe.core.intervals import implied_standard_error, mean_interval, normal_interval
+from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting.grouping import Grouping
+from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
-from mlprobe.core.model_arrays import ModelArrays
-from mlprobe.core.moments import PowerSums
-from mlprobe.core.row_terms import RowTerm
-from mlprobe.core.significance import (
+from mlprobe.core.slicing.slices import Slice
+from mlprobe.core.statistics.intervals import implied_standard_error, mean_interval, normal_interval
+from mlprobe.core.statistics.moments import PowerSums
+from mlprobe.core.statistics.significance import (
     benjamini_hochberg,
     cell_variance,
     mcnemar_p_value,
@@ -46,7 +47,6 @@ from mlprobe.core.significance import (
     skew_corrected_t_p_value,
     z_test_p_value,
 )
-from mlprobe.core.slices import Slice
 
 __all__ = ["VERDICTS", "compare_table", "flips_from_joint", "flips_table"]
 

@@ -1,0 +1,1 @@
+"""The analyses a probe answers: breakdown, comparison, confusion, slice discovery."""

@@ -1,0 +1,1 @@
+"""How rows fall into groups, and the per-group sums metrics read."""

@@ -1,0 +1,1 @@
+"""What a probe takes in: tables, labels, predictions and scores, checked once."""

@@ -1,0 +1,1 @@
+"""Slices: predicates, their parser, encoded columns, masks and the groups of by=."""

@@ -1,0 +1,1 @@
+"""Intervals, tests and rank statistics: every uncertainty mlprobe reports."""
