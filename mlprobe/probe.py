@@ -28,7 +28,7 @@ from mlprobe.core.analyses.comparison import compare_table, flips_from_joint
 from mlprobe.core.analyses.confusion import check_normalize, confusion_frame
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
-from mlprobe.core.backend import Backend
+from mlprobe.core.backend import Backend, ByGroups
 from mlprobe.core.counting.group_stats import GroupStats
 from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.intake.labels import Task
@@ -419,13 +419,17 @@ class Probe:
         slices: Sequence[SliceLike] | None,
         bins: Bins,
         models: list[str],
-    ) -> tuple[list[Slice], list[str] | None]:
-        """A call's own slices and ``by`` columns, checked."""
+    ) -> tuple[list[Slice], ByGroups]:
+        """A call's slices (its own, then ``by``'s groups), names checked before any counting,
+        and the ``by`` columns and bins the backend may count as one partition."""
         if bins is not None and by is None:
             raise ValidationError("bins: applies to by= columns; pass by= as well, or drop bins.")
-        own = [as_slice(s) for s in (slices or [])]
-        check_unique_names(own)
-        return own, self._by_columns(by, models)
+        chosen = [as_slice(s) for s in (slices or [])]
+        columns = self._by_columns(by, models)
+        if columns is not None:
+            chosen += self._backend.groups(columns, bins)
+        check_unique_names(chosen)
+        return chosen, None if columns is None else (columns, bins)
 
     def _metrics(self, names: Sequence[str] | str | None, models: list[str]) -> list[Metric]:
         has_scores = all(self._backend.has_scores(m) for m in models)
@@ -477,9 +481,8 @@ class Probe:
         """
         models = self._models(model)
         metric_objects = self._metrics(metrics, models)
-        own, columns = self._call_slices(by, slices, bins, models)
-        chosen, groupings = self._backend.groupings(own, columns, bins, models, metric_objects)
-        check_unique_names(chosen)
+        chosen, by_groups = self._call_slices(by, slices, bins, models)
+        groupings = self._backend.groupings(chosen, by_groups, models, metric_objects)
         request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
         return breakdown_table(request, {m: self._backend.arrays(m) for m in models})
 
@@ -549,16 +552,13 @@ class Probe:
             )
         metric_name = metric or ("accuracy" if self.task != "regression" else "mae")
         metric_object = self._metrics([metric_name], [name_a, name_b])[0]
-        own, columns = self._call_slices(by, slices, bins, [name_a, name_b])
-        chosen, grouping = self._backend.paired_grouping(
-            own, columns, bins, name_a, name_b, metric_object
-        )
-        check_unique_names(chosen)
+        chosen, by_groups = self._call_slices(by, slices, bins, [name_a, name_b])
         if any(PREDICTION in s.columns() for s in chosen):
             raise ValidationError(
                 "compare: slices on '@prediction' differ between the two models; "
                 "name the model, e.g. '@prediction[v1]'."
             )
+        grouping = self._backend.paired_grouping(chosen, by_groups, name_a, name_b, metric_object)
         return compare_table(
             self._backend.arrays(name_a),
             self._backend.arrays(name_b),

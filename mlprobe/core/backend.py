@@ -32,15 +32,19 @@ from mlprobe.core.metrics import Metric
 from mlprobe.core.slicing.groups import Bins
 from mlprobe.core.slicing.slices import Slice
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "ByGroups"]
+
+#: the ``by=`` columns and ``bins`` whose groups end a call's slice list, or None
+ByGroups = tuple[list[str], Bins] | None
 
 
 class Backend(Protocol):
     """The rows of a probe and the models' outputs, wherever they are.
 
     Arguments arrive checked: models are known names, slices are
-    :class:`Slice` objects with unique names, ``by`` is a list of column names
-    with ``@prediction`` already spelt ``@prediction[model]``.
+    :class:`Slice` objects with unique names (the facade refuses duplicates
+    before any counting), ``by`` columns are a list of names with ``@prediction``
+    already spelt ``@prediction[model]``.
     """
 
     @property
@@ -96,26 +100,17 @@ class Backend(Protocol):
         ...
 
     def groupings(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        models: list[str],
-        metrics: Sequence[Metric],
-    ) -> tuple[list[Slice], dict[str, Grouping]]:
-        """The slices of a call (``slices``, then ``by``'s groups) and per model how the
-        rows fall into them (``metrics`` say which sums to fetch in the same scan)."""
+        self, slices: list[Slice], by: ByGroups, models: list[str], metrics: Sequence[Metric]
+    ) -> dict[str, Grouping]:
+        """Per model, how the rows fall into ``slices`` (``metrics`` say which sums to fetch
+        in the same scan). ``slices`` is the call's whole, checked list; when ``by`` is given,
+        its last entries are :meth:`groups` of ``by`` (a backend may count them as one
+        partition)."""
         ...
 
     def paired_grouping(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        a: str,
-        b: str,
-        metric: Metric,
-    ) -> tuple[list[Slice], Grouping]:
+        self, slices: list[Slice], by: ByGroups, a: str, b: str, metric: Metric
+    ) -> Grouping:
         """The same for a comparison of models ``a`` and ``b`` on the same rows."""
         ...
 

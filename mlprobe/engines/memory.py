@@ -21,6 +21,7 @@ import pandas as pd
 from mlprobe.core.analyses.discovery import DiscoveryRequest, discover_slices, per_row_losses
 from mlprobe.core.analyses.profiles import ColumnProfile, profile_column
 from mlprobe.core.analyses.row_sample import sample_rows
+from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting.grouping import Everything, Grouping, MaskSet, Partition
 from mlprobe.core.intake.frames import to_pandas
 from mlprobe.core.intake.labels import Task
@@ -211,40 +212,24 @@ class MemoryBackend:
         return list(self._group_by(columns, bins)[1])
 
     def groupings(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        models: list[str],
-        metrics: Sequence[Metric],
-    ) -> tuple[list[Slice], dict[str, Grouping]]:
-        """The slices of a call (``slices``, then ``by``'s groups) and, per model, how rows
-        fall into them: one partition when there are only ``by``'s groups."""
-        if by is not None and not slices:
-            partition, by_slices = self._group_by(by, bins)
-            return by_slices, dict.fromkeys(models, partition)
-        by_slices, by_masks = [], []
+        self, slices: list[Slice], by: ByGroups, models: list[str], metrics: Sequence[Metric]
+    ) -> dict[str, Grouping]:
+        """Per model, how rows fall into ``slices``: ``by``'s groups (the list's last
+        entries) are one cached partition, so a call with only them counts in one pass."""
+        own, by_masks = slices, []
         if by is not None:
-            partition, by_slices = self._group_by(by, bins)
-            by_masks = partition.masks()
-        groupings: dict[str, Grouping] = {
-            m: MaskSet(self._slice_masks(slices, m) + by_masks) for m in models
-        }
-        return slices + by_slices, groupings
+            partition, by_slices = self._group_by(*by)
+            if len(by_slices) == len(slices):
+                return dict.fromkeys(models, partition)
+            own, by_masks = slices[: len(slices) - len(by_slices)], partition.masks()
+        return {m: MaskSet(self._slice_masks(own, m) + by_masks) for m in models}
 
     def paired_grouping(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        a: str,
-        b: str,
-        metric: Metric,
-    ) -> tuple[list[Slice], Grouping]:
-        """The slices of a comparison and how rows fall into them (``@prediction[...]`` read
-        as named; the joint tables come from both models' arrays)."""
-        chosen, groupings = self.groupings(slices, by, bins, [a], [metric])
-        return chosen, groupings[a]
+        self, slices: list[Slice], by: ByGroups, a: str, b: str, metric: Metric
+    ) -> Grouping:
+        """How rows fall into the slices of a comparison (``@prediction[...]`` read as
+        named; the joint tables come from both models' arrays)."""
+        return self.groupings(slices, by, [a], [metric])[a]
 
     def one_group(self, chosen: Slice | None, model: str, metrics: Sequence[Metric]) -> Grouping:
         """All rows, or the rows of one slice, as one group."""

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlglot import exp
 
 from mlprobe.core.analyses.profiles import ColumnProfile
+from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting.grouping import CountedGroups, Grouping, JointCounts
 from mlprobe.core.counting.row_terms import RowTerm
 from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
@@ -43,7 +44,7 @@ from mlprobe.core.slicing.predicates import (
     col,
     prediction_column,
 )
-from mlprobe.core.slicing.slices import Slice, check_unique_names
+from mlprobe.core.slicing.slices import Slice
 from mlprobe.engines.counting import (
     SqlSource,
     column_profile,
@@ -366,33 +367,18 @@ class SqlBackend:
     # --- the backend questions ------------------------------------------------------------------
 
     def groupings(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        models: list[str],
-        metrics: Sequence[Metric],
-    ) -> tuple[list[Slice], dict[str, Grouping]]:
-        """The slices of a call (``slices``, then ``by``'s groups) and per model their counts,
-        with the metrics' sums and ranks fetched where the rows are."""
-        chosen = slices + (self.groups(by, bins) if by is not None else [])
-        check_unique_names(chosen)
-        return chosen, {m: self._counts(chosen, m, metrics) for m in models}
+        self, slices: list[Slice], by: ByGroups, models: list[str], metrics: Sequence[Metric]
+    ) -> dict[str, Grouping]:
+        """Per model, the slices' counts, with the metrics' sums and ranks fetched where the
+        rows are (``by``'s groups are slices like the others here)."""
+        return {m: self._counts(slices, m, metrics) for m in models}
 
     def paired_grouping(
-        self,
-        slices: list[Slice],
-        by: list[str] | None,
-        bins: Bins,
-        a: str,
-        b: str,
-        metric: Metric,
-    ) -> tuple[list[Slice], Grouping]:
-        """The slices of a comparison and their (true, prediction of a, prediction of b)
-        counts, so the tests are paired (McNemar's for accuracy)."""
-        chosen = slices + (self.groups(by, bins) if by is not None else [])
-        check_unique_names(chosen)
-        return chosen, self._joint_counts(chosen, a, b, metric)
+        self, slices: list[Slice], by: ByGroups, a: str, b: str, metric: Metric
+    ) -> Grouping:
+        """The slices' (true, prediction of a, prediction of b) counts, so the tests are
+        paired (McNemar's for accuracy)."""
+        return self._joint_counts(slices, a, b, metric)
 
     def one_group(self, chosen: Slice | None, model: str, metrics: Sequence[Metric]) -> Grouping:
         """All rows, or one slice's rows, as one group."""
