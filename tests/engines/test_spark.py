@@ -6,9 +6,7 @@ Skipped, with the reason, when pyspark or Java is missing; ``.ci/run`` installs 
 from __future__ import annotations
 
 import gc
-import os
 import re
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -17,21 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
+from engines.spark_required import skip_without_spark
 from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
-_REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
-try:
-    import pyspark  # noqa: F401
-except ImportError:
-    if _REQUIRED:
-        raise
-    pytest.skip("pyspark is not installed (pip install 'mlprobe[spark]')", allow_module_level=True)
-if shutil.which("java") is None:
-    if _REQUIRED:
-        raise RuntimeError("MLPROBE_REQUIRE_SPARK=1 but no `java` is on PATH")
-    pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
+skip_without_spark()
 
 from engines.test_duckdb import FLAG, FLOAT, INT, TEXT, _trees  # noqa: E402
 from engines.test_engine_metrics import (  # noqa: E402

@@ -9,36 +9,17 @@ ends with its module). Skipped without pyspark's connect extra or Java, unless M
 from __future__ import annotations
 
 import gc
-import os
-import shutil
 import socket
 import uuid
-import warnings
 
 import pandas as pd
 import pytest
 
 import mlprobe as mp
+from engines.spark_required import skip_without_spark
 from mlprobe.core.slicing.predicates import IsIn, col
 
-_REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"  # set by .ci/run: never skip there
-try:
-    with warnings.catch_warnings():  # PySpark 4.x warns that pandas 3 is "not yet fully supported"
-        warnings.simplefilter("ignore", FutureWarning)
-        from pyspark.sql.connect.utils import check_dependencies
-
-        check_dependencies()  # grpcio, grpcio-status, googleapis-common-protos, zstandard, ...
-except ImportError as error:  # PySparkImportError is an ImportError
-    if _REQUIRED:
-        raise
-    pytest.skip(
-        f"Spark Connect needs pyspark's connect extra ({error}); pip install 'mlprobe[spark]'",
-        allow_module_level=True,
-    )
-if shutil.which("java") is None:
-    if _REQUIRED:
-        raise RuntimeError("MLPROBE_REQUIRE_SPARK=1 but no `java` is on PATH")
-    pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
+skip_without_spark(connect=True)
 
 from sqlglot import exp  # noqa: E402
 

@@ -10,27 +10,16 @@ with the reason, when pyspark or Java is missing.
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import mlprobe as mp
+from engines.spark_required import skip_without_spark
 from mlprobe.errors import ValidationError
 
-_REQUIRED = os.environ.get("MLPROBE_REQUIRE_SPARK") == "1"
-try:
-    import pyspark  # noqa: F401
-except ImportError:
-    if _REQUIRED:
-        raise
-    pytest.skip("pyspark is not installed (pip install 'mlprobe[spark]')", allow_module_level=True)
-if shutil.which("java") is None:
-    if _REQUIRED:
-        raise RuntimeError("MLPROBE_REQUIRE_SPARK=1 but no `java` is on PATH")
-    pytest.skip("Spark needs Java, and no `java` is on PATH", allow_module_level=True)
+skip_without_spark()
 
 from engines.test_engine_types import (  # noqa: E402
     DATE_CONDITIONS,
