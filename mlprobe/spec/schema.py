@@ -149,7 +149,7 @@ def validate_document(document: Any) -> None:
 #
 # True only for documents the schema surely accepts; False whenever in doubt (then the
 # JSON Schema validator decides). It may be stricter than the schema, never looser:
-# tests/spec/test_schema_fast_pass.py checks it against the validator on generated and
+# tests/spec/test_fast_loading.py checks it against the validator on generated and
 # mutated documents, and that the key sets and patterns below are the schema's.
 
 

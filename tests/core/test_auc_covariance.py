@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from mlprobe.core.statistics.ranks import AucCrossSums, placement_numerators
+from mlprobe.core.statistics.ranks import AucCrossSums, correlation_matrix, placement_numerators
 
 
 def _brute_force_influence(scores: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -39,7 +39,7 @@ def test_cross_sums_give_the_influence_covariance_with_ties(seed: int) -> None:
     covariance = AucCrossSums.from_numerators(numerators, y).covariance()
     influence = _brute_force_influence(scores, y, k)
     np.testing.assert_allclose(covariance, influence @ influence.T, rtol=1e-10, atol=1e-15)
-    correlation = AucCrossSums.from_numerators(numerators, y).correlation()
+    correlation = correlation_matrix(covariance)
     assert np.allclose(np.diagonal(correlation), 1) and (np.abs(correlation) <= 1).all()
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from mlprobe.core.counting.group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues, PooledParts, RowMeanMetric
 from mlprobe.core.statistics.intervals import implied_standard_error, t_value, wilson_interval
+from mlprobe.core.statistics.ranks import correlation_matrix
 
 __all__ = ["Brier", "LogLoss", "RocAuc", "auc_interval"]
 
@@ -74,16 +75,6 @@ def _logit_interval(value: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, 
     return np.where(inside, low, np.nan), np.where(inside, high, np.nan)
 
 
-def _correlation(covariance: np.ndarray) -> np.ndarray:
-    """Correlations of a covariance matrix; 0 off the diagonal where a variance is 0 or NaN."""
-    scale = np.sqrt(np.diagonal(covariance))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        correlation = covariance / np.outer(scale, scale)
-    correlation = np.clip(np.nan_to_num(correlation, nan=0.0), -1.0, 1.0)
-    np.fill_diagonal(correlation, 1.0)
-    return correlation
-
-
 def _design_effect(covariance: np.ndarray) -> float:
     """Variance of the sum of correlated estimates over the sum of their variances (1 if
     independent; the factor a test on independent components must be scaled by)."""
@@ -133,8 +124,7 @@ class RocAuc(Metric):
         self.name = name
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
-        aucs, lows, highs = [], [], []
-        class_terms: list[tuple[np.ndarray, np.ndarray]] = []
+        aucs, lows, highs, variances, class_degrees = [], [], [], [], []
         components: list[tuple[np.ndarray, np.ndarray]] = []
         k = len(self.class_indices)
         for c in self.class_indices:
@@ -145,7 +135,8 @@ class RocAuc(Metric):
             low, high = auc_interval(
                 auc, variance, degrees, counts.n_positive, counts.n_negative, confidence
             )
-            class_terms.append((variance / k**2, degrees))
+            variances.append(variance)
+            class_degrees.append(degrees)
             aucs.append(auc)
             lows.append(low)
             highs.append(high)
@@ -157,7 +148,7 @@ class RocAuc(Metric):
             return MetricValues(value, low, high, se, pooled=PooledParts(value, tuple(components)))
         auc_matrix = np.array(aucs)
         # DeLong's standard error where it is defined; else the one the class's interval implies
-        delong_se = np.sqrt(np.array([variance for variance, _ in class_terms])) * k
+        delong_se = np.sqrt(np.array(variances))
         class_se = np.where(
             (auc_matrix > 0) & (auc_matrix < 1) & (delong_se > 0),
             delong_se,
@@ -170,10 +161,10 @@ class RocAuc(Metric):
             value = np.where(defined, auc_matrix, 0).sum(axis=0) / count
             value = np.where(count > 0, value, np.nan)
             # se_a * sum_b rho_ab se_b: each class's share of k^2 x the mean's variance
-            shares = class_se * (_correlation(covariance) @ np.nan_to_num(class_se))
+            shares = class_se * (correlation_matrix(covariance) @ np.nan_to_num(class_se))
             se = np.sqrt(shares.sum(axis=0)) / k
             every_class = defined.all(axis=0)
-            degrees = _satterthwaite(shares, np.array([df for _, df in class_terms]))
+            degrees = _satterthwaite(shares, np.array(class_degrees))
             low, high = _logit_interval(value, t_value(confidence, degrees) * se)
         # at 0 or 1 every class is at that end: the widest class interval is honest
         edge = every_class & ~((value > 0) & (value < 1))

@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "AucCounts",
     "AucCrossSums",
+    "correlation_matrix",
     "grouped_auc",
     "grouped_rank_counts",
     "placement_numerators",
@@ -245,11 +246,21 @@ class AucCrossSums:
             per_class = centered / (weight[:, :, None] * weight[:, None, :])
         return per_class.sum(axis=0)
 
-    def correlation(self) -> np.ndarray:
-        """The correlation matrix of :meth:`covariance` (NaN where a variance is 0 or NaN)."""
-        covariance = self.covariance()
-        scale = np.sqrt(np.diagonal(covariance))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            correlation = covariance / np.outer(scale, scale)
-        np.fill_diagonal(correlation, 1.0)
-        return np.clip(correlation, -1.0, 1.0)
+
+def correlation_matrix(covariance: np.ndarray) -> np.ndarray:
+    """Correlations of a covariance matrix: 1 on the diagonal, within [-1, 1], and 0 where a
+    variance is 0 or NaN (a class without spread is uncorrelated with the others).
+
+    Examples
+    --------
+    >>> correlation_matrix(np.array([[4.0, 2.0, 1.0], [2.0, 4.0, 0.0], [1.0, 0.0, 0.0]]))
+    array([[1. , 0.5, 0. ],
+           [0.5, 1. , 0. ],
+           [0. , 0. , 1. ]])
+    """
+    scale = np.sqrt(np.diagonal(covariance))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = covariance / np.outer(scale, scale)
+    correlation = np.clip(np.nan_to_num(correlation, nan=0.0, posinf=0.0, neginf=0.0), -1, 1)
+    np.fill_diagonal(correlation, 1.0)
+    return correlation
