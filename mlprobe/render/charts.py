@@ -43,7 +43,6 @@ __all__ = [
     "fit_container_width",
 ]
 
-_OVERALL = "overall"
 #: names of the click selections that ``selectable`` charts carry
 SLICE_SELECTION = "pick"
 CELL_SELECTION = "cell"
@@ -161,7 +160,7 @@ def breakdown_spec(
             .index.tolist()
         )
     else:
-        order = [str(name) for name in order if str(name) != _OVERALL]
+        order = [str(name) for name in order]  # slice names: the overall rows are apart
     n_models = rows["model"].nunique()
     colour: Spec = (
         {"field": "model", "type": "nominal", "title": "model"}

@@ -264,7 +264,9 @@ def _table(
 def slice_order(
     frame: pd.DataFrame, metric: str | None = None, by: str = "worst", *, model: str | None = None
 ) -> list[str]:
-    """Slice names in display order ("overall" first), each once.
+    """Slice names in display order, each once; the overall rows (told by their
+    ``is_overall`` flag, so a slice may be named "overall") are not in it: tables
+    show them first.
 
     With several models, ``model`` decides the order (its values, its gaps);
     without it a slice comes where its first row falls in :func:`sort_breakdown`.
@@ -278,8 +280,8 @@ def slice_order(
             frame = frame[mine.to_numpy()]
             frame.attrs = attrs
     ordered = bare(sort_breakdown(frame, metric, by))
-    names = list(dict.fromkeys(ordered["slice"].astype(str)))
-    return sorted(names, key=lambda name: name != _OVERALL)  # stable: overall first
+    ordered = ordered[~overall_rows(ordered)]
+    return list(dict.fromkeys(ordered["slice"].astype(str)))
 
 
 def _interval(low: Any, high: Any) -> str:
@@ -327,12 +329,16 @@ def breakdown_html(
         return _scrolling(_breakdown_rows(frame, metric, sort, selected, max_rows), max_height)
     if order is None:
         order = slice_order(frame, metric, sort, model=model)
+    # rows are keyed by slice name, the overall rows apart (a slice may be named "overall")
     records: dict[str, dict[str, dict[Hashable, Any]]] = {}
-    for record in data.to_dict("records"):
-        records.setdefault(str(record["slice"]), {})[str(record["model"])] = record
+    overall: dict[str, dict[Hashable, Any]] = {}
+    for record, is_overall in zip(data.to_dict("records"), overall_rows(data), strict=True):
+        into = overall if is_overall else records.setdefault(str(record["slice"]), {})
+        into[str(record["model"])] = record
     names = [str(name) for name in order if str(name) in records]
     names += [name for name in records if name not in set(names)]
-    names = sorted(dict.fromkeys(names), key=lambda name: name != _OVERALL)[:max_rows]
+    keyed = [(True, _OVERALL)] if overall else []
+    keyed += [(False, name) for name in dict.fromkeys(names)]
 
     several = len(models) > 1
     tested = models if model is None else [str(model)]
@@ -353,8 +359,8 @@ def breakdown_html(
     numeric = [False] + [True] * (len(header) - 2) + [False]
 
     rows, styles, classes = [], [], []
-    for name in names:
-        by_model = records[name]
+    for is_overall, name in keyed[:max_rows]:
+        by_model = overall if is_overall else records[name]
         first = next(iter(by_model.values()))
         sizes = [int(by_model[m]["n"]) for m in models if m in by_model]
         n_text = (
@@ -399,9 +405,9 @@ def breakdown_html(
         cells.append(Cell("few rows", HELP["few rows"]) if few else "")
         rows.append(cells)
         style = FAINT_STYLE if few else ""
-        if name == _OVERALL:
+        if is_overall:
             style += "font-weight:bold;"
-        is_selected = selected is not None and name == selected
+        is_selected = selected is not None and name == selected and not is_overall
         if is_selected:
             style += SELECTED_STYLE
         styles.append(style)

@@ -115,7 +115,7 @@ def test_per_slice_layout_puts_the_models_side_by_side(probe: mp.Probe) -> None:
     ]
     indexed = table.set_index(["slice", "model"])
     names = [row[0] for row in rows[1:]]
-    assert names == slice_order(table, "accuracy", "worst", model="v2")
+    assert names == ["overall", *slice_order(table, "accuracy", "worst", model="v2")]
     v2 = table[table["model"] == "v2"].iloc[1:].sort_values("accuracy")["slice"].tolist()
     assert names == ["overall", *v2]  # worst first by the chosen model
     for row in rows[1:]:
@@ -170,3 +170,15 @@ def test_rows_defined_by_a_models_predictions_show_no_q(probe: mp.Probe) -> None
         r for r in _cells(breakdown_html(table, per_slice=True, model="v2")) if r[0] == "g == 'b'"
     )
     assert row[-2] != "–"  # for v2 it is an ordinary slice
+
+
+def test_a_slice_named_overall_is_a_row_of_its_own(probe: mp.Probe) -> None:
+    table = probe.breakdown(
+        slices=[mp.Slice.parse("g == 'b'", name="overall")], metrics=["accuracy"]
+    )
+    assert slice_order(table, "accuracy") == ["overall"]  # the user's slice, not all rows
+    for per_slice in (True, False):
+        rows = _cells(breakdown_html(table, per_slice=per_slice, model="v1"))
+        slice_rows = [row for row in rows[1:] if row[0] == "overall"]
+        sizes = {row[1] for row in slice_rows}
+        assert len(slice_rows) >= 2 and len(sizes) == 2  # all rows, and the slice's fewer rows
