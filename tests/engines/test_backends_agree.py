@@ -103,22 +103,50 @@ QUESTIONS: dict[str, Callable[[mp.Probe, list[Predicate], dict[str, Any]], Any]]
 }
 
 
+#: what hypothesis draws for one question (shared with the Spark module, test_spark_agrees.py)
+ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
+    "frame": tables(),
+    "slices": _slices(),
+    "by": st.sampled_from([None, "t", "i", "b", ["t", "b"], "@target", "nope"]),
+    "metrics": st.sampled_from(
+        [["accuracy"], ["recall[yes]", "accuracy"], ["macro_f1"], ["balanced_accuracy"]]
+    ),
+    "model": st.sampled_from([None, "v1", "v3"]),
+    "support": st.sampled_from([0, 5, 30]),
+}
+
+PREDICTIONS = {"v1": "v1", "v2": "v2"}
+
+
+def assert_answers_alike(
+    engine_probe: Callable[[pd.DataFrame], mp.Probe],
+    question: str,
+    frame: pd.DataFrame,
+    slices: list[Predicate],
+    by: Any,
+    metrics: list[str],
+    model: str | None,
+    support: int,
+) -> None:
+    """The in-memory probe and ``engine_probe(frame)`` answer ``question`` alike."""
+    memory = mp.Probe(frame, target="y", predictions=PREDICTIONS)
+    engine = engine_probe(frame)
+    arguments = {"by": by, "metrics": metrics, "model": model, "support": support}
+    named = [mp.Slice(None, p) for p in slices]
+    ask = QUESTIONS[question]
+    _assert_same(
+        _outcome(lambda: ask(memory, named, arguments)),
+        _outcome(lambda: ask(engine, named, arguments)),
+    )
+
+
 @pytest.mark.parametrize("question", sorted(QUESTIONS))
 @settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(
-    frame=tables(),
-    slices=_slices(),
-    by=st.sampled_from([None, "t", "i", "b", ["t", "b"], "@target", "nope"]),
-    metrics=st.sampled_from(
-        [["accuracy"], ["recall[yes]", "accuracy"], ["macro_f1"], ["balanced_accuracy"]]
-    ),
-    model=st.sampled_from([None, "v1", "v3"]),
-    support=st.sampled_from([0, 5, 30]),
-)
+@given(**ARGUMENTS)
 def test_every_backend_answers_alike(
     question: str,
     frame: pd.DataFrame,
@@ -128,13 +156,13 @@ def test_every_backend_answers_alike(
     model: str | None,
     support: int,
 ) -> None:
-    predictions = {"v1": "v1", "v2": "v2"}
-    memory = mp.Probe(frame, target="y", predictions=predictions)
-    engine = mp.Probe.from_duckdb(frame, target="y", predictions=predictions)
-    arguments = {"by": by, "metrics": metrics, "model": model, "support": support}
-    named = [mp.Slice(None, p) for p in slices]
-    ask = QUESTIONS[question]
-    _assert_same(
-        _outcome(lambda: ask(memory, named, arguments)),
-        _outcome(lambda: ask(engine, named, arguments)),
+    assert_answers_alike(
+        lambda f: mp.Probe.from_duckdb(f, target="y", predictions=PREDICTIONS),
+        question,
+        frame,
+        slices,
+        by,
+        metrics,
+        model,
+        support,
     )
