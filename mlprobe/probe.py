@@ -40,7 +40,7 @@ from mlprobe.core.slicing.predicates import (
 )
 from mlprobe.core.slicing.slices import Slice, as_slice, check_unique_names
 from mlprobe.engines.memory import MemoryBackend
-from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
+from mlprobe.errors import ValidationError, did_you_mean
 from mlprobe.extras import require_extra
 
 __all__ = ["Probe"]
@@ -389,6 +389,38 @@ class Probe:
             return self._backend.mask(chosen, None)  # the same for every model
         return self._backend.mask(chosen, self._check_model(model))
 
+    def check_slice(self, slice: SliceLike, *, model: str | None = None) -> Slice:
+        """Check that ``slice`` can be evaluated on this probe, cheaply, on every backend.
+
+        Raises what counting it would raise -- :class:`~mlprobe.errors.ColumnNotFoundError`
+        for a column the data lacks, :class:`~mlprobe.errors.ValidationError` for a value of
+        the wrong type -- without counting anything on an engine (the slice is compiled to
+        SQL, not run). ``model`` is needed only for ``@prediction`` with several models.
+
+        Returns
+        -------
+        Slice
+            The slice (parsed, when given as text).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"g": ["a", "b"], "y": [1, 0]}), target="y", predictions="y")
+        >>> probe.check_slice("g == 'a'").name
+        "g == 'a'"
+        >>> probe.check_slice("g == 1")
+        Traceback (most recent call last):
+        ...
+        mlprobe.errors.ValidationError: in g == 1: column 'g' holds text values ('a', 'b', ...), ...
+        """
+        chosen = as_slice(slice)
+        if PREDICTION not in chosen.columns() and model is None:
+            self._backend.check_slice(chosen, None)
+        else:
+            self._backend.check_slice(chosen, self._check_model(model))
+        return chosen
+
     def _named_prediction_columns(self, by: str | Sequence[str], models: list[str]) -> list[str]:
         """``by`` with '@prediction' spelt as the one model's '@prediction[name]'."""
         columns = [by] if isinstance(by, str) else list(by)
@@ -688,6 +720,11 @@ class Probe:
         gap to the rest, a p-value and a q-value (Benjamini–Hochberg over every
         slice evaluated).
 
+        On DuckDB and Spark the engine does the counting (exact quantiles for the
+        bins, one ``GROUP BY GROUPING SETS`` query per level of the search), and
+        the result is the in-memory one: the same slices and sizes, the same
+        statistics up to the order floating-point sums are added in.
+
         Parameters
         ----------
         features : list of str, optional
@@ -777,7 +814,10 @@ class Probe:
 
         Build slices with controls or expressions, see the chosen metric per
         slice with intervals, drill into confusion cells and rows, compare
-        models, and save a slice as a test with its baseline.
+        models, and save a slice as a test with its baseline. It works on every
+        probe, also one over an engine (``from_parquet``, ``from_duckdb``,
+        ``from_spark``): counts, column profiles and row samples are asked of the
+        engine, a slice's counts once (kept for the next redraw).
 
         Parameters
         ----------
@@ -794,12 +834,6 @@ class Probe:
         path : str, optional
             Suite file tests are saved to (default ``tests/<name>.mlprobe.yaml``).
         """
-        if not self._backend.holds_rows:
-            raise MlprobeError(
-                "explore() needs the rows, which stay in the engine: load them into pandas "
-                "(e.g. pandas.read_parquet) and use mlprobe.Probe, or ask a breakdown, confusion "
-                "or metric here."
-            )
         try:
             from mlprobe.widgets import Explorer
         except ImportError as error:  # pragma: no cover - ipywidgets ships with mlprobe

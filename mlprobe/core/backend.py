@@ -4,8 +4,8 @@
 arguments, resolves models, slices and metrics once, and asks the backend
 only what the backend alone can give: how rows fall into slices (a
 :class:`~mlprobe.core.counting.grouping.Grouping` whose counts, sums and ranks the metric
-code reads), confusion tables, and, where the rows are at hand, masks, row
-samples and slice search. Every table, interval and test is then computed by
+code reads), confusion tables, column profiles, row samples, slice checks and
+slice search, and, where the rows are at hand, masks. Every table, interval and test is then computed by
 the same core code, so every backend gives the same numbers and the same
 refusals.
 
@@ -52,7 +52,7 @@ class Backend(Protocol):
         """Where the rows are, for the probe's repr ("memory", "DuckDB over eval.parquet")."""
         ...
 
-    #: whether the rows are at hand (masks, row samples, slice search, the explorer)
+    #: whether the rows are at hand in Python (masks and ``data`` need them)
     holds_rows: bool
 
     @property
@@ -127,7 +127,18 @@ class Backend(Protocol):
         ...
 
     def mask(self, chosen: Slice, model: str | None) -> np.ndarray:
-        """One bool per row: in the slice or not."""
+        """One bool per row: in the slice or not (a backend whose rows stay elsewhere refuses)."""
+        ...
+
+    def check_slice(self, chosen: Slice, model: str | None) -> None:
+        """Refuse a slice the backend cannot evaluate, cheaply, on every backend.
+
+        Raises what evaluating the slice would: :class:`~mlprobe.errors.ColumnNotFoundError`
+        for a column the data lacks, :class:`~mlprobe.errors.ValidationError` for a value
+        of the wrong type (or not a level of an ordered column). ``model`` resolves
+        ``@prediction`` (None: the slice does not use it, or any model will do). Memory
+        evaluates the (cached) mask; an engine compiles the predicate to SQL and scans nothing.
+        """
         ...
 
     def rows(

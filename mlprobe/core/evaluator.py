@@ -147,6 +147,10 @@ class ExplorableProbe(Evaluator, Protocol):
         """One bool per row: in the slice or not."""
         ...
 
+    def check_slice(self, slice: SliceLike, *, model: str | None = None) -> Slice:
+        """The slice, checked to be countable here (unknown columns, wrong types), cheaply."""
+        ...
+
     def rows(
         self,
         slice: SliceLike | None = None,

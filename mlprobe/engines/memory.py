@@ -10,17 +10,22 @@ table.
 from __future__ import annotations
 
 import json
-import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.analyses.discovery import DiscoveryRequest, discover_slices, per_row_losses
+from mlprobe.core.analyses.discovery import (
+    DiscoveryRequest,
+    choose_loss,
+    default_min_support,
+    per_row_losses,
+    run_discovery,
+)
 from mlprobe.core.analyses.profiles import ColumnProfile, profile_column
 from mlprobe.core.analyses.row_sample import sample_rows
+from mlprobe.core.analyses.slice_search import ArrayCells
 from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting.grouping import Everything, Grouping, MaskSet, Partition
 from mlprobe.core.intake.frames import to_pandas
@@ -28,7 +33,7 @@ from mlprobe.core.intake.labels import Task
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.intake.outputs import collect_outputs
 from mlprobe.core.metrics import Metric
-from mlprobe.core.slicing.discretize import bin_column
+from mlprobe.core.slicing.discretize import bin_column, check_bin_count
 from mlprobe.core.slicing.encoding import (
     CategoricalColumn,
     EncodedColumn,
@@ -47,8 +52,7 @@ from mlprobe.core.slicing.predicates import (
     prediction_column,
 )
 from mlprobe.core.slicing.slices import Slice
-from mlprobe.errors import DataError, ValidationError, find_stack_level
-from mlprobe.progress import progress_bar
+from mlprobe.errors import DataError, ValidationError
 
 __all__ = ["MemoryBackend"]
 
@@ -178,6 +182,11 @@ class MemoryBackend:
         """Bool mask of the rows of ``chosen`` (``model`` resolves ``@prediction``; a copy)."""
         return self._cached_mask(chosen.predicate, model).copy()
 
+    def check_slice(self, chosen: Slice, model: str | None) -> None:
+        """Refuse a slice that cannot be evaluated: its mask is computed (and kept, so that
+        counting it next costs nothing), raising what evaluating it raises."""
+        self._cached_mask(chosen.predicate, model)
+
     def _cached_mask(self, predicate: Predicate, model: str | None) -> np.ndarray:
         """The (read-only) mask of ``predicate``; ``model`` matters only for '@prediction'."""
         if PREDICTION not in predicate.columns():
@@ -305,43 +314,29 @@ class MemoryBackend:
         progress: bool | Callable[[int, int], object] | None,
     ) -> pd.DataFrame:
         """SliceLine's exact top-k over binned features (see :meth:`mlprobe.Probe.find_slices`)."""
-
-        metric_name, losses, is_proportion = per_row_losses(self._arrays[model], metric)
+        arrays = self._arrays[model]
+        loss = choose_loss(self.task, metric, arrays.scores is not None)
+        check_bin_count(bins)
         columns = [
             bin_column(self._table.column(f, role="features column"), bins=bins)
             for f in self._discovery_features(features)
         ]
+        counts = ArrayCells(
+            [c.codes for c in columns], [c.n_bins for c in columns], per_row_losses(arrays, loss)
+        )
         request = DiscoveryRequest(
             columns,
-            losses,
-            metric_name,
-            is_proportion,
+            counts,
+            loss.name,
+            loss.is_proportion,
             max_conditions=max_conditions,
-            min_support=(
-                max(30, self.n_rows // 200) if min_support is None else max(min_support, 1)
-            ),
+            min_support=default_min_support(self.n_rows, min_support),
             top_k=top_k,
             alpha=alpha,
             confidence=confidence,
             prune=bool(prune),
         )
-        total = sum(
-            math.comb(len(columns), level) for level in range(1, request.max_conditions + 1)
-        )
-        if callable(progress):
-            report = progress
-            table, found = discover_slices(request, lambda done: report(done, total))
-        else:
-            with progress_bar(total, "searching slices", show=progress) as tick:
-                table, found = discover_slices(request, tick)
-        if not found.complete:
-            warnings.warn(
-                f"find_slices was interrupted after {found.combinations_evaluated} of {total} "
-                "sets of columns; these are the best slices found so far.",
-                RuntimeWarning,
-                stacklevel=find_stack_level(),
-            )
-        return table
+        return run_discovery(request, progress)
 
     def _discovery_features(self, features: Sequence[str] | None) -> list[str]:
         if features is None:

@@ -136,8 +136,7 @@ class SliceBuilder:
         profile = self.state.probe.describe_column(change["new"])
         self._profile = profile
         if profile.kind == "categorical":
-            many = profile.n_levels > MAX_CHOICES
-            options = TEXT_OPERATORS if many else CATEGORICAL_OPERATORS
+            options = TEXT_OPERATORS if _many_levels(profile) else CATEGORICAL_OPERATORS
         else:
             options = NUMERIC_OPERATORS
         self.operator.options = options
@@ -310,7 +309,8 @@ class SliceBuilder:
         parsed = self._parse(text)
         if parsed is None:
             return
-        self.state.probe.mask(parsed, model=self.state.model)  # unknown columns fail here
+        # unknown columns and wrong types fail here, on every backend, without a scan
+        self.state.probe.check_slice(parsed, model=self.state.model)
         if not self.state.add_slices([parsed]):
             self.error.value = _error_html(
                 f"a slice named {parsed.name!r} is already in the list; give this one a name."
@@ -334,6 +334,13 @@ class SliceBuilder:
         groups = self.state.probe.groups(column, bins=bins)
         added = self.state.add_slices(groups, select=False)
         self.state.tell(groups_message(column, bins, groups, added), "success")
+
+
+def _many_levels(profile: ColumnProfile) -> bool:
+    """Too many levels to pick from a list: more than :data:`MAX_CHOICES`, or not all of
+    them listed (an engine lists at most the 1000 most frequent, none of an id column)."""
+    listed = sum(count for _, count in profile.levels)
+    return profile.n_levels > MAX_CHOICES or listed < profile.n_rows - profile.n_missing
 
 
 def groups_message(

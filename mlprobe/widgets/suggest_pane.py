@@ -9,6 +9,7 @@ import ipywidgets as w
 import pandas as pd
 
 from mlprobe.core.slicing.slices import Slice
+from mlprobe.errors import MlprobeError
 from mlprobe.render.tables import format_q
 from mlprobe.widgets.state import ExplorerState, context_html, user_action
 
@@ -149,6 +150,19 @@ class SuggestPane:
                 top_k=int(self.top_k.value),
                 progress=self._progress,
             )
+        except Exception as error:  # shown in the pane too, not only in the message area
+            self.found = None
+            self.rows.children = []
+            text = (
+                str(error)
+                if isinstance(error, MlprobeError)
+                else f"{type(error).__name__}: {error}"
+            )
+            self.summary.value = (
+                '<div class="mlprobe-suggest-error" style="color:#b2182b;white-space:pre-wrap">'
+                f"The search failed: {html.escape(text)}</div>"
+            )
+            raise
         finally:
             self.run.disabled = False
             self.bar.layout.visibility = "hidden"

@@ -107,7 +107,7 @@ def test_model_metric_confidence_and_min_support_reach_every_view(
     v2_order = (
         table.xs("v2", level="model").iloc[1:].sort_values("f1[>50K]").index.tolist()
     )  # worst first, by v2
-    assert explorer.breakdown.order()[1:] == v2_order
+    assert explorer.breakdown.order() == v2_order  # slices only: the overall row leads
     assert explorer.breakdown.chart.spec["layer"][2]["encoding"]["y"]["sort"] == v2_order
     for pane in (explorer.breakdown, explorer.confusion, explorer.rows, explorer.save):
         assert "model v2" in _text(pane.context.value)
@@ -193,7 +193,7 @@ def test_the_table_has_one_row_per_slice_with_the_models_side_by_side(
     body = table.rows[1:]
     names = [row[0][0] for row in body]
     assert len(names) == len(set(names)) == len(explorer.state.slices) + 1  # one row per slice
-    assert names == pane.order()  # the chart's order
+    assert names == ["overall", *pane.order()]  # the chart's order, all rows first
     assert pane.chart.spec["layer"][2]["encoding"]["y"]["sort"] == names[1:]
     for row in body:
         cells = [text for text, _ in row]

@@ -14,18 +14,18 @@ parent is replaced by the parent, and of slices holding exactly the same rows
 
 from __future__ import annotations
 
-import hashlib
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.analyses.slice_search import SearchResult, SliceKey, search_slices
+from mlprobe.core.analyses.slice_search import CellCounts, SearchResult, SliceKey, search_slices
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.slicing.discretize import BinnedColumn
+from mlprobe.core.slicing.discretize import ColumnBins
 from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics.intervals import mean_interval, wilson_interval
@@ -35,9 +35,20 @@ from mlprobe.core.statistics.significance import (
     pooled_mean_p_value,
     two_proportion_p_value,
 )
-from mlprobe.errors import ValidationError, did_you_mean
+from mlprobe.errors import ValidationError, did_you_mean, find_stack_level
+from mlprobe.progress import progress_bar
 
-__all__ = ["DISCOVERY_COLUMNS", "LOSSES", "DiscoveryRequest", "discover_slices", "per_row_losses"]
+__all__ = [
+    "DISCOVERY_COLUMNS",
+    "LOSSES",
+    "DiscoveryRequest",
+    "Loss",
+    "choose_loss",
+    "default_min_support",
+    "discover_slices",
+    "per_row_losses",
+    "run_discovery",
+]
 
 DISCOVERY_COLUMNS = [
     "slice",
@@ -60,10 +71,10 @@ POOL_FACTOR = 4
 
 @dataclass(frozen=True)
 class DiscoveryRequest:
-    """What to search: binned columns, per-row losses and the search settings."""
+    """What to search: binned columns, their per-row losses' counts and the search settings."""
 
-    columns: Sequence[BinnedColumn]
-    losses: np.ndarray
+    columns: Sequence[ColumnBins]
+    counts: CellCounts
     metric: str
     is_proportion: bool  # losses are 0/1 (error rate): Wilson intervals, proportion tests
     max_conditions: int
@@ -80,9 +91,7 @@ def discover_slices(
     """The ranked failing slices (best first) and the raw search result."""
     pool = request.top_k * POOL_FACTOR if request.prune else request.top_k
     found = search_slices(
-        [c.codes for c in request.columns],
-        [c.n_bins for c in request.columns],
-        request.losses,
+        request.counts,
         alpha=request.alpha,
         k=pool,
         max_l=request.max_conditions,
@@ -95,7 +104,7 @@ def discover_slices(
         chosen = _prune_redundant(chosen, found, stats)
     chosen = sorted(chosen, key=lambda i: (-found.scores[i], len(found.key(i)), found.key(i)))
     if request.prune:
-        chosen = _distinct_rows(chosen, found, request.columns)
+        chosen = _distinct_rows(chosen, found, request.counts)
         chosen = _first_k_with_ties(chosen, found, request.top_k)
     return _table(chosen, found, stats, request), found
 
@@ -105,9 +114,9 @@ class _Stats:
 
     def __init__(self, found: SearchResult, request: DiscoveryRequest) -> None:
         self.found = found
-        losses = request.losses
-        self.n_rows = len(losses)
-        self.total = float(losses.sum())
+        totals = request.counts.totals()
+        self.n_rows = totals.n_rows
+        self.total = totals.sums[0]
         self.overall = self.total / self.n_rows if self.n_rows else math.nan
         n = np.asarray(found.sizes, dtype=np.float64)
         sums = np.asarray(found.error_sums, dtype=np.float64)
@@ -122,7 +131,9 @@ class _Stats:
                 self.low, self.high = wilson_interval(sums, n, request.confidence)
             else:
                 inside = self.power_sums(np.arange(len(n)))
-                everything = PowerSums.of(losses)
+                everything = PowerSums(
+                    np.array([float(self.n_rows)]), *(np.array([s]) for s in totals.sums)
+                )
                 self.p_value = pooled_mean_p_value(inside, everything.minus(inside))
                 _, self.low, self.high, _ = mean_interval(inside, request.confidence)
         self.q_value = benjamini_hochberg(self.p_value)
@@ -203,21 +214,14 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
     return two_sided / 2 if worse else 1 - two_sided / 2
 
 
-def _distinct_rows(
-    chosen: list[int], found: SearchResult, columns: Sequence[BinnedColumn]
-) -> list[int]:
-    """Drop a slice that holds exactly the rows of a better-ranked one (e.g. two codings of a column)."""
-    seen: set[tuple[int, bytes]] = set()
-    kept = []
-    for position in chosen:
-        mask = np.ones(len(columns[0].codes), dtype=bool)
-        for column, bin_ in found.key(position):
-            mask &= columns[column].codes == bin_
-        rows = (int(found.sizes[position]), hashlib.blake2b(np.packbits(mask).tobytes()).digest())
-        if rows not in seen:
-            seen.add(rows)
-            kept.append(position)
-    return kept
+def _distinct_rows(chosen: list[int], found: SearchResult, counts: CellCounts) -> list[int]:
+    """Drop a slice that holds exactly the rows of a better-ranked one (e.g. two codings of a
+    column): two slices of equal size hold the same rows when all their rows are shared."""
+    size = {i: int(found.sizes[i]) for i in chosen}
+    pairs = [(a, b) for j, b in enumerate(chosen) for a in chosen[:j] if size[a] == size[b]]
+    shared = counts.shared_rows([(found.key(a), found.key(b)) for a, b in pairs])
+    same = {b for (a, b), n in zip(pairs, shared, strict=True) if n == size[b]}
+    return [i for i in chosen if i not in same]
 
 
 def _first_k_with_ties(chosen: list[int], found: SearchResult, k: int) -> list[int]:
@@ -227,7 +231,7 @@ def _first_k_with_ties(chosen: list[int], found: SearchResult, k: int) -> list[i
     return [i for i in chosen if found.scores[i] >= kth]
 
 
-def _slice_of(key: SliceKey, columns: Sequence[BinnedColumn]) -> Slice:
+def _slice_of(key: SliceKey, columns: Sequence[ColumnBins]) -> Slice:
     conditions: list[Predicate] = [columns[c].conditions[b] for c, b in key]
     predicate = conditions[0]
     for condition in conditions[1:]:
@@ -258,34 +262,97 @@ def _table(
     return frame
 
 
-#: per-row losses by task: name -> (needs scores, is a 0/1 proportion)
+#: per-row losses by task: name -> (the row quantity, needs scores, is a 0/1 proportion);
+#: ``wrong`` is 1 where the prediction is not the target, else a :data:`~mlprobe.core.counting.
+#: row_terms.QUANTITIES` name
 LOSSES = {
-    "binary": {"error_rate": (False, True), "log_loss": (True, False), "brier": (True, False)},
-    "multiclass": {"error_rate": (False, True), "log_loss": (True, False), "brier": (True, False)},
-    "regression": {"absolute_error": (False, False), "squared_error": (False, False)},
+    "binary": {
+        "error_rate": ("wrong", False, True),
+        "log_loss": ("log_loss", True, False),
+        "brier": ("brier", True, False),
+    },
+    "multiclass": {
+        "error_rate": ("wrong", False, True),
+        "log_loss": ("log_loss", True, False),
+        "brier": ("brier", True, False),
+    },
+    "regression": {
+        "absolute_error": ("abs_error", False, False),
+        "squared_error": ("squared_error", False, False),
+    },
 }
 
 
-def per_row_losses(arrays: ModelArrays, metric: str | None) -> tuple[str, np.ndarray, bool]:
-    """``(name, losses, is_proportion)`` of a model's per-row loss (see :data:`LOSSES`)."""
-    choices = LOSSES[arrays.task]
+@dataclass(frozen=True)
+class Loss:
+    """The per-row loss a search ranks slices by."""
+
+    #: the metric's name (``error_rate``, ``log_loss``, ...)
+    name: str
+    #: the row quantity (see :data:`LOSSES`)
+    quantity: str
+    #: 0/1 losses: Wilson intervals and two-proportion tests
+    is_proportion: bool
+
+
+def choose_loss(task: str, metric: str | None, has_scores: bool) -> Loss:
+    """The per-row loss named ``metric`` (the task's first by default), checked.
+
+    >>> choose_loss("regression", None, has_scores=False)
+    Loss(name='absolute_error', quantity='abs_error', is_proportion=False)
+    """
+    choices = LOSSES[task]
     name = metric if metric is not None else next(iter(choices))
     if name not in choices:
         raise ValidationError(
-            f"metric: {name!r} is not a per-row loss for a {arrays.task} probe."
+            f"metric: {name!r} is not a per-row loss for a {task} probe."
             f"{did_you_mean(str(name), list(choices))} Choose one of {list(choices)}."
         )
-    needs_scores, is_proportion = choices[name]
-    if needs_scores and arrays.scores is None:
+    quantity, needs_scores, is_proportion = choices[name]
+    if needs_scores and not has_scores:
         raise ValidationError(
             f"metric: {name!r} needs class probabilities; build the probe with a model that has "
             "predict_proba, or pass scores=, or use metric='error_rate'."
         )
-    losses = {
-        "error_rate": lambda: (~arrays.correct).astype(np.float64),
+    return Loss(name, quantity, is_proportion)
+
+
+def per_row_losses(arrays: ModelArrays, loss: Loss) -> np.ndarray:
+    """A model's per-row ``loss`` as a float array."""
+    values = {
+        "wrong": lambda: (~arrays.correct).astype(np.float64),
         "log_loss": lambda: arrays.log_loss_rows,
         "brier": lambda: arrays.brier_rows,
-        "absolute_error": lambda: np.abs(arrays.error),
+        "abs_error": lambda: np.abs(arrays.error),
         "squared_error": lambda: arrays.error**2,
-    }[name]()
-    return name, np.asarray(losses, dtype=np.float64), is_proportion
+    }[loss.quantity]()
+    return np.asarray(values, dtype=np.float64)
+
+
+def default_min_support(n_rows: int, min_support: int | None) -> int:
+    """``min_support``, or by default 30 rows or 0.5% of them, whichever is more."""
+    return max(30, n_rows // 200) if min_support is None else max(min_support, 1)
+
+
+def run_discovery(
+    request: DiscoveryRequest, progress: bool | Callable[[int, int], object] | None
+) -> pd.DataFrame:
+    """:func:`discover_slices` with its progress shown (a bar, or ``progress(done, total)``)
+    and a warning when the user interrupts it."""
+    total = sum(
+        math.comb(len(request.columns), level) for level in range(1, request.max_conditions + 1)
+    )
+    if callable(progress):
+        report = progress
+        table, found = discover_slices(request, lambda done: report(done, total))
+    else:
+        with progress_bar(total, "searching slices", show=progress) as tick:
+            table, found = discover_slices(request, tick)
+    if not found.complete:
+        warnings.warn(
+            f"find_slices was interrupted after {found.combinations_evaluated} of {total} "
+            "sets of columns; these are the best slices found so far.",
+            RuntimeWarning,
+            stacklevel=find_stack_level(),
+        )
+    return table

@@ -1,15 +1,17 @@
 """Search the lattice of conjunctions for the slices with the highest SliceLine score.
 
 A slice is a conjunction of at most ``max_l`` conditions on distinct binned
-columns. For each set of columns, one ``np.bincount`` over the combined bin
-codes gives the size and error sum of *every* conjunction over those columns
-at once, so the search costs a pass over the rows per set of columns, not per
-slice. Sets of columns are visited level by level; a set is skipped when one
-of its subsets has no slice that could still improve the top-k (the SliceLine
-upper bound on the score of any refinement, from the slice's size and error,
-is not above the k-th best score). The pruning never drops a slice that would
-be in the top-k, so the result is the exact top-k of the lattice (ties at the
-k-th score included, as in SliceLine).
+columns. For each set of columns, one count over the combined bin codes gives
+the size and error sums of *every* conjunction over those columns at once
+(:class:`CellCounts`: ``np.bincount`` in memory, ``GROUP BY GROUPING SETS`` on
+an engine), so the search costs a pass over the rows per level, not per slice.
+Sets of columns are visited level by level; a set is skipped when one of its
+subsets has no slice that could still improve the top-k (the SliceLine upper
+bound on the score of any refinement, from the slice's size and error, is not
+above the k-th best score once the whole level is counted). The pruning never
+drops a slice that would be in the top-k, so the result is the exact top-k of
+the lattice (ties at the k-th score included, as in SliceLine), and it depends
+only on the counts: every backend evaluates the same slices.
 
 Score (Sagadeeva & Boehm, SIGMOD 2021), with ``ē`` the mean error of all ``n`` rows::
 
@@ -20,7 +22,7 @@ Examples
 >>> import numpy as np
 >>> codes = [np.array([0, 0, 1, 1, 1, 0]), np.array([0, 1, 0, 1, 0, 1])]
 >>> errors = np.array([1.0, 0, 0, 0, 0, 1])
->>> found = search_slices(codes, [2, 2], errors, alpha=0.9, k=1, max_l=2, min_sup=2)
+>>> found = search_slices(ArrayCells(codes, [2, 2], errors), alpha=0.9, k=1, max_l=2, min_sup=2)
 >>> found.key(found.top[0]), int(found.sizes[found.top[0]]), float(found.error_sums[found.top[0]])
 (((0, 0),), 3, 2.0)
 """
@@ -29,12 +31,21 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["SearchResult", "search_slices", "sliceline_score"]
+__all__ = [
+    "ArrayCells",
+    "CellCounts",
+    "CellSums",
+    "LossTotals",
+    "SearchResult",
+    "search_slices",
+    "sliceline_score",
+]
 
 #: a slice: ((column index, bin), ...) in increasing column order
 SliceKey = tuple[tuple[int, int], ...]
@@ -171,10 +182,100 @@ class _TopK:
         self.entries = merged
 
 
+#: rows and the sums of the losses' first four powers in every cell of a set of columns
+CellSums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class LossTotals:
+    """The per-row losses of all rows: count, sums of the first four powers, largest."""
+
+    n_rows: int
+    sums: tuple[float, float, float, float]
+    maximum: float
+
+    @property
+    def mean(self) -> float:
+        """Mean loss (0 without rows)."""
+        return self.sums[0] / self.n_rows if self.n_rows else 0.0
+
+
+class CellCounts(Protocol):
+    """How the rows and their losses fall into the cells of sets of binned columns.
+
+    A cell of columns ``(c1, c2)`` is a pair of bins; cells are numbered in C
+    order over ``shape = (n_bins[c1] + 1, n_bins[c2] + 1)``, the last position of
+    each axis holding the rows in no bin of that column.
+    """
+
+    @property
+    def n_bins(self) -> Sequence[int]:
+        """Bins per column."""
+        ...
+
+    def totals(self) -> LossTotals:
+        """The losses of all rows."""
+        ...
+
+    def cells(self, column_sets: Sequence[tuple[int, ...]]) -> Iterator[CellSums]:
+        """Per set of columns, in order, ``(sizes, sum, sum of squares, of cubes, of
+        fourth powers)`` over its cells (flat arrays of ``prod(shape)``)."""
+        ...
+
+    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
+        """Per pair of slices, how many rows are in both."""
+        ...
+
+
+class ArrayCells:
+    """:class:`CellCounts` of bin codes and losses held as numpy arrays.
+
+    Parameters
+    ----------
+    codes : list of int arrays
+        Bin of each row per column (``-1``: in no bin of that column).
+    n_bins : list of int
+        Number of bins per column.
+    errors : float array
+        Per-row loss (0/1 or any non-negative number).
+    """
+
+    def __init__(self, codes: Sequence[np.ndarray], n_bins: Sequence[int], errors: np.ndarray):
+        self.n_bins = list(n_bins)
+        self._errors = np.asarray(errors, dtype=np.float64)
+        shapes = [int(b) + 1 for b in n_bins]
+        self._codes = [
+            np.where(c < 0, shape - 1, c).astype(np.int32)
+            for c, shape in zip(codes, shapes, strict=True)
+        ]
+        binary = bool(np.all((self._errors == 0) | (self._errors == 1)))
+        self._error_codes = self._errors.astype(np.int32) if binary else None
+
+    def totals(self) -> LossTotals:
+        errors = self._errors
+        sums = tuple(float(np.sum(errors**p)) for p in range(1, 5))
+        maximum = float(errors.max()) if len(errors) else 0.0
+        return LossTotals(len(errors), sums, maximum)  # type: ignore[arg-type]
+
+    def cells(self, column_sets: Sequence[tuple[int, ...]]) -> Iterator[CellSums]:
+        for columns in column_sets:  # one set at a time: memory stays one set's cells
+            shape = [self.n_bins[c] + 1 for c in columns]
+            yield _cell_sums(
+                [self._codes[c] for c in columns], shape, self._errors, self._error_codes
+            )
+
+    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
+        return [int(np.count_nonzero(self._mask(a) & self._mask(b))) for a, b in pairs]
+
+    def _mask(self, key: SliceKey) -> np.ndarray:
+        mask = np.ones(len(self._errors), dtype=bool)
+        for column, bin_ in key:
+            mask &= self._codes[column] == bin_
+        return mask
+
+
 def search_slices(
-    codes: Sequence[np.ndarray],
-    n_bins: Sequence[int],
-    errors: np.ndarray,
+    counts: CellCounts,
     *,
     alpha: float,
     k: int,
@@ -186,32 +287,21 @@ def search_slices(
 
     Parameters
     ----------
-    codes : list of int arrays
-        Bin of each row per column (``-1``: in no bin of that column).
-    n_bins : list of int
-        Number of bins per column.
-    errors : float array
-        Per-row error (0/1 or any non-negative loss).
+    counts : CellCounts
+        The binned columns and per-row losses, counted in memory or by an engine.
     progress : callable, optional
         Called with the number of column sets done after each one.
 
     A ``KeyboardInterrupt`` ends the search early: the result holds what was
     found so far, with ``complete = False``.
     """
-    n_rows = len(errors)
-    mean_error = float(errors.mean()) if n_rows else 0.0
-    max_error = float(errors.max()) if n_rows else 0.0
+    totals = counts.totals()
+    n_rows, mean_error, max_error = totals.n_rows, totals.mean, totals.maximum
     result = SearchResult()
     top = _TopK(k)
     if n_rows == 0 or mean_error <= 0:
         return result
-    binary = bool(np.all((errors == 0) | (errors == 1)))
-    shapes = [int(b) + 1 for b in n_bins]  # one extra bin for "in no bin"
-    filled = [
-        np.where(c < 0, shape - 1, c).astype(np.int32)
-        for c, shape in zip(codes, shapes, strict=True)
-    ]
-    error_codes = errors.astype(np.int32) if binary else None
+    shapes = [int(b) + 1 for b in counts.n_bins]  # one extra bin for "in no bin"
     parts: dict[str, list[np.ndarray]] = {
         "sizes": [],
         "errors": [],
@@ -225,14 +315,15 @@ def search_slices(
     offset = 0
     try:
         for level in range(1, max_l + 1):
-            next_alive: dict[tuple[int, ...], np.ndarray] = {}
-            for columns in itertools.combinations(range(len(codes)), level):
-                if level > 1 and not _subsets_alive(columns, alive):
-                    continue
+            column_sets = [
+                columns
+                for columns in itertools.combinations(range(len(shapes)), level)
+                if level == 1 or _subsets_alive(columns, alive)
+            ]
+            counted: list[tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]] = []
+            for columns, sums in zip(column_sets, counts.cells(column_sets), strict=True):
+                sizes, error_sums, square_sums, cube_sums, fourth_sums = sums
                 shape = tuple(shapes[c] for c in columns)
-                sizes, error_sums, square_sums, cube_sums, fourth_sums = _cell_sums(
-                    [filled[c] for c in columns], shape, errors, error_codes
-                )
                 cells = _valid_cells(list(shape), sizes, min_sup)
                 if level > 1:
                     cells = cells[_parents_alive(cells, columns, list(shape), alive)]
@@ -252,25 +343,30 @@ def search_slices(
                 parts["scores"].append(scores)
                 top.offer(scores, np.arange(offset, offset + len(cells)))
                 offset += len(cells)
-                if level < max_l:
-                    bound = _score_upper_bound(
-                        sizes[cells].astype(np.float64),
-                        error_sums[cells],
-                        max_error=max_error,
-                        n_rows=n_rows,
-                        mean_error=mean_error,
-                        alpha=alpha,
-                        min_sup=min_sup,
-                    )
-                    promising = (error_sums[cells] > 0) & (bound > 0) & (bound >= top.threshold())
-                    if promising.any():
-                        flags = np.zeros(len(sizes), dtype=bool)
-                        flags[cells[promising]] = True
-                        next_alive[columns] = flags
+                counted.append((columns, cells, sizes, error_sums))
                 result.combinations_evaluated += 1
                 if progress is not None:
                     progress(result.combinations_evaluated)
-            alive = next_alive
+            if level == max_l:
+                break
+            # which cells may still lead to the top-k: judged once the whole level is in, so
+            # the slices evaluated depend on the counts only, not on the order of counting
+            alive = {}
+            for columns, cells, sizes, error_sums in counted:
+                bound = _score_upper_bound(
+                    sizes[cells].astype(np.float64),
+                    error_sums[cells],
+                    max_error=max_error,
+                    n_rows=n_rows,
+                    mean_error=mean_error,
+                    alpha=alpha,
+                    min_sup=min_sup,
+                )
+                promising = (error_sums[cells] > 0) & (bound > 0) & (bound >= top.threshold())
+                if promising.any():
+                    flags = np.zeros(len(sizes), dtype=bool)
+                    flags[cells[promising]] = True
+                    alive[columns] = flags
             if not alive:
                 break
     except KeyboardInterrupt:
@@ -289,12 +385,12 @@ def search_slices(
 
 def _cell_sums(
     codes: list[np.ndarray],
-    shape: tuple[int, ...],
+    shape: list[int],
     errors: np.ndarray,
     error_codes: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> CellSums:
     """Rows and sums of the errors' first four powers in every cell of a set of columns."""
-    combined, size = _combined_codes(codes, list(shape))
+    combined, size = _combined_codes(codes, shape)
     if error_codes is not None:  # 0/1 errors: one count over (cell, error) gives all three
         combined *= 2
         combined += error_codes

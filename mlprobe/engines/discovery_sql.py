@@ -1,0 +1,598 @@
+"""Slice discovery where the rows stay: bins, cell counts and row overlaps computed by SQL.
+
+The search itself (:func:`mlprobe.core.analyses.slice_search.search_slices`) and
+the statistics after it are the in-memory ones; this module answers what they
+ask of the rows, each answer one scan:
+
+- **bins** (:func:`engine_bins`): a text, bool or categorical column keeps its
+  most frequent levels (``GROUP BY``, ties in the column's order); a number
+  column is cut at the same points as in memory: its distinct values when there
+  are at most ``bins`` (found by stepping ``MIN(x) FILTER (WHERE x > previous)``,
+  all columns at once), else its exact "lower" quantiles (:class:`EngineNumbers`).
+- **cells** (:class:`SqlCells`): per level of the search, one
+  ``GROUP BY GROUPING SETS`` query over the rows' bin codes gives, for every
+  set of columns, the rows and the loss sums of every cell.
+- **overlaps**: how many rows two slices share, for the rule that drops a slice
+  holding exactly the rows of a better one.
+
+So discovery on DuckDB or Spark returns the in-memory result: the same bins,
+the same evaluated slices, counts equal, loss sums equal up to the order in
+which floating-point sums are added.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlglot import exp
+
+from mlprobe.core.analyses.discovery import (
+    DiscoveryRequest,
+    Loss,
+    choose_loss,
+    default_min_support,
+    run_discovery,
+)
+from mlprobe.core.analyses.slice_search import CellSums, LossTotals, SliceKey
+from mlprobe.core.slicing.discretize import (
+    MAX_LEVELS,
+    ColumnBins,
+    categorical_bins,
+    check_bin_count,
+    dates_not_binned,
+    most_frequent_levels,
+    numeric_bins,
+)
+from mlprobe.core.slicing.predicates import TARGET, prediction_column
+from mlprobe.engines.counting import SqlSource
+from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
+from mlprobe.engines.sql import ColumnKind, Parameters, column_ref, compile_predicate
+from mlprobe.errors import ValidationError, missing_column_error
+
+__all__ = [
+    "EngineNumbers",
+    "SqlCells",
+    "discover_in_engine",
+    "discovery_features",
+    "engine_bins",
+    "loss_sql",
+]
+
+#: sets of columns counted per query (keeps Spark's plans and DuckDB's hash tables small)
+SETS_PER_QUERY = 64
+
+
+def _select(engine: SqlSource, columns: list[exp.Expression], params: list[Any]) -> tuple[Any, ...]:
+    [row] = engine.rows(exp.select(*columns, copy=False).from_(engine.source(), copy=False), params)
+    return row
+
+
+def _filtered(
+    aggregate: exp.Expression, condition: exp.Expression | exp.Condition
+) -> exp.Expression:
+    return exp.Filter(this=aggregate, expression=exp.Where(this=condition))
+
+
+def _double(value: exp.Expression) -> exp.Expression:
+    return exp.cast(value, exp.DataType.build("double"))
+
+
+class EngineNumbers:
+    """:class:`~mlprobe.core.slicing.discretize.NumberSummary` of a number column in an engine.
+
+    Exact "lower" quantiles without sorting the column: for the order statistic
+    ``x[j]`` (``j = floor(p * (n - 1))``, as ``numpy.quantile(method="lower")``),
+    the engine's exact interpolated quantile at ``(j + 0.5) / (n - 1)`` lies in
+    ``[x[j], x[j + 1])``, so ``x[j]`` is the largest value not above it.
+    """
+
+    def __init__(
+        self, engine: SqlSource, value: exp.Expression, few: list[float] | None, limit: int
+    ) -> None:
+        self._engine = engine
+        self._value = value
+        self._few = few
+        self._limit = limit
+
+    def few_values(self, limit: int) -> list[float] | None:
+        if limit != self._limit:  # the distinct values were stepped for another limit
+            raise ValueError(f"distinct values were found up to {self._limit}, not {limit}")
+        return self._few
+
+    def _present(self, above: float | None) -> exp.Condition:
+        present = exp.Not(this=exp.Is(this=self._value.copy(), expression=exp.null()))
+        if above is None:
+            return present
+        return exp.and_(
+            present, exp.GT(this=self._value.copy(), expression=exp.Literal.number(above))
+        )
+
+    def lower_quantiles(self, levels: Sequence[float], above: float | None) -> list[float]:
+        [n] = _select(
+            self._engine, [_filtered(exp.Count(this=exp.Star()), self._present(above))], []
+        )
+        n = int(n or 0)
+        if n == 0:
+            return []
+        if n == 1:
+            return [self.smallest_above(-math.inf if above is None else above)] * len(levels)
+        positions = [math.floor(float(p) * (n - 1)) for p in levels]
+        middles = exp.Array(
+            expressions=[exp.Literal.number((j + 0.5) / (n - 1)) for j in positions]
+        )
+        quantile = exp.Anonymous(
+            this=self._engine.quantile_function,
+            expressions=[_double(self._value.copy()), middles],
+        )
+        [(points,)] = [_select(self._engine, [_filtered(quantile, self._present(above))], [])]
+        found = self._step([float(q) for q in points], exp.LTE, exp.Max, above)
+        for _ in range(len(levels) + 1):  # one step mends a midpoint that rounded (adjacent floats)
+            below, up_to = self._ranks(found, above)
+            late = [lt > j for lt, j in zip(below, positions, strict=True)]
+            early = [le <= j for le, j in zip(up_to, positions, strict=True)]
+            if not any(late) and not any(early):
+                return found
+            previous = self._step(found, exp.LT, exp.Max, above)
+            following = self._step(found, exp.GT, exp.Min, above)
+            found = [
+                p if is_late else (f if is_early else v)
+                for v, p, f, is_late, is_early in zip(
+                    found, previous, following, late, early, strict=True
+                )
+            ]
+        raise RuntimeError("the engine's quantiles do not converge to order statistics")
+
+    def _step(
+        self,
+        points: Sequence[float],
+        compare: type[exp.Expression],
+        aggregate: type[exp.Expression],
+        above: float | None,
+    ) -> list[float]:
+        """Per point, the largest (or smallest) present value that compares so with it."""
+
+        def value() -> exp.Expression:
+            return _double(self._value.copy())
+
+        columns = [
+            _filtered(
+                aggregate(this=value()),
+                exp.and_(
+                    self._present(above),
+                    compare(this=value(), expression=exp.Literal.number(point)),
+                ),
+            )
+            for point in points
+        ]
+        return [math.nan if v is None else float(v) for v in _select(self._engine, columns, [])]
+
+    def _ranks(self, values: Sequence[float], above: float | None) -> tuple[list[int], list[int]]:
+        """Per value ``v``: how many present values are below it, and how many up to it."""
+
+        def counted(compare: type[exp.Expression], point: float) -> exp.Expression:
+            value = _double(self._value.copy())
+            condition = exp.and_(
+                self._present(above), compare(this=value, expression=exp.Literal.number(point))
+            )
+            return _filtered(exp.Count(this=exp.Star()), condition)
+
+        columns = [counted(c, v) for v in values for c in (exp.LT, exp.LTE)]
+        row = [int(v or 0) for v in _select(self._engine, columns, [])]
+        return row[0::2], row[1::2]
+
+    def smallest_above(self, value: float) -> float:
+        condition = self._present(None if value == -math.inf else value)
+        [low] = _select(
+            self._engine, [_filtered(exp.Min(this=_double(self._value)), condition)], []
+        )
+        return float(low)
+
+
+def _few_values(
+    engine: SqlSource, values: Mapping[str, exp.Expression], limit: int
+) -> dict[str, list[float] | None]:
+    """Per column, its sorted distinct present values when at most ``limit``, else None:
+    ``limit + 1`` scans at most, each stepping every open column to its next value."""
+    found: dict[str, list[float]] = {name: [] for name in values}
+    open_columns = list(values)
+    for _ in range(limit + 1):
+        if not open_columns:
+            break
+        steps = []
+        for name in open_columns:
+            value = _double(values[name].copy())
+            if found[name]:
+                last = exp.Literal.number(found[name][-1])
+                steps.append(
+                    _filtered(exp.Min(this=value), exp.GT(this=value.copy(), expression=last))
+                )
+            else:
+                steps.append(exp.Min(this=value))
+        row = _select(engine, steps, [])
+        still = []
+        for name, step in zip(open_columns, row, strict=True):
+            if step is not None:
+                found[name].append(float(step))
+                still.append(name)
+        open_columns = still
+    return {name: (None if len(v) > limit else v) for name, v in found.items()}
+
+
+def engine_bins(
+    engine: SqlSource,
+    features: Sequence[str],
+    *,
+    kinds: Mapping[str, ColumnKind],
+    aliases: Mapping[str, str],
+    categorical: set[str],
+    bins: int,
+    max_levels: int,
+) -> list[ColumnBins]:
+    """The bins of each feature, as :func:`mlprobe.core.slicing.discretize.bin_column` cuts
+    them in memory. ``aliases`` name the data column behind a reserved name (``@target``);
+    ``categorical`` lists features binned per level (text, bool, categoricals, labels)."""
+    sources = {f: aliases.get(f, f) for f in features}
+    values = {f: column_ref(sources[f], kinds) for f in features}
+    missing = _select(
+        engine,
+        [
+            exp.Sum(
+                this=exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.Is(this=values[f].copy(), expression=exp.null()),
+                            true=exp.Literal.number(1),
+                        )
+                    ],
+                    default=exp.Literal.number(0),
+                )
+            )
+            for f in features
+        ],
+        [],
+    )
+    has_nulls = {f: bool(m) for f, m in zip(features, missing, strict=True)}
+    numeric = [f for f in features if f not in categorical]
+    few = _few_values(engine, {f: values[f] for f in numeric}, bins) if numeric else {}
+    binned = []
+    for feature in features:
+        if feature in categorical:
+            levels = _top_levels(engine, values[feature], kinds.get(sources[feature]), max_levels)
+            binned.append(categorical_bins(feature, levels, has_nulls[feature]))
+        else:
+            numbers = EngineNumbers(engine, values[feature], few[feature], bins)
+            binned.append(numeric_bins(feature, numbers, bins, has_nulls[feature]).bins)
+    return binned
+
+
+def _top_levels(
+    engine: SqlSource, value: exp.Expression, kind: ColumnKind | None, max_levels: int
+) -> list[Any]:
+    """The ``max_levels`` most frequent present values (ties: the first in the column's
+    order), in the column's order: the engine's own order of the values (code points for
+    text, the declared order of an ENUM), as in memory."""
+    count = exp.Count(this=exp.Star())
+    query = (
+        exp.select(exp.alias_(value, "v"), exp.alias_(count, "n"), copy=False)
+        .from_(engine.source(), copy=False)
+        .where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())), copy=False)
+        .group_by(exp.column("v"), copy=False)
+        .order_by(exp.Ordered(this=exp.column("n"), desc=True), exp.column("v"), copy=False)
+        .limit(max_levels + 1, copy=False)
+    )
+    ranked = engine.rows(query, [])
+    # every level when they fit; else the most frequent, as most_frequent_levels keeps them
+    counts = [int(n) for _, n in ranked]
+    if len(ranked) > max_levels:
+        kept = most_frequent_levels(counts, max_levels)  # the first max_levels: ranked by count
+        ranked = [ranked[i] for i in kept]
+    ordered = _in_column_order(engine, value, [v for v, _ in ranked])
+    return [_plain(v, kind) for v in ordered]
+
+
+def _in_column_order(engine: SqlSource, value: exp.Expression, levels: list[Any]) -> list[Any]:
+    """``levels`` in the column's order, as the engine sorts the column."""
+    if len(levels) <= 1:
+        return levels
+    params = Parameters()
+    query = (
+        exp.select(exp.alias_(value, "v"), copy=False)
+        .distinct()
+        .from_(engine.source(), copy=False)
+        .where(exp.In(this=value.copy(), expressions=[params.bind(v) for v in levels]), copy=False)
+        .order_by(exp.column("v"), copy=False)
+    )
+    return [row[0] for row in engine.rows(query, params.values)]
+
+
+def _plain(value: Any, kind: ColumnKind | None) -> Any:
+    """A level as memory names it: Python values, floats of a float column kept as floats."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, float) and value.is_integer() and kind != "float":
+        return int(value)
+    return value
+
+
+class SqlCells:
+    """:class:`~mlprobe.core.analyses.slice_search.CellCounts` of an engine's rows.
+
+    Parameters
+    ----------
+    engine : SqlSource
+    columns : list of ColumnBins
+        The features' bins (:func:`engine_bins`).
+    loss : callable
+        Builds the per-row loss as SQL, binding its values to the given parameters.
+    is_proportion : bool
+        Losses are 0/1: one sum serves all four powers.
+    kinds, aliases
+        As for :func:`~mlprobe.engines.sql.compile_predicate`.
+    """
+
+    def __init__(
+        self,
+        engine: SqlSource,
+        columns: Sequence[ColumnBins],
+        loss: Callable[[Parameters], exp.Expression],
+        *,
+        is_proportion: bool,
+        kinds: Mapping[str, ColumnKind],
+        aliases: Mapping[str, str],
+    ) -> None:
+        self._engine = engine
+        self._columns = list(columns)
+        self.n_bins = [c.n_bins for c in columns]
+        self._loss = loss
+        self._binary = is_proportion
+        self._kinds = kinds
+        self._aliases = aliases
+
+    def _coded(self, params: Parameters) -> exp.Expression:
+        """The rows as bin codes ``b0, b1, ...`` (-1: in no bin) and the loss ``e``."""
+        codes: list[Any] = []  # aliased expressions
+        for i, column in enumerate(self._columns):
+            ifs = [
+                exp.If(
+                    this=compile_predicate(
+                        condition, self._kinds, aliases=self._aliases, params=params
+                    ).expression,
+                    true=exp.Literal.number(b),
+                )
+                for b, condition in enumerate(column.conditions)
+            ]
+            code: exp.Expression = (
+                exp.Case(ifs=ifs, default=exp.Literal.number(-1)) if ifs else exp.Literal.number(-1)
+            )
+            codes.append(exp.alias_(code, f"b{i}"))
+        codes.append(exp.alias_(self._loss(params), "e"))
+        inner = exp.select(*codes, copy=False).from_(self._engine.source(), copy=False)
+        return inner.subquery("coded")
+
+    def _powers(self) -> list[exp.Expression]:
+        e = exp.column("e")
+        if self._binary:
+            return [exp.Sum(this=e)]
+        product: exp.Expression = e.copy()
+        sums: list[exp.Expression] = [exp.Sum(this=e.copy())]
+        for _ in range(3):
+            product = exp.Mul(this=exp.paren(product), expression=e.copy())
+            sums.append(exp.Sum(this=product.copy()))
+        return sums
+
+    def _spread(self, row: Sequence[Any]) -> tuple[float, float, float, float]:
+        if self._binary:
+            s = float(row[0] or 0)
+            return s, s, s, s
+        return tuple(float(v or 0) for v in row)  # type: ignore[return-value]
+
+    def totals(self) -> LossTotals:
+        params = Parameters()
+        e = exp.column("e")
+        query = exp.select(
+            exp.Count(this=exp.Star()), exp.Max(this=e), *self._powers(), copy=False
+        ).from_(self._coded(params), copy=False)
+        [row] = self._engine.rows(query, params.values)
+        return LossTotals(int(row[0]), self._spread(row[2:]), float(row[1] or 0.0))
+
+    def cells(self, column_sets: Sequence[tuple[int, ...]]) -> Iterator[CellSums]:
+        for start in range(0, len(column_sets), SETS_PER_QUERY):
+            yield from self._cells(column_sets[start : start + SETS_PER_QUERY])
+
+    def _cells(self, column_sets: Sequence[tuple[int, ...]]) -> Iterator[CellSums]:
+        used = sorted({c for columns in column_sets for c in columns})
+        params = Parameters()
+        names = [exp.column(f"b{c}") for c in used]
+        sets = exp.GroupingSets(
+            expressions=[
+                exp.Tuple(expressions=[exp.column(f"b{c}") for c in columns])
+                for columns in column_sets
+            ]
+        )
+        query = exp.select(*names, exp.Count(this=exp.Star()), *self._powers(), copy=False).from_(
+            self._coded(params), copy=False
+        )
+        query.set("group", exp.Group(grouping_sets=[sets]))
+        where = {columns: i for i, columns in enumerate(column_sets)}
+        shapes = [tuple(self.n_bins[c] + 1 for c in columns) for columns in column_sets]
+        out = [tuple(np.zeros(math.prod(shape)) for _ in range(5)) for shape in shapes]
+        position = {c: i for i, c in enumerate(used)}
+        for row in self._engine.rows(query, params.values):
+            codes = row[: len(used)]
+            present = tuple(c for c in used if codes[position[c]] is not None)
+            i = where[present]
+            cell = 0
+            for c, size in zip(present, shapes[i], strict=True):
+                code = int(codes[position[c]])
+                cell = cell * size + (size - 1 if code < 0 else code)
+            sums = out[i]
+            sums[0][cell] = int(row[len(used)])
+            for array, value in zip(sums[1:], self._spread(row[len(used) + 1 :]), strict=True):
+                array[cell] = value
+        for sums in out:
+            yield (sums[0].astype(np.int64), sums[1], sums[2], sums[3], sums[4])
+
+    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
+        if not pairs:
+            return []
+        params = Parameters()
+
+        def inside(key: SliceKey) -> exp.Condition:
+            return exp.and_(
+                *(
+                    exp.EQ(this=exp.column(f"b{c}"), expression=exp.Literal.number(b))
+                    for c, b in key
+                )
+            )
+
+        counts = [
+            exp.Sum(
+                this=exp.Case(
+                    ifs=[exp.If(this=exp.and_(inside(a), inside(b)), true=exp.Literal.number(1))],
+                    default=exp.Literal.number(0),
+                )
+            )
+            for a, b in pairs
+        ]
+        query = exp.select(*counts, copy=False).from_(self._coded(params), copy=False)
+        [row] = self._engine.rows(query, params.values)
+        return [int(v or 0) for v in row]
+
+
+#: column kinds slice discovery bins by default (timestamps are left out, as in memory)
+SEARCHED_KINDS = ("text", "bool", "number", "float")
+
+
+def discovery_features(
+    features: Sequence[str] | str | None,
+    *,
+    columns: Sequence[str],
+    kinds: Mapping[str, ColumnKind | None],
+    outputs: ModelOutputs,
+) -> list[str]:
+    """The columns to search: ``features`` checked, or every column that is not the target,
+    a prediction or a score and holds text, bools or numbers."""
+    aliases = _output_aliases(outputs)
+    if features is None:
+        used = {outputs.target, *outputs.predictions.values()}
+        used |= {c for names in outputs.scores.values() for c in names}
+        chosen = [c for c in columns if c not in used and kinds.get(c) in SEARCHED_KINDS]
+    else:
+        chosen = [features] if isinstance(features, str) else [str(f) for f in features]
+    if not chosen:
+        raise ValidationError(
+            "features: no column to slice on; pass features=[...] with columns of the data."
+        )
+    for feature in chosen:
+        if feature in aliases:
+            continue
+        if feature not in kinds:
+            raise missing_column_error(feature, [*columns, *aliases], role="features column")
+        if kinds[feature] == "timestamp":
+            raise dates_not_binned(feature)
+        if kinds[feature] not in SEARCHED_KINDS:
+            raise ValidationError(
+                f"features: {feature!r} holds values slice discovery cannot bin; leave it out "
+                "of features=, or add a text or numeric column derived from it."
+            )
+    return chosen
+
+
+def _output_aliases(outputs: ModelOutputs) -> dict[str, str]:
+    """Reserved names a feature may use: ``@target`` and ``@prediction[model]``."""
+    return {
+        TARGET: outputs.target,
+        **{prediction_column(m): c for m, c in outputs.predictions.items()},
+    }
+
+
+def loss_sql(
+    loss: Loss, model: str, outputs: ModelOutputs, kinds: Mapping[str, ColumnKind]
+) -> Callable[[Parameters], exp.Expression]:
+    """The per-row ``loss`` of ``model`` as SQL (``wrong``: 1 where prediction != target)."""
+    if loss.quantity == "wrong":
+
+        def wrong(params: Parameters) -> exp.Expression:
+            same = exp.EQ(
+                this=column_ref(outputs.predictions[model], kinds),
+                expression=column_ref(outputs.target, kinds),
+            )
+            return exp.Case(
+                ifs=[exp.If(this=same, true=exp.Literal.number(0.0))],
+                default=exp.Literal.number(1.0),
+            )
+
+        return wrong
+    terms = RowTermSql(outputs, kinds)
+    return lambda params: exp.cast(
+        terms.quantity(loss.quantity, model, params), exp.DataType.build("double")
+    )
+
+
+def discover_in_engine(
+    engine: SqlSource,
+    model: str,
+    *,
+    task: str,
+    kinds: Mapping[str, ColumnKind],
+    outputs: ModelOutputs,
+    n_rows: int,
+    features: Sequence[str] | None,
+    metric: str | None,
+    max_conditions: int,
+    min_support: int | None,
+    top_k: int,
+    bins: int,
+    alpha: float,
+    prune: bool,
+    confidence: float,
+    progress: bool | Callable[[int, int], object] | None,
+) -> pd.DataFrame:
+    """:meth:`mlprobe.Probe.find_slices` over an engine's rows (the in-memory result)."""
+    loss = choose_loss(task, metric, model in outputs.scores)
+    check_bin_count(bins)
+    chosen = discovery_features(features, columns=list(engine.types), kinds=kinds, outputs=outputs)
+    aliases = _output_aliases(outputs)
+    categorical = {
+        f
+        for f in chosen
+        if (f in aliases and task != "regression")
+        or kinds.get(aliases.get(f, f)) in ("text", "bool")
+        or aliases.get(f, f) in getattr(kinds, "categorical", ())
+    }
+    columns = engine_bins(
+        engine,
+        chosen,
+        kinds=kinds,
+        aliases=aliases,
+        categorical=categorical,
+        bins=bins,
+        max_levels=MAX_LEVELS,
+    )
+    counts = SqlCells(
+        engine,
+        columns,
+        loss_sql(loss, model, outputs, kinds),
+        is_proportion=loss.is_proportion,
+        kinds=kinds,
+        aliases=aliases,
+    )
+    request = DiscoveryRequest(
+        columns,
+        counts,
+        loss.name,
+        loss.is_proportion,
+        max_conditions=max_conditions,
+        min_support=default_min_support(n_rows, min_support),
+        top_k=top_k,
+        alpha=alpha,
+        confidence=confidence,
+        prune=bool(prune),
+    )
+    return run_discovery(request, progress)
