@@ -76,7 +76,7 @@ def make_table(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndar
 
 def sliceline_input(probe: mp.Probe, frame: pd.DataFrame) -> np.ndarray:
     """The same bins mlprobe searches, as codes sliceline one-hot encodes."""
-    from mlprobe.core.slicing.discretize import bin_column
+    from mlprobe.core.slicing._discretize import bin_column
 
     columns = [bin_column(probe._backend._table.column(c), bins=BINS) for c in frame.columns]
     return np.column_stack([c.codes for c in columns]).astype(np.int64)
@@ -169,7 +169,7 @@ def sliceline_in_child(
 
 
 def same_top_k(found: pd.DataFrame, top: list, probe: mp.Probe, frame: pd.DataFrame) -> bool:
-    from mlprobe.core.slicing.discretize import bin_column
+    from mlprobe.core.slicing._discretize import bin_column
 
     columns = [bin_column(probe._backend._table.column(c), bins=BINS) for c in frame.columns]
     theirs = set()

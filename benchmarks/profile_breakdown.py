@@ -10,7 +10,7 @@ slices) and each metric set (accuracy alone; the three default metrics) it
 profiles one warm call (the probe built and the call made once before), and
 prints the functions with the most own time. It then times the interval
 methods of balanced accuracy and macro F1 on the crossed groups
-(:mod:`mlprobe.core.statistics.table_posteriors`: a grid convolution of Beta posteriors
+(:mod:`mlprobe.core.statistics._table_posteriors`: a grid convolution of Beta posteriors
 for groups with a class on few observations, a moment-matched Beta for the
 others), and the steps of the accuracy-only path, including the fixes that
 were prototyped here and have since landed in mlprobe (sizes and overall
@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_breakdown as bench
 
 import mlprobe as mp
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.counting.grouping import MaskSet
-from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing._masks import evaluate
 from mlprobe.core.slicing.slices import Slice
-from mlprobe.core.statistics import table_posteriors
+from mlprobe.core.statistics import _table_posteriors as table_posteriors
 
 
 def profile_call(probe: mp.Probe, call: dict, metrics: list[str], top: int) -> float:
@@ -75,7 +75,7 @@ def accuracy_path_steps(probe: mp.Probe, slices: list[Slice]) -> None:
     Sizes and overall counts derived from the group tables, and one bincount pass
     per mask (``bincount(cells + K*K*mask)``, no row selection), were prototyped
     here and have landed in mlprobe; the old ways are no longer timed. OR-ing
-    code equalities for an ``in`` of up to ``mlprobe.core.slicing.masks._FEW_CODES`` (4) levels
+    code equalities for an ``in`` of up to ``mlprobe.core.slicing._masks._FEW_CODES`` (4) levels
     has landed too; both ways are still timed, since mlprobe keeps the lookup table
     for more levels.
     """

@@ -29,7 +29,7 @@ from mlprobe.core.analyses.confusion import check_normalize, confusion_frame
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.backend import Backend, ByGroups
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.analyses._row_sample import sample_rows
+from mlprobe.core.analyses._slice_search import ArrayCells
 from mlprobe.core.analyses.discovery import (
     DiscoveryRequest,
     choose_loss,
@@ -24,26 +26,24 @@ from mlprobe.core.analyses.discovery import (
     run_discovery,
 )
 from mlprobe.core.analyses.profiles import ColumnProfile, profile_column
-from mlprobe.core.analyses.row_sample import sample_rows
-from mlprobe.core.analyses.slice_search import ArrayCells
 from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting.grouping import Everything, Grouping, MaskSet, Partition
-from mlprobe.core.intake.frames import to_pandas
+from mlprobe.core.intake._frames import to_pandas
+from mlprobe.core.intake._outputs import collect_outputs
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.intake.outputs import collect_outputs
 from mlprobe.core.metrics import Metric
-from mlprobe.core.slicing.discretize import bin_column, check_bin_count
-from mlprobe.core.slicing.encoding import (
+from mlprobe.core.slicing._discretize import bin_column, check_bin_count
+from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedColumn,
     EncodedTable,
     NumericColumn,
     value_kind,
 )
+from mlprobe.core.slicing._mask_cache import MaskCache
+from mlprobe.core.slicing._masks import evaluate
 from mlprobe.core.slicing.groups import Bins, group_by
-from mlprobe.core.slicing.mask_cache import MaskCache
-from mlprobe.core.slicing.masks import evaluate
 from mlprobe.core.slicing.predicates import (
     PREDICTION,
     TARGET,

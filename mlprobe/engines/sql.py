@@ -1,7 +1,7 @@
 """Slice predicates compiled to SQL with sqlglot's expression builder: a tree walk, no string pasting.
 
 Identifiers go through sqlglot with quoting, values become bound parameters
-(``?``), and the result means what :mod:`mlprobe.core.slicing.masks` means:
+(``?``), and the result means what :mod:`mlprobe.core.slicing._masks` means:
 
 - SQL's own three-valued logic is mlprobe's: a comparison on a missing value
   is unknown, ``and``/``or``/``not`` follow Kleene, and a row counts only when
@@ -49,7 +49,7 @@ from typing import Any, Literal
 import pandas as pd
 from sqlglot import exp
 
-from mlprobe.core.slicing.dates import names_zone, read_date
+from mlprobe.core.slicing._dates import names_zone, read_date
 from mlprobe.core.slicing.predicates import (
     And,
     Between,

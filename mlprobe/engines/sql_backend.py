@@ -7,8 +7,8 @@ same numbers as an in-memory :class:`~mlprobe.Probe` on the same rows: classific
 metrics from per-slice confusion counts computed by SQL (joint true x a x b counts for the
 paired comparisons; each slice's counts are kept, so asking again scans nothing), regression
 and probability metrics from per-slice sums of row terms and exact rank statistics
-(:mod:`mlprobe.engines.row_sums`). ``rows`` fetches a few rows of a slice, ordered and cut
-in the engine (:mod:`mlprobe.engines.rows_sql`), so the explorer works here too. What
+(:mod:`mlprobe.engines._row_sums`). ``rows`` fetches a few rows of a slice, ordered and cut
+in the engine (:mod:`mlprobe.engines._rows_sql`), so the explorer works here too. What
 needs every row in Python (``mask``, ``data``) says so and names the alternative.
 """
 
@@ -27,11 +27,11 @@ from sqlglot import exp
 
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.backend import ByGroups
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.counting.grouping import CountedGroups, Grouping, JointCounts
-from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.intake._outputs import PROBABILITY_TOLERANCE
 from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.intake.outputs import PROBABILITY_TOLERANCE
 from mlprobe.core.metrics import Metric, resolve_metric
 from mlprobe.core.metrics._base import RowMeanMetric
 from mlprobe.core.slicing.groups import (
@@ -53,18 +53,18 @@ from mlprobe.core.slicing.predicates import (
     prediction_column,
 )
 from mlprobe.core.slicing.slices import Slice
-from mlprobe.engines.count_cache import CountCache
-from mlprobe.engines.counting import (
+from mlprobe.engines._count_cache import CountCache
+from mlprobe.engines._counting import (
     SqlSource,
     column_profile,
     column_quantiles,
     count_tables,
     distinct_values,
 )
-from mlprobe.engines.discovery_sql import discover_in_engine
-from mlprobe.engines.row_sums import RowQuery, SqlRows
-from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
-from mlprobe.engines.rows_sql import (
+from mlprobe.engines._discovery_sql import discover_in_engine
+from mlprobe.engines._row_sums import RowQuery, SqlRows
+from mlprobe.engines._row_terms_sql import ModelOutputs, RowTermSql
+from mlprobe.engines._rows_sql import (
     MANY_DISTINCT,
     MAX_LEVELS,
     SampleQuery,
@@ -244,7 +244,7 @@ class SqlBackend:
     def _count_tables(
         self, slices: Sequence[Slice], labels: list[str], aliases: Mapping[str, str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`~mlprobe.engines.counting.count_tables`, asking the engine only about the
+        """:func:`~mlprobe.engines._counting.count_tables`, asking the engine only about the
         slices (and all rows) not counted yet by the same label columns."""
         keys = [_count_key(s, labels, aliases) for s in slices]
         everything = (tuple(labels), "all rows")
@@ -571,7 +571,7 @@ class SqlBackend:
           ``@prediction[model]`` of a classification): the levels with their counts, most
           frequent first, ties in the column's order as in memory (sorted values; an ordered
           categorical's declared levels; the classes' order for the labels), the missing
-          values, ``ordered=True``. At most :data:`~mlprobe.engines.rows_sql.MAX_LEVELS`
+          values, ``ordered=True``. At most :data:`~mlprobe.engines._rows_sql.MAX_LEVELS`
           (1000) levels are listed: a column with more lists its 1000 most frequent, with
           exact counts (memory lists every level); the counts then sum to fewer than the
           present rows, which is how a caller tells. A column of mostly distinct values (an
@@ -817,7 +817,7 @@ class SqlBackend:
 
     def find_slices(self, model: str, **options: Any) -> pd.DataFrame:
         """SliceLine's exact top-k, counted by the engine: the in-memory result
-        (:mod:`mlprobe.engines.discovery_sql`)."""
+        (:mod:`mlprobe.engines._discovery_sql`)."""
         return discover_in_engine(
             self._engine,
             model,

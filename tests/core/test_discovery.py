@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.slicing.discretize import bin_column
-from mlprobe.core.slicing.encoding import encode_column
+from mlprobe.core.slicing._discretize import bin_column
+from mlprobe.core.slicing._encoding import encode_column
 from mlprobe.core.statistics.significance import benjamini_hochberg, two_proportion_p_value
 
 sliceline = pytest.importorskip("sliceline.slicefinder")
@@ -261,7 +261,7 @@ def test_the_search_is_deterministic_and_can_be_interrupted(
         first.astype({"slice": str}), probe.find_slices().astype({"slice": str})
     )
 
-    import mlprobe.core.analyses.slice_search as search
+    import mlprobe.core.analyses._slice_search as search
 
     calls = {"n": 0}
     real = search._combined_codes

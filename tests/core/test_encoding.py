@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlprobe.core.slicing.encoding import (
+from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedTable,
     NumericColumn,

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
+from mlprobe.core.analyses._row_sample import sample_rows
 from mlprobe.core.analyses.profiles import profile_column
-from mlprobe.core.analyses.row_sample import sample_rows
 from mlprobe.core.counting.grouping import MaskSet
-from mlprobe.core.slicing.bitplanes import counts_in_planes, key_planes, pack_rows
-from mlprobe.core.slicing.encoding import encode_column
-from mlprobe.core.slicing.mask_cache import MaskCache
+from mlprobe.core.slicing._bitplanes import counts_in_planes, key_planes, pack_rows
+from mlprobe.core.slicing._encoding import encode_column
+from mlprobe.core.slicing._mask_cache import MaskCache
 from mlprobe.errors import DataError
 
 # --- bit planes ------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def test_packing_pads_to_whole_words() -> None:
 
 
 def test_planes_are_skipped_when_they_would_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mlprobe.core.slicing.bitplanes as bitplanes
+    import mlprobe.core.slicing._bitplanes as bitplanes
 
     monkeypatch.setattr(bitplanes, "MAX_PLANE_BYTES", 100)
     assert bitplanes.key_planes(np.zeros(10_000, dtype=np.uint8), 4) is None

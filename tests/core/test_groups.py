@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mlprobe import Slice
 from mlprobe.core.counting.grouping import MaskSet, Partition
-from mlprobe.core.slicing.encoding import EncodedTable
+from mlprobe.core.slicing._encoding import EncodedTable
 from mlprobe.core.slicing.groups import DEFAULT_BINS, MAX_VALUE_GROUPS, group_by
 from mlprobe.errors import ColumnNotFoundError, ValidationError
 

@@ -23,8 +23,8 @@ from strategies import predicates
 
 import mlprobe as mp
 from mlprobe import Slice, col
-from mlprobe.core.slicing.encoding import EncodedTable
-from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing._encoding import EncodedTable
+from mlprobe.core.slicing._masks import evaluate
 from mlprobe.core.slicing.predicates import (
     And,
     Between,

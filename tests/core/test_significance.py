@@ -108,7 +108,7 @@ def test_mean_loss_tests_keep_their_tails_on_small_slices(draw: str) -> None:
     2-11 times too often on skewed, heavy-tailed losses (a slice without a large loss looks
     certain), which made breakdowns of many small slices cry wolf. The pooled test keeps
     the small-p tail near nominal."""
-    from mlprobe.core.statistics.moments import PowerSums
+    from mlprobe.core.statistics._moments import PowerSums
     from mlprobe.core.statistics.significance import pooled_mean_p_value
 
     rng = np.random.default_rng(11)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from mlprobe.core.metrics.classification import balanced_accuracy, f1_per_class, macro_f1
-from mlprobe.core.statistics.table_posteriors import (
+from mlprobe.core.statistics._table_posteriors import (
     balanced_accuracy_interval,
     f1_interval,
     jeffreys_interval,

@@ -25,7 +25,7 @@ from mlprobe.core.slicing.slices import Slice
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from mlprobe.engines.counting import count_query
+from mlprobe.engines._counting import count_query
 from mlprobe.engines.duckdb_source import DuckDBSource
 
 TEXT = "a`b \"q\" 'name'"  # quotes and a backtick in a column name

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mlprobe as mp
-from mlprobe.core.slicing.discretize import ArrayNumbers
-from mlprobe.engines.discovery_sql import EngineNumbers
+from mlprobe.core.slicing._discretize import ArrayNumbers
+from mlprobe.engines._discovery_sql import EngineNumbers
 from mlprobe.engines.duckdb_source import DuckDBSource
 from mlprobe.engines.sql import column_ref
 from mlprobe.errors import MlprobeError

@@ -25,11 +25,11 @@ import mlprobe as mp
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.counting.grouping import MaskSet
 from mlprobe.core.slicing.slices import as_slice
 from mlprobe.core.statistics.ranks import AucCounts, grouped_rank_counts
-from mlprobe.engines import row_sums
+from mlprobe.engines import _row_sums as row_sums
 
 REGRESSION_METRICS = ["r2", "mae", "mse", "rmse", "mean_error"]
 SCORE_METRICS = ["roc_auc", "log_loss", "brier", "accuracy"]

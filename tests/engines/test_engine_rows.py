@@ -113,7 +113,7 @@ def test_a_regression_label_profile_is_a_float_range(frame: pd.DataFrame) -> Non
 
 
 def test_levels_are_bounded_and_an_id_column_lists_none() -> None:
-    from mlprobe.engines.rows_sql import MAX_LEVELS, PREFIX_ROWS
+    from mlprobe.engines._rows_sql import MAX_LEVELS, PREFIX_ROWS
 
     n = PREFIX_ROWS + 1_000
     frame = pd.DataFrame(

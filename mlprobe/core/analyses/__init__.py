@@ -1,1 +1,2 @@
-"""The analyses a probe answers: breakdown, comparison, confusion, slice discovery."""
+"""The analyses a probe answers: breakdown, comparison, confusion, slice discovery, column
+profiles (``_slice_search``, the SliceLine lattice search, and ``_row_sample`` are machinery)."""

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.counting.grouping import Grouping
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric, MetricValues

@@ -28,16 +28,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.counting.grouping import Grouping
-from mlprobe.core.counting.row_terms import RowTerm
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
 from mlprobe.core.slicing.slices import Slice
+from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import implied_standard_error, mean_interval, normal_interval
-from mlprobe.core.statistics.moments import PowerSums
 from mlprobe.core.statistics.significance import (
     benjamini_hochberg,
     cell_variance,

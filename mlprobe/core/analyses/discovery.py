@@ -1,6 +1,6 @@
 """Find the slices where a model fails: SliceLine's search, then honest statistics and pruning.
 
-The search (:mod:`mlprobe.core.analyses.slice_search`) ranks conjunctions of binned
+The search (:mod:`mlprobe.core.analyses._slice_search`) ranks conjunctions of binned
 columns by SliceLine's score. This module turns the best of them into a
 table a person can act on: each slice with its error, interval, gap to the
 rest, p-value and Benjamini–Hochberg q-value over every slice the search
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.analyses.slice_search import CellCounts, SearchResult, SliceKey, search_slices
+from mlprobe.core.analyses._slice_search import CellCounts, SearchResult, SliceKey, search_slices
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.slicing.discretize import ColumnBins
+from mlprobe.core.slicing._discretize import ColumnBins
 from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.core.slicing.slices import Slice
+from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import mean_interval, wilson_interval
-from mlprobe.core.statistics.moments import PowerSums
 from mlprobe.core.statistics.significance import (
     benjamini_hochberg,
     pooled_mean_p_value,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.slicing.encoding import CategoricalColumn, EncodedColumn
+from mlprobe.core.slicing._encoding import CategoricalColumn, EncodedColumn
 
 __all__ = ["ColumnProfile", "profile_column"]
 
@@ -40,7 +40,7 @@ class ColumnProfile:
     Examples
     --------
     >>> import pandas as pd
-    >>> from mlprobe.core.slicing.encoding import encode_column
+    >>> from mlprobe.core.slicing._encoding import encode_column
     >>> profile = profile_column(encode_column(pd.Series(["b", "a", "b", None]), name="g"))
     >>> profile.kind, profile.levels, profile.n_missing
     ('categorical', [('b', 2), ('a', 1)], 1)

@@ -27,9 +27,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from mlprobe.core.counting.row_terms import RowTerm
-from mlprobe.core.slicing.bitplanes import counts_in_planes, pack_rows
-from mlprobe.core.slicing.encoding import smallest_int_dtype
+from mlprobe.core.counting._row_terms import RowTerm
+from mlprobe.core.slicing._bitplanes import counts_in_planes, pack_rows
+from mlprobe.core.slicing._encoding import smallest_int_dtype
 from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
 from mlprobe.errors import MlprobeError
 

@@ -1,1 +1,2 @@
-"""What a probe takes in: tables, labels, predictions and scores, checked once."""
+"""What a probe takes in: tables, labels, predictions and scores, checked once (``labels``,
+``model_arrays``; ``_frames`` and ``_outputs`` read the user's inputs)."""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.slicing.encoding import smallest_int_dtype
+from mlprobe.core.slicing._encoding import smallest_int_dtype
 from mlprobe.errors import DataError, ValidationError
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from mlprobe.core.intake.labels import Task
-from mlprobe.core.slicing.bitplanes import key_planes
-from mlprobe.core.slicing.encoding import smallest_int_dtype
+from mlprobe.core.slicing._bitplanes import key_planes
+from mlprobe.core.slicing._encoding import smallest_int_dtype
 
 __all__ = ["ModelArrays"]
 

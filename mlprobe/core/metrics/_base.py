@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlprobe.core.counting.group_stats import GroupStats
-from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.counting._group_stats import GroupStats
+from mlprobe.core.counting._row_terms import RowTerm
+from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import implied_standard_error, mean_interval, wilson_interval
-from mlprobe.core.statistics.moments import PowerSums
 from mlprobe.core.statistics.significance import (
     pooled_mean_p_value,
     skew_corrected_t_p_value,

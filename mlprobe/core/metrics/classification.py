@@ -1,6 +1,6 @@
 """Classification metrics from K x K confusion counts, vectorized over groups.
 
-The values come from :mod:`mlprobe.core.statistics.table_values` (NaN where undefined,
+The values come from :mod:`mlprobe.core.statistics._table_values` (NaN where undefined,
 never 0); each metric class adds its interval and its test against the rest.
 
 Examples
@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues, ProportionMetric
-from mlprobe.core.statistics.intervals import implied_standard_error, resample_tables
-from mlprobe.core.statistics.significance import permutation_moment_p_value
-from mlprobe.core.statistics.table_posteriors import (
+from mlprobe.core.statistics._table_posteriors import (
     balanced_accuracy_interval,
     f1_interval,
     macro_f1_interval,
 )
-from mlprobe.core.statistics.table_values import (
+from mlprobe.core.statistics._table_values import (
     _diagonal,
     balanced_accuracy,
     f1_per_class,
     macro_f1,
 )
+from mlprobe.core.statistics.intervals import implied_standard_error, resample_tables
+from mlprobe.core.statistics.significance import permutation_moment_p_value
 
 __all__ = [
     "F1",
@@ -100,7 +100,7 @@ class TableMetric(Metric):
 
     Interval: :meth:`interval` (by default, posterior-predictive tables:
     :func:`mlprobe.core.statistics.intervals.resample_tables`; built-in metrics have exact
-    posteriors, see :mod:`mlprobe.core.statistics.table_posteriors`). The interval always
+    posteriors, see :mod:`mlprobe.core.statistics._table_posteriors`). The interval always
     holds the observed value. Test against the rest: the gap's variance under
     random assignment of rows to the slice
     (:func:`mlprobe.core.statistics.significance.permutation_moment_p_value`), which

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues
 from mlprobe.core.metrics.classification import TableMetric
 from mlprobe.core.statistics.intervals import resample_tables

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlprobe.core.counting.group_stats import GroupStats
-from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.counting._group_stats import GroupStats
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.metrics._base import (
     Metric,
     MetricValues,
@@ -17,8 +17,8 @@ from mlprobe.core.metrics._base import (
     RowMeanMetric,
     mean_p_value,
 )
+from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import implied_standard_error, t_value
-from mlprobe.core.statistics.moments import PowerSums
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlprobe.core.counting.group_stats import GroupStats
+from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues, PooledParts, RowMeanMetric
 from mlprobe.core.statistics.intervals import implied_standard_error, t_value, wilson_interval
 from mlprobe.core.statistics.ranks import correlation_matrix

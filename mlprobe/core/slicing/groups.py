@@ -9,7 +9,7 @@ keeping only the combinations that occur.
 Examples
 --------
 >>> import pandas as pd
->>> from mlprobe.core.slicing.encoding import EncodedTable
+>>> from mlprobe.core.slicing._encoding import EncodedTable
 >>> table = EncodedTable(pd.DataFrame({"age": [20, 35, 50, 65, None], "sex": list("FMFMF")}))
 >>> partition, slices = group_by(table, ["age"], bins=[30, 60])
 >>> [str(s) for s in slices]
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlprobe.core.counting.grouping import Partition
-from mlprobe.core.slicing.encoding import (
+from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedTable,
     NumericColumn,

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.slicing.encoding import EncodedTable
-from mlprobe.core.slicing.masks import evaluate
+from mlprobe.core.slicing._encoding import EncodedTable
+from mlprobe.core.slicing._masks import evaluate
 from mlprobe.core.slicing.predicates import Predicate, predicate_from_dict
 from mlprobe.errors import ValidationError
 
@@ -185,6 +185,6 @@ def _predicate_of(other: object) -> Predicate:
 
 
 def _as_frame(data: object) -> pd.DataFrame:
-    from mlprobe.core.intake.frames import to_pandas
+    from mlprobe.core.intake._frames import to_pandas
 
     return to_pandas(data, argument="data")

@@ -22,7 +22,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from mlprobe.core.statistics.moments import PowerSums
+from mlprobe.core.statistics._moments import PowerSums
 
 __all__ = [
     "N_RESAMPLES",
@@ -119,7 +119,7 @@ def mean_interval(
     Examples
     --------
     >>> import numpy as np
-    >>> from mlprobe.core.statistics.moments import PowerSums
+    >>> from mlprobe.core.statistics._moments import PowerSums
     >>> mean, low, high, se = mean_interval(PowerSums.of([0.1, 0.2, 0.2, 0.4, 1.5]), 0.95)
     >>> bool(high[0] - mean[0] > mean[0] - low[0])   # reaches further up
     True

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mlprobe.core.statistics.moments import PowerSums
+from mlprobe.core.statistics._moments import PowerSums
 
 __all__ = [
     "EXACT_BELOW",
@@ -160,7 +160,7 @@ def pooled_mean_p_value(a: PowerSums, b: PowerSums) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from mlprobe.core.statistics.moments import PowerSums
+    >>> from mlprobe.core.statistics._moments import PowerSums
     >>> small = PowerSums.of(np.full(30, 0.5))   # no spread of its own
     >>> rest = PowerSums.of(np.random.default_rng(0).exponential(1.0, 3000))
     >>> 0.001 < float(pooled_mean_p_value(small, rest)[0]) < 0.05

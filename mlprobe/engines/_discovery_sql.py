@@ -1,6 +1,6 @@
 """Slice discovery where the rows stay: bins, cell counts and row overlaps computed by SQL.
 
-The search itself (:func:`mlprobe.core.analyses.slice_search.search_slices`) and
+The search itself (:func:`mlprobe.core.analyses._slice_search.search_slices`) and
 the statistics after it are the in-memory ones; this module answers what they
 ask of the rows, each answer one scan:
 
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from mlprobe.core.analyses._slice_search import CellSums, LossTotals, SliceKey
 from mlprobe.core.analyses.discovery import (
     DiscoveryRequest,
     Loss,
@@ -37,8 +38,7 @@ from mlprobe.core.analyses.discovery import (
     default_min_support,
     run_discovery,
 )
-from mlprobe.core.analyses.slice_search import CellSums, LossTotals, SliceKey
-from mlprobe.core.slicing.discretize import (
+from mlprobe.core.slicing._discretize import (
     MAX_LEVELS,
     ColumnBins,
     categorical_bins,
@@ -48,8 +48,8 @@ from mlprobe.core.slicing.discretize import (
     numeric_bins,
 )
 from mlprobe.core.slicing.predicates import TARGET, prediction_column
-from mlprobe.engines.counting import SqlSource
-from mlprobe.engines.row_terms_sql import ModelOutputs, RowTermSql
+from mlprobe.engines._counting import SqlSource
+from mlprobe.engines._row_terms_sql import ModelOutputs, RowTermSql
 from mlprobe.engines.sql import ColumnKind, Parameters, column_ref, compile_predicate
 from mlprobe.errors import ValidationError, missing_column_error
 
@@ -82,7 +82,7 @@ def _double(value: exp.Expression) -> exp.Expression:
 
 
 class EngineNumbers:
-    """:class:`~mlprobe.core.slicing.discretize.NumberSummary` of a number column in an engine.
+    """:class:`~mlprobe.core.slicing._discretize.NumberSummary` of a number column in an engine.
 
     Exact "lower" quantiles without sorting the column: for the order statistic
     ``x[j]`` (``j = floor(p * (n - 1))``, as ``numpy.quantile(method="lower")``),
@@ -232,7 +232,7 @@ def engine_bins(
     bins: int,
     max_levels: int,
 ) -> list[ColumnBins]:
-    """The bins of each feature, as :func:`mlprobe.core.slicing.discretize.bin_column` cuts
+    """The bins of each feature, as :func:`mlprobe.core.slicing._discretize.bin_column` cuts
     them in memory. ``aliases`` name the data column behind a reserved name (``@target``);
     ``categorical`` lists features binned per level (text, bool, categoricals, labels)."""
     sources = {f: aliases.get(f, f) for f in features}
@@ -321,7 +321,7 @@ def _plain(value: Any, kind: ColumnKind | None) -> Any:
 
 
 class SqlCells:
-    """:class:`~mlprobe.core.analyses.slice_search.CellCounts` of an engine's rows.
+    """:class:`~mlprobe.core.analyses._slice_search.CellCounts` of an engine's rows.
 
     Parameters
     ----------

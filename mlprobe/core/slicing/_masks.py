@@ -1,4 +1,4 @@
-"""Evaluate a predicate on an :class:`~mlprobe.core.slicing.encoding.EncodedTable` into a row mask.
+"""Evaluate a predicate on an :class:`~mlprobe.core.slicing._encoding.EncodedTable` into a row mask.
 
 Missing values follow SQL's ``WHERE``: a comparison on a missing value is
 *unknown*; ``and``/``or``/``not`` combine unknowns by Kleene's logic, and a
@@ -11,7 +11,7 @@ Every leaf compares codes or numbers, never strings row by row.
 Examples
 --------
 >>> import pandas as pd
->>> from mlprobe.core.slicing.encoding import EncodedTable
+>>> from mlprobe.core.slicing._encoding import EncodedTable
 >>> from mlprobe.core.slicing.predicates import col
 >>> table = EncodedTable(pd.DataFrame({"x": [1.0, None, 5.0], "s": ["a", "b", None]}))
 >>> evaluate(~(col("x") >= 3), table).tolist()
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.slicing.dates import read_date
-from mlprobe.core.slicing.encoding import (
+from mlprobe.core.slicing._dates import read_date
+from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedColumn,
     EncodedTable,

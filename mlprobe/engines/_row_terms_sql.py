@@ -3,12 +3,12 @@
 What :class:`~mlprobe.core.intake.model_arrays.ModelArrays` computes with numpy,
 written for an engine: ``error`` is ``prediction - target``, ``log_loss`` is
 ``-LN(p(true class))`` with the probability clipped to ``[eps, 1 - eps]``, and so
-on (see :data:`mlprobe.core.counting.row_terms.QUANTITIES`). Values are bound
+on (see :data:`mlprobe.core.counting._row_terms.QUANTITIES`). Values are bound
 parameters; sqlglot builds every expression, parenthesized explicitly.
 
 Examples
 --------
->>> from mlprobe.core.counting.row_terms import RowTerm
+>>> from mlprobe.core.counting._row_terms import RowTerm
 >>> from mlprobe.engines.sql import Parameters
 >>> outputs = ModelOutputs(target="y", predictions={"m": "p"}, scores={}, classes=[])
 >>> sql = RowTermSql(outputs, {"y": "number", "p": "number"})
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from sqlglot import exp
 
-from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.engines.sql import ColumnKind, Parameters, column_ref
 
 __all__ = ["ModelOutputs", "RowTermSql"]
@@ -136,7 +136,7 @@ class RowTermSql:
         )
 
     def quantity(self, name: str, model: str, params: Parameters) -> exp.Expression:
-        """One of :data:`~mlprobe.core.counting.row_terms.QUANTITIES` for ``model``, as SQL."""
+        """One of :data:`~mlprobe.core.counting._row_terms.QUANTITIES` for ``model``, as SQL."""
         outputs = self.outputs
         if name == "target":
             return _sub(self._double(outputs.target), params.bind(outputs.target_mean))

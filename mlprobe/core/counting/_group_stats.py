@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.counting.grouping import (
     CountedGroups,
     Everything,
@@ -32,7 +33,6 @@ from mlprobe.core.counting.grouping import (
     Partition,
     RowFunction,
 )
-from mlprobe.core.counting.row_terms import RowTerm
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.statistics.ranks import (
     AucCounts,

@@ -36,8 +36,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from mlprobe.core.statistics._table_values import balanced_accuracy, macro_f1
 from mlprobe.core.statistics.significance import cell_variance
-from mlprobe.core.statistics.table_values import balanced_accuracy, macro_f1
 
 __all__ = [
     "JEFFREYS",

@@ -4,7 +4,7 @@
 questions of the metric code with SQL, for a list of slices (``view="slices"``),
 all rows (``"overall"``) or the rows outside each slice (``"complement"``):
 
-- sums of a :class:`~mlprobe.core.counting.row_terms.RowTerm` per group: one scan per
+- sums of a :class:`~mlprobe.core.counting._row_terms.RowTerm` per group: one scan per
   batch of slices for every term the call's metrics declared, plus all rows;
 - centered terms (the spread of a target about each slice's own mean) in a
   second scan, with the centers as bound parameters;
@@ -29,11 +29,11 @@ from typing import Any, Literal
 import numpy as np
 from sqlglot import exp
 
-from mlprobe.core.counting.row_terms import RowTerm
+from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
-from mlprobe.engines.counting import SqlSource
-from mlprobe.engines.row_terms_sql import RowTermSql
+from mlprobe.engines._counting import SqlSource
+from mlprobe.engines._row_terms_sql import RowTermSql
 from mlprobe.engines.sql import ColumnKind, Parameters, compile_predicate
 
 __all__ = ["AUC_BATCH", "SUM_BATCH", "RowQuery", "SqlRows"]

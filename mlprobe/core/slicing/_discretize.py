@@ -9,7 +9,7 @@ discovered slice is an ordinary, editable :class:`Slice`.
 Examples
 --------
 >>> import pandas as pd
->>> from mlprobe.core.slicing.encoding import encode_column
+>>> from mlprobe.core.slicing._encoding import encode_column
 >>> binned = bin_column(encode_column(pd.Series([1.0, 5.0, 9.0, None, 7.0]), name="x"), bins=2)
 >>> [str(c) for c in binned.conditions]
 ['x < 5', 'x >= 5', 'x is null']
@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from mlprobe.core.slicing.encoding import (
+from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedColumn,
     smallest_int_dtype,

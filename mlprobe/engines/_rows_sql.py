@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from mlprobe.engines.counting import SqlSource
+from mlprobe.engines._counting import SqlSource
 from mlprobe.engines.sql import ColumnKind, Parameters, column_ref
 
 __all__ = [
