@@ -26,12 +26,13 @@ import datetime as dt
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.spec.errors import SuiteFileError
@@ -45,10 +46,16 @@ from mlprobe.spec.files import (
     read_document_text,
     write_atomic,
 )
+from mlprobe.spec.from_slices import MergedTests, build_tests, merge_tests
 from mlprobe.spec.result import SuiteResult
 from mlprobe.spec.runner import run_test
 from mlprobe.spec.schema import FORMAT_VERSION, validate_document
 from mlprobe.spec.slice_test import Baseline, SliceTest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlprobe.core.slicing.slices import Slice
 
 __all__ = ["DEFAULT_FIXTURE", "Suite"]
 
@@ -267,6 +274,193 @@ class Suite:
             suite.add(test)
             suite.save(target)
         return suite
+
+    @classmethod
+    def append_all(
+        cls, path: str | os.PathLike[str], tests: Iterable[SliceTest], *, name: str | None = None
+    ) -> MergedTests:
+        """Add several tests to the suite file at ``path``, keeping every test already there.
+
+        As :meth:`append` (under the same lock; a missing file is created as a suite
+        called ``name``), but a test of a slice, metric and model the file already
+        tests is skipped, and a new test whose id is taken gets the first free ``-2``,
+        ``-3``... suffix: saving the same findings twice adds nothing, and no existing
+        test is ever changed.
+
+        Returns
+        -------
+        MergedTests
+            ``(tests, added, skipped)``: the file's tests as written, the new tests
+            added (with their final ids) and the new tests skipped.
+        """
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path).strip():
+            raise ValidationError(
+                f"Suite.append_all: 'path' must be a non-empty file path; received {path!r}."
+            )
+        if isinstance(tests, SliceTest) or not isinstance(tests, Iterable):
+            raise ValidationError(
+                "Suite.append_all: 'tests' must be a list of SliceTest (a Suite works too); "
+                f"received {type(tests).__name__}."
+            )
+        new = list(tests)
+        for test in new:
+            if not isinstance(test, SliceTest):
+                raise ValidationError(
+                    f"Suite.append_all: expected SliceTest objects; received {type(test).__name__}."
+                )
+        target = Path(path)
+        with _locked(target):
+            if target.exists():
+                suite = cls.load(target)
+            else:
+                suite = cls(name or target.name.split(".")[0] or "suite")
+            merged = merge_tests(suite.tests, new)
+            if merged.added or not target.exists():
+                Suite(
+                    suite.name, merged.tests, description=suite.description, fixture=suite.fixture
+                ).save(target)
+        return merged
+
+    # --- from findings ---------------------------------------------------------------------
+
+    @classmethod
+    def from_slices(
+        cls,
+        slices: pd.DataFrame | Sequence[Slice | str] | Slice | str,
+        *,
+        name: str,
+        probe: Evaluator,
+        metric: str | None = None,
+        model: str | None = None,
+        expect: Mapping[str, float] | None = None,
+        allowance: float | None = None,
+        min_support: int = MIN_SUPPORT,
+        confidence: float = CONFIDENCE,
+        tags: Sequence[str] = (),
+        description: str = "",
+    ) -> Suite:
+        """A suite with one test per slice: found slices become tests in one call.
+
+        Each test records the slice's value on ``probe`` today as its baseline and, by
+        default, fails when a later model is worse there than that baseline by more
+        than an allowance. Save it with :meth:`save` (or add it to an existing file
+        with :meth:`append_all`) and run it on every new model version.
+
+        Parameters
+        ----------
+        slices : DataFrame, list of Slice or str, Slice or str
+            What :meth:`mlprobe.Probe.find_slices` returned (so
+            ``found.pipe(mp.Suite.from_slices, name=..., probe=probe)`` works), a
+            :meth:`~mlprobe.Probe.breakdown` table (its ``overall`` rows are left out;
+            slices are read from its ``attrs``, else parsed from the ``slice`` column),
+            any table with a ``slice`` column, or slices and slice texts. Slices with
+            the same conditions become one test. The input is not modified.
+        name : str
+            The suite's name.
+        probe : Probe
+            Where the baselines are measured: any object of the
+            :class:`~mlprobe.core.evaluator.Evaluator` protocol.
+        metric : str, optional
+            The metric of every test. Default: for a find_slices table, the mean of the
+            loss it ranked by (``error_rate`` stays ``error_rate``, which is a metric
+            too, so the baseline is the number the search showed; ``log_loss`` and
+            ``brier`` stay; ``absolute_error`` becomes ``mae``, ``squared_error``
+            ``mse``); for a breakdown, its first metric (the one its ``gap`` and
+            q-values are about); for a list, ``error_rate`` (classification) or
+            ``mae`` (regression), as find_slices ranks by default.
+        model : str, optional
+            Whose values become the baselines. Required when the probe has several
+            models (unless a breakdown table holds exactly one). The tests themselves
+            name no model, so ``suite.run(probe, model="v3")`` checks any version.
+        expect : dict, optional
+            One expectation for every test, as in a suite file: ``{"at_least": 0.8}``,
+            ``{"at_most": 0.2}``, ``{"max_gap_to_overall": 0.05}`` or
+            ``{"max_drop_from_baseline": 0.02}``. Default: no worse than the baseline
+            by more than the allowance.
+        allowance : float, optional
+            How much worse than its baseline a slice may get (in the metric's units);
+            not with ``expect``. Default, per slice: the larger of the baseline's
+            ``confidence`` interval margin on the worse side and one point (0.01; 1%
+            of the value for values above 1, such as an MAE in dollars), rounded up to
+            two digits. Why: the same model on the same rows reproduces its baseline
+            exactly, so any allowance passes it; a drop within the interval's margin
+            is within what the slice's size can tell apart from noise, so failing on
+            it would make a flaky test, while a drop beyond it is a change the data
+            resolves. The one-point floor keeps a large slice (a very narrow interval)
+            from failing on a trivial change. A metric with an ideal value (e.g.
+            ``mean_error``, best at 0) gets a one-sided bound instead: it may not move
+            further from the ideal, on the side its baseline is on, by more than the
+            allowance (``at_most`` or ``at_least``).
+        min_support : int
+            Each test is inconclusive below this many rows.
+        confidence : float
+            The level of the intervals the default allowance comes from. The tests
+            themselves are judged on their value (they set no ``confidence``).
+        tags : list of str
+            Tags of every test.
+        description : str
+            The suite's description. Each test's description says how its slice was
+            found, e.g. ``Found by find_slices on 2026-12-04: error_rate 0.376 vs
+            0.198 on the rest (q = 1.9e-317). Fails when error_rate is worse than its
+            baseline by more than 0.01 (one point: its 95% interval's margin, 0.0093, is
+            smaller).``: no machine path, no user name.
+
+        Returns
+        -------
+        Suite
+            One test per distinct slice, in the input's order, with ids from the
+            slice text: readable (``age-lt-26-and-sex-eq-female``; a custom slice name
+            is used as it is), stable (the same slice gets the same id on every run
+            and machine), and unique (slices that read the same once lowercased both
+            end in a hash of their conditions; see
+            :func:`~mlprobe.spec.from_slices.slice_id`).
+
+        Raises
+        ------
+        ValidationError
+            A bad argument, naming it and the fix; several models and no ``model``;
+            a metric undefined on a slice when the expectation needs a baseline.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import mlprobe as mp
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"a": rng.choice(["x", "y"], 400), "b": rng.choice(["u", "v"], 400)})
+        >>> y = rng.integers(0, 2, 400)
+        >>> wrong = (df["a"] == "x") & (df["b"] == "u") & (rng.random(400) < 0.5)
+        >>> probe = mp.Probe(df.assign(y=y), target="y", predictions=np.where(wrong, 1 - y, y))
+        >>> found = probe.find_slices(top_k=1)
+        >>> suite = found.pipe(mp.Suite.from_slices, name="found", probe=probe)
+        >>> test = suite.tests[0]
+        >>> test.id, test.metric, test.expectation, test.threshold_value
+        ('a-eq-x-and-b-eq-u', 'error_rate', 'max_drop_from_baseline', 0.11)
+        >>> test.baseline.value, test.baseline.n
+        (0.511628, 86)
+        >>> print(test.description)
+        Found by find_slices on ...: error_rate 0.512 vs 0.000 on the rest (q = ...).
+        Fails when error_rate is worse than its baseline by more than 0.11 (its 95% interval's
+        margin; at least one point).
+        >>> suite.run(probe).passed
+        True
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(
+                f"Suite.from_slices: name: expected the suite's name, a non-empty str such "
+                f"as 'found-slices'; received {name!r}."
+            )
+        tests = build_tests(
+            slices,
+            probe=probe,
+            metric=metric,
+            model=model,
+            expect=expect,
+            allowance=allowance,
+            min_support=min_support,
+            confidence=confidence,
+            tags=tags,
+        )
+        return cls(name, tests, description=description)
 
     # --- against a probe -----------------------------------------------------------------
 

@@ -140,7 +140,9 @@ class Explorer(w.VBox):
         self.save = SavePane(
             self.state, suite_name=suite_name, path=path or f"tests/{suite_name}.mlprobe.yaml"
         )
-        self.suggest = SuggestPane(self.state, on_save=lambda: self.show_tab("Save test"))
+        self.suggest = SuggestPane(
+            self.state, on_save=lambda: self.show_tab("Save test"), save_pane=self.save
+        )
         self.last_refresh_seconds = float("nan")
         self._static_handle: Any = None
         self._static_timer: asyncio.TimerHandle | None = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 
 from mlprobe.errors import ValidationError
+from mlprobe.spec.from_slices import MergedTests
 from mlprobe.spec.slice_test import EXPECTATIONS, SliceTest
 from mlprobe.spec.suite import Suite
 from mlprobe.widgets.state import (
@@ -141,6 +143,18 @@ class SavePane:
         state.observe(self._min_support_changed, names="min_support")
         self.suggest()
 
+    def suite_path(self) -> Path:
+        """The suite file tests are saved to, as typed in the pane (``~`` expanded)."""
+        if not self.path.value.strip():
+            raise ValidationError("suite file: enter a path, e.g. tests/model.mlprobe.yaml.")
+        return Path(self.path.value.strip()).expanduser()
+
+    def save_tests(self, tests: Sequence[SliceTest]) -> tuple[Path, MergedTests]:
+        """Add ``tests`` to the suite file, keeping the tests already there (see
+        :meth:`mlprobe.Suite.append_all`); returns the path and what was added or skipped."""
+        path = self.suite_path()
+        return path, Suite.append_all(path, tests, name=self.suite_name)
+
     def _metric_changed(self, change: dict[str, Any]) -> None:
         self.metric.value = change["new"]
 
@@ -192,9 +206,7 @@ class SavePane:
         chosen = self.state.selected_slice()
         if chosen is None:
             raise ValidationError("save: select a slice in the list first ('overall' is all rows).")
-        if not self.path.value.strip():
-            raise ValidationError("suite file: enter a path, e.g. tests/model.mlprobe.yaml.")
-        path = Path(self.path.value.strip()).expanduser()
+        path = self.suite_path()
         threshold: dict[str, float | None] = dict.fromkeys(EXPECTATIONS)
         threshold[self.expectation.value] = float(self.threshold.value)
         test = SliceTest(

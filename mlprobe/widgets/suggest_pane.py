@@ -1,16 +1,26 @@
-"""Suggest: run slice discovery on demand, then add a suggestion to the list or save it as a test."""
+"""Suggest: run slice discovery on demand, then add a suggestion to the list or save it as a test.
+
+All suggestions, or the ticked ones, can be saved as tests at once
+(:meth:`mlprobe.Suite.from_slices`: ids from the slice text, today's values as baselines,
+no worse than the baseline by more than its interval's margin), added to the explorer's
+suite file (the path in the *Save test* tab) without touching the tests already there.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
 from mlprobe.core.slicing.slices import Slice
-from mlprobe.errors import MlprobeError
+from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.render.tables import format_q
+from mlprobe.spec.suite import Suite
+from mlprobe.widgets.save_pane import SavePane
 from mlprobe.widgets.state import ExplorerState, context_html, user_action
 
 __all__ = ["SuggestPane", "search_loss"]
@@ -65,9 +75,13 @@ def _state(pane: SuggestPane) -> ExplorerState:
 class SuggestPane:
     """``probe.find_slices`` behind a button, with a progress bar; one row per suggestion."""
 
-    def __init__(self, state: ExplorerState, *, on_save: Any = None) -> None:
+    def __init__(
+        self, state: ExplorerState, *, on_save: Any = None, save_pane: SavePane | None = None
+    ) -> None:
         self.state = state
         self._on_save = on_save
+        #: where "Save all" writes (default: the save pane of the same explorer)
+        self._save_pane = save_pane
         compact = {"description_width": "initial"}
         small = {"width": "auto", "flex": "0 1 160px", "min_width": "0"}
         self.max_conditions = w.BoundedIntText(
@@ -99,6 +113,27 @@ class SuggestPane:
         self.rows = w.VBox()
         self.rows.add_class("mlprobe-suggestions")
         self.found: pd.DataFrame | None = None
+        #: one tick box per suggestion, in the order of ``found``
+        self.picks: list[w.Checkbox] = []
+        self.save_all = w.Button(
+            description="Save all as tests",
+            icon="save",
+            button_style="success",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.save_all.add_class("mlprobe-suggest-save-all")
+        self.save_picked = w.Button(
+            description="Save ticked as tests",
+            icon="check-square",
+            layout=w.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.save_picked.add_class("mlprobe-suggest-save-ticked")
+        self.bulk = w.HBox(
+            [self.save_all, self.save_picked],
+            layout=w.Layout(flex_flow="row wrap", overflow="visible", display="none"),
+        )
+        self.saved = w.HTML()
+        self.saved.add_class("mlprobe-suggest-saved")
         self.context = w.HTML()
         self.context.add_class("mlprobe-suggest-context")
         self.widget = w.VBox(
@@ -115,9 +150,13 @@ class SuggestPane:
                 self.bar,
                 self.summary,
                 self.rows,
+                self.bulk,
+                self.saved,
             ]
         )
         self.run.on_click(self.suggest)
+        self.save_all.on_click(lambda _: self.save_tests())
+        self.save_picked.on_click(lambda _: self.save_tests(self.picked()))
         state.observe(self._settings_changed, names=["model", "metric"])
         self._show_context()
 
@@ -130,7 +169,7 @@ class SuggestPane:
         self._show_context()
         if self.found is not None:
             self.found = None
-            self.rows.children = []
+            self._clear_rows()
             self.summary.value = (
                 f"<i>The model or metric changed: suggest again for {self.state.model}.</i>"
             )
@@ -152,7 +191,7 @@ class SuggestPane:
             )
         except Exception as error:  # shown in the pane too, not only in the message area
             self.found = None
-            self.rows.children = []
+            self._clear_rows()
             text = (
                 str(error)
                 if isinstance(error, MlprobeError)
@@ -196,9 +235,10 @@ class SuggestPane:
 
     def _show(self, found: pd.DataFrame, extra: dict[str, str] | None = None) -> None:
         metric = html.escape(str(found.attrs.get("metric", "error")))
+        self.saved.value = ""  # what was saved from earlier suggestions is not about these
         if found.empty:
             self.summary.value = "<i>No slice stands out: nothing scores above zero.</i>"
-            self.rows.children = []
+            self._clear_rows()
             return
         overall = float(found["overall"].iloc[0])
         self.summary.value = (
@@ -206,7 +246,7 @@ class SuggestPane:
             f"overall {metric} {overall:.3f}; "
             f"{found.attrs.get('evaluated', 0):,} slices evaluated"
         )
-        rows = []
+        rows, picks = [], []
         for record in found.to_dict("records"):
             chosen: Slice = record["slice"]
             also = (extra or {}).get(chosen.name)
@@ -228,15 +268,25 @@ class SuggestPane:
                 layout=w.Layout(width="auto", flex="0 0 auto"),
             )
             save.add_class("mlprobe-suggestion-save")
+            pick = w.Checkbox(
+                value=False,
+                description="tick",
+                indent=False,
+                layout=w.Layout(width="auto", flex="0 0 auto"),
+            )
+            pick.add_class("mlprobe-suggestion-pick")
             add.on_click(lambda _, s=chosen: self.add(s))
             save.on_click(lambda _, s=chosen: self.save(s))
             row = w.HBox(
-                [text, add, save],
+                [text, add, save, pick],
                 layout=w.Layout(flex_flow="row wrap", align_items="center", overflow="visible"),
             )
             row.add_class("mlprobe-suggestion")
             rows.append(row)
+            picks.append(pick)
         self.rows.children = rows
+        self.picks = picks
+        self.bulk.layout.display = "flex"
 
     @user_action(_state)
     def add(self, chosen: Slice) -> None:
@@ -253,3 +303,74 @@ class SuggestPane:
         self.state.selected = chosen.name
         if self._on_save is not None:
             self._on_save()
+
+    def _clear_rows(self) -> None:
+        self.rows.children = []
+        self.picks = []
+        self.bulk.layout.display = "none"
+
+    def picked(self) -> list[int]:
+        """Positions (in ``found``) of the ticked suggestions."""
+        return [i for i, pick in enumerate(self.picks) if pick.value]
+
+    @user_action(_state)
+    def save_tests(self, which: Sequence[int] | None = None) -> Path | None:
+        """Save suggestions as tests in the explorer's suite file: all, or those at ``which``.
+
+        One test per suggestion on the explorer's metric and model, built by
+        :meth:`mlprobe.Suite.from_slices` (today's value as the baseline; fails when
+        worse by more than its interval's margin, at least one point), added with
+        :meth:`mlprobe.Suite.append_all`: the file's other tests stay as they are, a
+        suggestion it already tests is skipped, a taken id gets a ``-2`` suffix.
+        Returns the suite file's path.
+        """
+        self.saved.value = ""
+        found = self.found
+        if found is None or found.empty:
+            raise ValidationError("save: run 'Suggest slices' first; there is nothing to save.")
+        positions = list(range(len(found))) if which is None else list(which)
+        if not positions:
+            raise ValidationError(
+                "save: tick the suggestions to save first, or use 'Save all as tests'."
+            )
+        if any(not isinstance(i, int) or not 0 <= i < len(found) for i in positions):
+            raise ValidationError(
+                f"save: 'which' takes positions of suggestions, 0 to {len(found) - 1}; "
+                f"received {list(which or [])!r}."
+            )
+        target = self._save_pane
+        if target is None:
+            raise ValidationError(
+                "save: this Suggest pane has no suite file; build it with save_pane=SavePane(...)."
+            )
+        state = self.state
+        suite = Suite.from_slices(
+            found.iloc[positions],
+            name=target.suite_name,
+            probe=state.probe,
+            metric=state.metric,
+            model=state.model,
+            min_support=state.min_support,
+            confidence=state.confidence,
+        )
+        path, merged = target.save_tests(suite.tests)
+        written = path.read_text(encoding="utf-8")
+        added = ", ".join(t.id for t in merged.added) or "none"
+        skipped = (
+            f"; {len(merged.skipped)} already in the file, left as they are"
+            if merged.skipped
+            else ""
+        )
+        self.saved.value = (
+            f"<div>Saved {len(merged.added)} test{'' if len(merged.added) == 1 else 's'} "
+            f"({html.escape(state.metric)}, model {html.escape(state.model)}) to "
+            f"<code>{html.escape(str(path))}</code>{html.escape(skipped)}: "
+            f"{html.escape(added)}.</div>"
+            f'<pre class="mlprobe-yaml" style="font-size:11px">{html.escape(written)}</pre>'
+        )
+        state.tell(
+            f"saved {len(merged.added)} of {len(positions)} suggestions as tests to {path}"
+            + skipped,
+            "success",
+        )
+        return path
