@@ -224,7 +224,7 @@ def main() -> int:
                 "bins": BINS,
             }
             status, theirs, _, top = sliceline_in_child(codes, errors, max_l, min_sup, limit)
-            found = probe.find_slices(prune=False, **options)
+            found = probe.find_slices(prune=False, rank_by="sliceline", **options)
             raw_call = functools.partial(probe.find_slices, prune=False, **options)
             ours = best_time(raw_call, args.repeats)
             pruned = best_time(functools.partial(probe.find_slices, **options), args.repeats)

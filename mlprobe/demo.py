@@ -12,8 +12,9 @@ import pandas as pd
 
 from mlprobe.datasets import load_adult
 from mlprobe.probe import Probe
+from mlprobe.render.tables import format_q
 
-__all__ = ["format_breakdown", "run_demo"]
+__all__ = ["fix_first", "format_breakdown", "run_demo"]
 
 POSITIVE = ">50K"
 METRICS = [f"recall[{POSITIVE}]", f"precision[{POSITIVE}]", "accuracy"]
@@ -38,9 +39,19 @@ def format_breakdown(frame: pd.DataFrame) -> str:
     for metric in metrics:
         shown[metric] = _interval(frame, metric)
     shown[f"gap ({metrics[0]})"] = frame["gap"].map(lambda v: "" if np.isnan(v) else f"{v:+.3f}")
-    shown["q"] = frame["q_value"].map(lambda v: "" if np.isnan(v) else f"{v:.2g}")
+    shown["q"] = frame["q_value"].map(lambda v: "" if np.isnan(v) else format_q(v))
     shown["flag"] = np.where(frame["low_support"], "few rows", "")
     return shown.to_string(index=False)
+
+
+def _q_phrase(value: float) -> str:
+    """``= 0.012`` or ``< 0.001``: a q-value after "q", never "= 0" (see :func:`format_q`).
+
+    >>> _q_phrase(0.0123), _q_phrase(0.0)
+    ('= 0.012', '< 0.001')
+    """
+    shown = format_q(value)
+    return shown if shown.startswith("<") else f"= {shown}"
 
 
 def run_demo(out: TextIO) -> int:
@@ -93,7 +104,35 @@ def run_demo(out: TextIO) -> int:
         print(
             f"- {row['slice']}: {row[recall]:.3f} "
             f"[{row[recall + '_ci_low']:.3f}, {row[recall + '_ci_high']:.3f}] "
-            f"on {row['n']} rows, {row['gap']:+.3f} vs the rest (q = {row['q_value']:.2g})",
+            f"on {row['n']} rows, {row['gap']:+.3f} vs the rest (q {_q_phrase(row['q_value'])})",
             file=out,
         )
+    print(file=out)
+    print(fix_first(probe.priorities(slices=groups, metric=recall)), file=out)
     return 0
+
+
+def fix_first(table: pd.DataFrame, top: int = 3) -> str:
+    """The first rows of a priorities table in words: what fixing each slice buys overall.
+
+    >>> table = pd.DataFrame({"slice": ["age < 26"], "benefit": [0.0191],
+    ...     "benefit_ci_low": [0.012], "benefit_ci_high": [0.026], "n": [900]})
+    >>> table.attrs["metrics"] = ["recall[>50K]"]
+    >>> print(fix_first(table))
+    == fix first: what each slice would buy if its rows did as well as the rest's
+    - fixing `age < 26` (900 rows) buys +1.9 points of recall[>50K] [+1.2, +2.6]
+    """
+    metric = table.attrs["metrics"][0]
+    lines = ["== fix first: what each slice would buy if its rows did as well as the rest's"]
+    for _, row in table.head(top).iterrows():
+        if not row["benefit"] > 0:
+            break
+        low, high = row["benefit_ci_low"], row["benefit_ci_high"]
+        interval = "" if np.isnan(low) else f" [{100 * low:+.1f}, {100 * high:+.1f}]"
+        lines.append(
+            f"- fixing `{row['slice']}` ({row['n']} rows) buys {100 * row['benefit']:+.1f} "
+            f"points of {metric}{interval}"
+        )
+    if len(lines) == 1:
+        lines.append("nothing: no slice does worse than the rest.")
+    return "\n".join(lines)

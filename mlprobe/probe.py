@@ -23,6 +23,7 @@ from mlprobe.core.analyses.breakdown import (
     BreakdownRequest,
     breakdown_table,
     metric_summary,
+    priorities_table,
 )
 from mlprobe.core.analyses.comparison import compare_table, flips_from_joint
 from mlprobe.core.analyses.confusion import check_normalize, confusion_frame
@@ -355,7 +356,8 @@ class Probe:
         if model is None:
             if len(self.models) > 1:
                 raise ValidationError(
-                    f"{argument}: this probe has several models {self.models}; name one."
+                    f"{argument}: this probe has several models {self.models}; name one, "
+                    f"e.g. {argument}={self.models[0]!r}."
                 )
             return self.models[0]
         if model not in self.models:
@@ -517,6 +519,57 @@ class Probe:
         groupings = self._backend.groupings(chosen, by_groups, models, metric_objects)
         request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
         return breakdown_table(request, {m: self._backend.arrays(m) for m in models})
+
+    @checked("confidence", "min_support")
+    def priorities(
+        self,
+        by: str | Sequence[str] | None = None,
+        *,
+        slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
+        metric: str | None = None,
+        model: str | Sequence[str] | None = None,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
+    ) -> pd.DataFrame:
+        """Which slice to fix first: slices ranked by how much fixing them buys overall.
+
+        A slice's ``impact`` is how much ``metric`` on all rows would change if the
+        slice's rows performed like the rest's (for means over rows exactly
+        ``share * (rest - slice)``; for ratios of confusion counts recomputed with the
+        slice's rows at the rest's rates; see :mod:`mlprobe.core.metrics._impact`);
+        ``benefit`` is that change turned the metric's better way. The arguments are
+        :meth:`breakdown`'s, with one metric.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (slice, model), the largest ``benefit`` first: ``slice``, ``model``,
+            ``n``, ``share``, ``metric``, ``value``, ``gap``, ``impact`` and its interval,
+            ``benefit`` and its interval, ``excess_errors``, ``q_value``, ``low_support``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"age": np.r_[np.full(200, 20), np.full(800, 50)]})
+        >>> y = np.zeros(1000, dtype=int)
+        >>> wrong = np.r_[np.arange(200) < 60, np.arange(800) < 90]
+        >>> probe = Probe(df.assign(y=y), target="y", predictions=wrong.astype(int))
+        >>> first = probe.priorities(by="age", metric="accuracy").iloc[0]
+        >>> first["slice"], round(float(first["benefit"]), 4)
+        ('age == 20', 0.0375)
+        """
+        table = self.breakdown(
+            by,
+            slices=slices,
+            bins=bins,
+            metrics=None if metric is None else [metric],
+            model=model,
+            confidence=confidence,
+            min_support=min_support,
+        )
+        return priorities_table(table)
 
     def confusion(
         self,
@@ -693,7 +746,9 @@ class Probe:
         chosen = as_slice(slice) if slice is not None else None
         return self._backend.rows(chosen, name, int(n), bool(errors_first), seed)
 
-    @checked("max_conditions", "min_support", "top_k", "alpha", "confidence")
+    @checked(
+        "max_conditions", "min_support", "top_k", "alpha", "confidence", "rank_by", "max_share"
+    )
     def find_slices(
         self,
         *,
@@ -706,6 +761,8 @@ class Probe:
         bins: int = 10,
         alpha: float = 0.95,
         prune: bool = True,
+        rank_by: str = "impact",
+        max_share: float | None = 0.5,
         confidence: float = CONFIDENCE,
         progress: bool | Callable[[int, int], object] | None = None,
     ) -> pd.DataFrame:
@@ -714,11 +771,15 @@ class Probe:
         Slices are conjunctions of up to ``max_conditions`` conditions on the
         ``features``: categories keep their levels (the 50 most frequent when
         there are more), numbers are cut into ``bins`` quantile ranges, missing
-        values are a bin of their own. The search is SliceLine's (exact top-k
-        by its score, so results agree with the ``sliceline`` package) run as
-        one count per set of columns, then every result gets an interval, the
-        gap to the rest, a p-value and a q-value (Benjamini–Hochberg over every
-        slice evaluated).
+        values are a bin of their own. The search is SliceLine's lattice search
+        (an exact top-k of the ranking ``rank_by``, with that ranking's bound to
+        skip what cannot enter it), run as one count per set of columns; then
+        every result gets an interval, the gap to the rest, its impact, a p-value
+        and a q-value (Benjamini–Hochberg over every slice evaluated). Unless
+        ``prune=False``, the list is diverse: a slice with more than half of its
+        rows in a better-ranked slice is folded into it and named in its ``also``
+        column (a refinement of a slice above is listed there), so ``top_k``
+        distinct places are returned when the search found that many.
 
         On DuckDB and Spark the engine does the counting (exact quantiles for the
         bins, one ``GROUP BY GROUPING SETS`` query per level of the search), and
@@ -749,7 +810,22 @@ class Probe:
             SliceLine's weight of the error against the size, in (0, 1].
         prune : bool
             Drop a slice whose extra condition does not make it significantly
-            (one-sided, 5%) worse than its parent, in favour of the parent.
+            (one-sided, 5%) worse than its parent, in favour of the parent; drop
+            slices holding the same rows as a better one; fold overlapping ones.
+            ``prune=False`` with ``rank_by="sliceline"`` is SliceLine's raw top-k
+            (as the ``sliceline`` package gives it).
+        rank_by : {"impact", "gap", "sliceline"}
+            ``"impact"`` (the default): how much the mean loss of all rows would
+            fall if the slice's rows had the rest's loss, ``share * gap`` — the
+            slice to fix first, weighing how bad it is by how many rows it holds.
+            ``"gap"``: the slice's loss minus the rest's (small, extreme slices
+            first). ``"sliceline"``: SliceLine's score (with ``alpha``), which
+            with the usual ``alpha`` near 1 favours very large slices.
+        max_share : float or None
+            Return no slice holding more than this share of the rows (default 0.5):
+            a slice of most rows is rather the model than a place to look, and its
+            impact is large mainly because the few other rows are easy. Such slices
+            are still searched through (their refinements may qualify). None: any size.
         progress : bool or callable, optional
             Show a progress bar (default: when the search takes over a second),
             or call ``progress(done, total)`` as sets of columns are searched.
@@ -759,7 +835,12 @@ class Probe:
         pandas.DataFrame
             Columns ``slice`` (a :class:`Slice`), ``n``, ``metric``, ``value``
             (the slice's mean loss), ``overall``, ``gap`` (slice minus the rest),
-            ``ci_low``, ``ci_high``, ``p_value``, ``q_value``, ``score``.
+            ``ci_low``, ``ci_high``, ``impact`` (the change of the overall loss if
+            the slice's rows had the rest's loss, ``-share * gap``; negative: the
+            loss would fall) with ``impact_ci_low`` and ``impact_ci_high``,
+            ``excess_errors`` (error_rate: the slice's errors beyond the rest's
+            rate), ``p_value``, ``q_value``, ``score`` (SliceLine's, whatever the
+            ranking) and ``also`` (the folded slices' descriptions).
             ``p_value`` tests the slice against the rest (Fisher's exact test or the
             z-test for ``error_rate``, the pooled t-test (all rows' variance and kurtosis) for other
             losses) but is **post-selection**: the slice was chosen among every slice
@@ -792,6 +873,8 @@ class Probe:
             bins=bins,
             alpha=alpha,
             prune=prune,
+            rank_by=rank_by,
+            max_share=max_share,
             confidence=confidence,
             progress=progress,
         )

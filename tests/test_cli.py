@@ -30,7 +30,7 @@ def test_demo_prints_a_breakdown_per_column_with_intervals(demo_output: str) -> 
 
 
 def test_demo_lists_weakest_groups_that_trail_the_rest(demo_output: str) -> None:
-    section = demo_output.split("== weakest groups")[1]
+    section = demo_output.split("== weakest groups")[1].split("== fix first")[0]
     lines = [line for line in section.splitlines() if line.startswith("- ")]
     assert 1 <= len(lines) <= 5
     gaps = [float(re.search(r"([+-]\d\.\d{3}) vs the rest", line).group(1)) for line in lines]
@@ -38,6 +38,19 @@ def test_demo_lists_weakest_groups_that_trail_the_rest(demo_output: str) -> None
     assert gaps == sorted(gaps)
     # the q-values' family is said, since they differ from the tables'
     assert "q-values over all 19 groups above at once" in section
+
+
+def test_demo_says_which_slice_to_fix_first(demo_output: str) -> None:
+    section = demo_output.split("== fix first")[1]
+    lines = [line for line in section.splitlines() if line.startswith("- fixing `")]
+    assert 1 <= len(lines) <= 3
+    pattern = r"buys \+(\d+\.\d) points of recall\[>50K\] \[([+-]\d+\.\d), \+(\d+\.\d)\]"
+    found = [re.search(pattern, line) for line in lines]
+    assert all(found), lines
+    benefits = [float(m.group(1)) for m in found if m]
+    assert benefits == sorted(benefits, reverse=True)
+    for m in found:
+        assert m and float(m.group(2)) <= float(m.group(1)) <= float(m.group(3))
 
 
 def test_demo_says_what_it_does_while_it_trains(demo_output: str) -> None:

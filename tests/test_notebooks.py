@@ -49,9 +49,16 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ("explorer.state.add_slices", "selected: older women; recall 0.351 on 455 rows"),
     ],
     "04-discover.ipynb": [
-        ("found = probe.find_slices(", "relationship == 'Husband' and capital_gain < 114"),
-        ("print(path.read_text())", "id: discovered-worst-slice"),
-        ("print(path.read_text())", "'passed': 1"),
+        (
+            "found = probe.find_slices(",
+            "marital_status == 'Married-civ-spouse' and capital_gain == 0",
+        ),
+        ("fix_first = probe.priorities(", "benefit_ci_low"),
+        (
+            "print(path.read_text())",
+            "id: marital-status-eq-married-civ-spouse-and-capital-gain-eq-0",
+        ),
+        ("print(path.read_text())", "'passed': 3"),
     ],
 }
 

@@ -38,6 +38,7 @@ __all__ = [
     "CONFIDENCE",
     "MIN_SUPPORT",
     "RULES",
+    "Choice",
     "Number",
     "check_argument",
     "checked",
@@ -86,8 +87,27 @@ class Number:
         return int(value) if self.whole else float(value)  # type: ignore[call-overload,arg-type]
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A rule for an argument that names one of a few options."""
+
+    options: tuple[str, ...]
+    what: str = ""
+
+    def check(self, name: str, value: object) -> str:
+        """``value`` if it is one of the options; else a ValidationError naming them."""
+        if not isinstance(value, str) or value not in self.options:
+            raise ValidationError(
+                f"{name}: expected {self.what} (one of {list(self.options)}); received {value!r}."
+            )
+        return value
+
+
+#: arguments that may be None whatever their default (None: no limit)
+NONE_ALLOWED = frozenset({"max_share"})
+
 #: the rule of each shared argument, by name
-RULES: dict[str, Number] = {
+RULES: dict[str, Number | Choice] = {
     "confidence": Number(
         whole=False,
         low=0,
@@ -110,6 +130,15 @@ RULES: dict[str, Number] = {
         what="SliceLine's weight of error against size, in (0, 1]",
         example="0.95",
     ),
+    "max_share": Number(
+        whole=False,
+        low=0,
+        high=1,
+        low_open=True,
+        what="a share of the rows in (0, 1], or None for any size",
+        example="0.5",
+    ),
+    "rank_by": Choice(("impact", "gap", "sliceline"), what="what find_slices ranks slices by"),
 }
 
 
@@ -135,6 +164,7 @@ def checked(*names: str) -> Callable[[F], F]:
         if missing:
             raise TypeError(f"{method.__qualname__} has no argument {missing}")
         optional = {n for n in names if signature.parameters[n].default is None}
+        optional |= {n for n in names if n in NONE_ALLOWED}
 
         @functools.wraps(method)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

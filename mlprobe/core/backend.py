@@ -159,6 +159,8 @@ class Backend(Protocol):
         bins: int,
         alpha: float,
         prune: bool,
+        rank_by: str,
+        max_share: float | None,
         confidence: float,
         progress: bool | Callable[[int, int], object] | None,
     ) -> pd.DataFrame:

@@ -8,7 +8,9 @@ ask of the rows, each answer one scan:
   most frequent levels (``GROUP BY``, ties in the column's order); a number
   column is cut at the same points as in memory: its distinct values when there
   are at most ``bins`` (found by stepping ``MIN(x) FILTER (WHERE x > previous)``,
-  all columns at once), else its exact "lower" quantiles (:class:`EngineNumbers`).
+  all columns at once), else its exact "lower" quantiles (:class:`EngineNumbers`);
+  the values next to the cuts, which make conditions readable (``x == 0``, round
+  edges), come in one more scan for all columns.
 - **cells** (:class:`SqlCells`): per level of the search, one
   ``GROUP BY GROUPING SETS`` query over the rows' bin codes gives, for every
   set of columns, the rows and the loss sums of every cell.
@@ -45,7 +47,8 @@ from mlprobe.core.slicing._discretize import (
     check_bin_count,
     dates_not_binned,
     most_frequent_levels,
-    numeric_bins,
+    number_cuts,
+    numeric_bins_at,
 )
 from mlprobe.core.slicing.predicates import TARGET, prediction_column
 from mlprobe.engines._counting import SqlSource
@@ -154,21 +157,22 @@ class EngineNumbers:
         above: float | None,
     ) -> list[float]:
         """Per point, the largest (or smallest) present value that compares so with it."""
-
-        def value() -> exp.Expression:
-            return _double(self._value.copy())
-
-        columns = [
-            _filtered(
-                aggregate(this=value()),
-                exp.and_(
-                    self._present(above),
-                    compare(this=value(), expression=exp.Literal.number(point)),
-                ),
-            )
-            for point in points
-        ]
+        columns = [self._stepped(point, compare, aggregate, above) for point in points]
         return [math.nan if v is None else float(v) for v in _select(self._engine, columns, [])]
+
+    def _stepped(
+        self,
+        point: float,
+        compare: type[exp.Expression],
+        aggregate: type[exp.Expression],
+        above: float | None,
+    ) -> exp.Expression:
+        """``aggregate(x) FILTER (WHERE x compare point)`` over the present values."""
+        condition = exp.and_(
+            self._present(above),
+            compare(this=_double(self._value.copy()), expression=exp.Literal.number(point)),
+        )
+        return _filtered(aggregate(this=_double(self._value.copy())), condition)
 
     def _ranks(self, values: Sequence[float], above: float | None) -> tuple[list[int], list[int]]:
         """Per value ``v``: how many present values are below it, and how many up to it."""
@@ -184,12 +188,36 @@ class EngineNumbers:
         row = [int(v or 0) for v in _select(self._engine, columns, [])]
         return row[0::2], row[1::2]
 
+    def largest_below(self, points: Sequence[float]) -> list[float]:
+        """One scan: ``MAX(x) FILTER (WHERE x < point)`` per point (no filter for ``inf``)."""
+        return _largest_below(self._engine, [(self, points)])[0]
+
+    def largest_below_columns(self, points: Sequence[float]) -> list[exp.Expression]:
+        """The aggregates of :meth:`largest_below`, to answer in a scan with others."""
+        return [
+            _filtered(exp.Max(this=_double(self._value.copy())), self._present(None))
+            if point == math.inf
+            else self._stepped(point, exp.LT, exp.Max, None)
+            for point in points
+        ]
+
     def smallest_above(self, value: float) -> float:
         condition = self._present(None if value == -math.inf else value)
         [low] = _select(
             self._engine, [_filtered(exp.Min(this=_double(self._value)), condition)], []
         )
         return float(low)
+
+
+def _largest_below(
+    engine: SqlSource, asks: Sequence[tuple[EngineNumbers, Sequence[float]]]
+) -> list[list[float]]:
+    """:meth:`EngineNumbers.largest_below` of several columns in one scan."""
+    columns = [c for numbers, points in asks for c in numbers.largest_below_columns(points)]
+    if not columns:
+        return [[] for _ in asks]
+    row = iter(math.nan if v is None else float(v) for v in _select(engine, columns, []))
+    return [[next(row) for _ in points] for _, points in asks]
 
 
 def _few_values(
@@ -258,14 +286,23 @@ def engine_bins(
     has_nulls = {f: bool(m) for f, m in zip(features, missing, strict=True)}
     numeric = [f for f in features if f not in categorical]
     few = _few_values(engine, {f: values[f] for f in numeric}, bins) if numeric else {}
+    numbers = {f: EngineNumbers(engine, values[f], few[f], bins) for f in numeric}
+    cuts = {f: number_cuts(numbers[f], bins) for f in numeric}
+    # what every column's conditions ask (the values next to its cuts): one scan for all
+    asked = [f for f in numeric if cuts[f].asks]
+    below = dict(
+        zip(asked, _largest_below(engine, [(numbers[f], cuts[f].asks) for f in asked]), strict=True)
+    )
     binned = []
     for feature in features:
         if feature in categorical:
             levels = _top_levels(engine, values[feature], kinds.get(sources[feature]), max_levels)
             binned.append(categorical_bins(feature, levels, has_nulls[feature]))
         else:
-            numbers = EngineNumbers(engine, values[feature], few[feature], bins)
-            binned.append(numeric_bins(feature, numbers, bins, has_nulls[feature]).bins)
+            column = numeric_bins_at(
+                feature, cuts[feature], below.get(feature, []), has_nulls[feature]
+            )
+            binned.append(column.bins)
     return binned
 
 
@@ -438,9 +475,9 @@ class SqlCells:
         for sums in out:
             yield (sums[0].astype(np.int64), sums[1], sums[2], sums[3], sums[4])
 
-    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
+    def shared(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> tuple[list[int], list[float]]:
         if not pairs:
-            return []
+            return [], []
         params = Parameters()
 
         def inside(key: SliceKey) -> exp.Condition:
@@ -451,18 +488,22 @@ class SqlCells:
                 )
             )
 
-        counts = [
-            exp.Sum(
+        def both(a: SliceKey, b: SliceKey, value: exp.Expression) -> exp.Expression:
+            return exp.Sum(
                 this=exp.Case(
-                    ifs=[exp.If(this=exp.and_(inside(a), inside(b)), true=exp.Literal.number(1))],
+                    ifs=[exp.If(this=exp.and_(inside(a), inside(b)), true=value)],
                     default=exp.Literal.number(0),
                 )
             )
+
+        sums = [
+            both(a, b, value)
             for a, b in pairs
+            for value in (exp.Literal.number(1), exp.column("e"))
         ]
-        query = exp.select(*counts, copy=False).from_(self._coded(params), copy=False)
+        query = exp.select(*sums, copy=False).from_(self._coded(params), copy=False)
         [row] = self._engine.rows(query, params.values)
-        return [int(v or 0) for v in row]
+        return [int(v or 0) for v in row[0::2]], [float(v or 0.0) for v in row[1::2]]
 
 
 #: column kinds slice discovery bins by default (timestamps are left out, as in memory)
@@ -551,6 +592,8 @@ def discover_in_engine(
     bins: int,
     alpha: float,
     prune: bool,
+    rank_by: str,
+    max_share: float | None,
     confidence: float,
     progress: bool | Callable[[int, int], object] | None,
 ) -> pd.DataFrame:
@@ -594,5 +637,7 @@ def discover_in_engine(
         alpha=alpha,
         confidence=confidence,
         prune=bool(prune),
+        rank_by=rank_by,
+        max_share=max_share,
     )
     return run_discovery(request, progress)

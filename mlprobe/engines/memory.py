@@ -310,6 +310,8 @@ class MemoryBackend:
         bins: int,
         alpha: float,
         prune: bool,
+        rank_by: str,
+        max_share: float | None,
         confidence: float,
         progress: bool | Callable[[int, int], object] | None,
     ) -> pd.DataFrame:
@@ -335,6 +337,8 @@ class MemoryBackend:
             alpha=alpha,
             confidence=confidence,
             prune=bool(prune),
+            rank_by=rank_by,
+            max_share=max_share,
         )
         return run_discovery(request, progress)
 

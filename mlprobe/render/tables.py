@@ -140,10 +140,23 @@ def _number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
 def format_q(value: Any) -> str:
     """A q-value (or p-value) for people: "< 0.001" when tiny, else 2 significant digits.
 
+    Never "0" nor "0.000000e+00": a p-value that underflowed to 0.0 (a big slice far
+    from the rest) is not zero, only smaller than a double holds. The floor 0.001 is
+    honest (every value shown so is below it) and is where a decision stops changing:
+    q-values are read against a level like 0.05, and far in the tails the tests'
+    approximations (normal, skew-corrected t) have no accurate digits to show. The
+    stored numbers stay the computed ones; only their display is floored. To show a
+    frame of :meth:`mlprobe.Probe.find_slices` this way, format its columns, e.g.
+    ``found.style.format({"p_value": format_q, "q_value": format_q})`` in a notebook
+    or ``found.assign(q_value=found["q_value"].map(format_q))`` in a terminal.
+
     Examples
     --------
     >>> [format_q(v) for v in (0.0, 2.7e-297, 0.00123, 0.0456, 0.5, 1.0, float("nan"))]
     ['< 0.001', '< 0.001', '0.0012', '0.046', '0.5', '1', '–']
+    >>> import numpy as np
+    >>> format_q(np.float64(0.0)), format_q(np.float32(1e-40)), format_q(None)
+    ('< 0.001', '< 0.001', '–')
     """
     if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
         return "–"

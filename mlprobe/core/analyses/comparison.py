@@ -213,6 +213,9 @@ def compare_table(
             q_value < alpha, np.where(better, "improved", "regressed"), "no detectable change"
         ),
     )
+    impact, impact_low, impact_high = _contributions(
+        metric, n, delta, low, high, a, b, grouping, overall
+    )
     frame = pd.DataFrame(
         {
             "slice": ["overall", *(s.name for s in slices)],
@@ -223,6 +226,9 @@ def compare_table(
             "delta": delta,
             "delta_ci_low": low,
             "delta_ci_high": high,
+            "impact": impact,
+            "impact_ci_low": impact_low,
+            "impact_ci_high": impact_high,
             "p_value": p_value,
             "q_value": q_value,
             "verdict": verdict,
@@ -232,6 +238,52 @@ def compare_table(
     frame.attrs["models"] = (a.name, b.name)
     frame.attrs["slices"] = {s.name: s for s in slices}
     return frame
+
+
+def _contributions(
+    metric: Metric,
+    n: np.ndarray,
+    delta: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    a: ModelArrays,
+    b: ModelArrays,
+    grouping: Grouping,
+    overall: Grouping,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slice, how much of the change on all rows (b - a) comes from it: the change of b's
+    overall value if b performed on the slice's rows as a does. Additive metrics: exactly
+    ``share * delta``, with the delta's interval scaled alike (a partition's impacts add up to
+    the overall delta). Ratios of confusion counts: recomputed from both models' tables, no
+    interval yet. Other metrics: NaN. The overall row: NaN."""
+    nan = np.full(len(n), np.nan)
+    if metric.additive:
+        share = n / n[0]
+        impact, impact_low, impact_high = share * delta, share * low, share * high
+    elif isinstance(metric, ProportionMetric | TableMetric) and a.task != "regression":
+        impact, impact_low, impact_high = nan.copy(), nan.copy(), nan
+        impact[1:] = _table_contributions(metric, a, b, grouping, overall)
+    else:
+        impact, impact_low, impact_high = nan.copy(), nan.copy(), nan
+    for column in (impact, impact_low, impact_high):
+        column[0] = np.nan
+    return impact, impact_low, impact_high
+
+
+def _table_contributions(
+    metric: ProportionMetric | TableMetric,
+    a: ModelArrays,
+    b: ModelArrays,
+    grouping: Grouping,
+    overall: Grouping,
+) -> np.ndarray:
+    """b's value on all rows minus its value were b to do on each slice as a does (from the
+    joint (true, a, b) counts, which every backend gives)."""
+    slices = _joint_tables(a, b, GroupStats(grouping, a)).astype(np.float64)
+    everything = _joint_tables(a, b, GroupStats(overall, a)).astype(np.float64)[0]
+    all_b = everything.sum(axis=-2)
+    as_a = all_b[None] - slices.sum(axis=-2) + slices.sum(axis=-1)
+    return _on_tables(metric, all_b[None])[0] - _on_tables(metric, as_a)
 
 
 def flips_table(a: ModelArrays, b: ModelArrays, mask: np.ndarray | None) -> pd.DataFrame:

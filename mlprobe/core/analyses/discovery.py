@@ -22,9 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlprobe.core.analyses._slice_search import CellCounts, SearchResult, SliceKey, search_slices
+from mlprobe.core.analyses._slice_search import (
+    CellCounts,
+    SearchResult,
+    SliceKey,
+    search_slices,
+    sliceline_score,
+)
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.intake.model_arrays import ModelArrays
+from mlprobe.core.metrics._impact import Impact, additive_impact
 from mlprobe.core.slicing._discretize import ColumnBins
 from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.core.slicing.slices import Slice
@@ -59,14 +66,30 @@ DISCOVERY_COLUMNS = [
     "gap",
     "ci_low",
     "ci_high",
+    "impact",
+    "impact_ci_low",
+    "impact_ci_high",
+    "excess_errors",
     "p_value",
     "q_value",
     "score",
+    "also",
 ]
 #: a refinement must be worse than its parent at this level to be kept
 REDUNDANCY_LEVEL = 0.05
-#: the search keeps this many times top_k candidates, so that pruning still leaves top_k
-POOL_FACTOR = 4
+#: the search keeps this many times top_k candidates, so that pruning and folding still
+#: leave top_k
+POOL_FACTOR = 8
+#: a slice is folded into a better-ranked one, listed under its ``also``, when its rows, or its
+#: loss (its errors), lie in that one beyond chance by more than this. The measure, for rows:
+#: (share of its rows in the better slice - that slice's share of all rows) / (1 - that share);
+#: for loss the same with loss sums. 1 for a refinement or the same rows, 0 for no more overlap
+#: than a random slice would have: a slice of 90% of the rows (or of the errors) does not
+#: swallow every other, while a wider slice whose errors are mostly the better slice's (that
+#: failure, diluted) is folded into it
+MAX_OVERLAP = 0.5
+#: candidates are compared for overlap in at most this many batches (one count each)
+MAX_FOLD_BATCHES = 32
 
 
 @dataclass(frozen=True)
@@ -83,6 +106,9 @@ class DiscoveryRequest:
     alpha: float
     confidence: float = CONFIDENCE
     prune: bool = True
+    rank_by: str = "impact"
+    #: slices holding more than this share of the rows are not returned (None: any size)
+    max_share: float | None = None
 
 
 def discover_slices(
@@ -92,6 +118,10 @@ def discover_slices(
     pool = request.top_k * POOL_FACTOR if request.prune else request.top_k
     found = search_slices(
         request.counts,
+        rank_by=request.rank_by,
+        max_size=None
+        if request.max_share is None
+        else int(request.max_share * request.counts.totals().n_rows),
         alpha=request.alpha,
         k=pool,
         max_l=request.max_conditions,
@@ -102,11 +132,84 @@ def discover_slices(
     chosen = list(found.top)
     if request.prune:
         chosen = _prune_redundant(chosen, found, stats)
-    chosen = sorted(chosen, key=lambda i: (-found.scores[i], len(found.key(i)), found.key(i)))
+    chosen = _ranked(chosen, found)
+    also: dict[int, list[int]] = {}
     if request.prune:
-        chosen = _distinct_rows(chosen, found, request.counts)
+        # beyond the exact top of the pool, the other slices the search evaluated, best
+        # first: folding may leave fewer than top_k distinct places among the pool alone
+        seen = set(chosen)
+        eligible = found.scores > 0
+        if request.max_share is not None:
+            eligible &= found.sizes <= request.max_share * stats.n_rows
+        rest = _ranked([int(i) for i in np.flatnonzero(eligible) if i not in seen], found)
+        chosen, also = _fold_overlapping([*chosen, *rest], found, request.counts, request.top_k)
         chosen = _first_k_with_ties(chosen, found, request.top_k)
-    return _table(chosen, found, stats, request), found
+    return _table(chosen, found, stats, request, also), found
+
+
+def _ranked(positions: Sequence[int], found: SearchResult) -> list[int]:
+    """Best score first; equal scores: the smaller slice first (the same loss on fewer rows
+    says more precisely where it is), then the shorter description."""
+    return sorted(
+        (int(i) for i in positions),
+        key=lambda i: (-found.scores[i], found.sizes[i], len(found.key(i)), found.key(i)),
+    )
+
+
+def _fold_overlapping(
+    chosen: list[int], found: SearchResult, counts: CellCounts, k: int
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Keep slices in rank order, folding each that overlaps a kept one beyond chance by more
+    than :data:`MAX_OVERLAP` into it (as an alternative description). A refinement of a kept
+    slice is folded without counting; the others are compared in batches (one count of shared
+    rows each, at most :data:`MAX_FOLD_BATCHES`). Stops once ``k`` are kept."""
+    kept: list[int] = []
+    folded: dict[int, list[int]] = {}
+    totals = counts.totals()
+    n_rows, total = totals.n_rows, totals.sums[0]
+    size = max(2 * k, 8)
+    batch: list[int] = []
+    batches = 0
+
+    def refines(b: int) -> int | None:
+        conditions = set(found.key(b))
+        return next((a for a in kept if set(found.key(a)) <= conditions), None)
+
+    def decide(batch: list[int]) -> None:
+        pairs = [(a, b) for j, b in enumerate(batch) for a in [*kept, *batch[:j]]]
+        rows, losses = counts.shared([(found.key(a), found.key(b)) for a, b in pairs])
+        overlap = {
+            (a, b): max(
+                _overlap(n, int(found.sizes[a]), int(found.sizes[b]), n_rows),
+                _overlap(loss, float(found.error_sums[a]), float(found.error_sums[b]), total),
+            )
+            for (a, b), n, loss in zip(pairs, rows, losses, strict=True)
+        }
+        for b in batch:
+            into = refines(b)
+            if into is None:
+                into = next((a for a in kept if overlap.get((a, b), 0.0) > MAX_OVERLAP), None)
+            if into is not None:
+                folded.setdefault(into, []).append(b)
+            elif len(kept) < k or found.scores[b] >= found.scores[kept[-1]]:  # ties at k
+                kept.append(b)
+
+    for candidate in chosen:
+        if len(kept) >= k and found.scores[candidate] < found.scores[kept[-1]]:
+            break
+        into = refines(candidate)
+        if into is not None:
+            folded.setdefault(into, []).append(candidate)
+            continue
+        batch.append(candidate)
+        if len(batch) == size:
+            decide(batch)
+            batch, batches = [], batches + 1
+            if batches >= MAX_FOLD_BATCHES:
+                return kept, folded
+    if batch:
+        decide(batch)
+    return kept, folded
 
 
 class _Stats:
@@ -129,6 +232,8 @@ class _Stats:
             if request.is_proportion:
                 self.p_value = two_proportion_p_value(sums, n, rest_sums, rest_n)
                 self.low, self.high = wilson_interval(sums, n, request.confidence)
+                rest_interval = wilson_interval(rest_sums, rest_n, request.confidence)
+                self.excess = sums - n * rest_value  # errors beyond the rest's rate
             else:
                 inside = self.power_sums(np.arange(len(n)))
                 everything = PowerSums(
@@ -136,6 +241,16 @@ class _Stats:
                 )
                 self.p_value = pooled_mean_p_value(inside, everything.minus(inside))
                 _, self.low, self.high, _ = mean_interval(inside, request.confidence)
+                _, rest_low, rest_high, _ = mean_interval(
+                    everything.minus(inside), request.confidence
+                )
+                rest_interval = (rest_low, rest_high)
+                self.excess = np.full(len(n), np.nan)
+            impact = additive_impact(
+                self.value, rest_value, n / self.n_rows, (self.low, self.high), rest_interval
+            )
+            assert isinstance(impact, Impact)
+            self.impact = impact
         self.q_value = benjamini_hochberg(self.p_value)
         self.is_proportion = request.is_proportion
         self.sums, self.n = sums, n
@@ -214,14 +329,12 @@ def _worse_than_siblings(stats: _Stats, position: int, parent: int) -> float:
     return two_sided / 2 if worse else 1 - two_sided / 2
 
 
-def _distinct_rows(chosen: list[int], found: SearchResult, counts: CellCounts) -> list[int]:
-    """Drop a slice that holds exactly the rows of a better-ranked one (e.g. two codings of a
-    column): two slices of equal size hold the same rows when all their rows are shared."""
-    size = {i: int(found.sizes[i]) for i in chosen}
-    pairs = [(a, b) for j, b in enumerate(chosen) for a in chosen[:j] if size[a] == size[b]]
-    shared = counts.shared_rows([(found.key(a), found.key(b)) for a, b in pairs])
-    same = {b for (a, b), n in zip(pairs, shared, strict=True) if n == size[b]}
-    return [i for i in chosen if i not in same]
+def _overlap(shared: float, in_a: float, in_b: float, everything: float) -> float:
+    """How far beyond chance b's rows (or loss) lie in a (see :data:`MAX_OVERLAP`)."""
+    share_a = in_a / everything if everything > 0 else 1.0
+    if in_b <= 0 or share_a >= 1:
+        return 1.0 if in_b <= 0 and shared >= 0 and in_a > 0 else 0.0
+    return (shared / in_b - share_a) / (1 - share_a)
 
 
 def _first_k_with_ties(chosen: list[int], found: SearchResult, k: int) -> list[int]:
@@ -240,8 +353,19 @@ def _slice_of(key: SliceKey, columns: Sequence[ColumnBins]) -> Slice:
 
 
 def _table(
-    chosen: list[int], found: SearchResult, stats: _Stats, request: DiscoveryRequest
+    chosen: list[int],
+    found: SearchResult,
+    stats: _Stats,
+    request: DiscoveryRequest,
+    also: dict[int, list[int]],
 ) -> pd.DataFrame:
+    sliceline = sliceline_score(
+        found.sizes,
+        found.error_sums,
+        n_rows=stats.n_rows,
+        mean_error=stats.overall,
+        alpha=request.alpha,
+    )
     rows = {
         "slice": [_slice_of(found.key(i), request.columns) for i in chosen],
         "n": [int(found.sizes[i]) for i in chosen],
@@ -252,13 +376,21 @@ def _table(
         "ci_low": [float(stats.low[i]) for i in chosen],
         "ci_high": [float(stats.high[i]) for i in chosen],
         "p_value": [float(stats.p_value[i]) for i in chosen],
+        "impact": [float(stats.impact.value[i]) for i in chosen],
+        "impact_ci_low": [float(stats.impact.low[i]) for i in chosen],
+        "impact_ci_high": [float(stats.impact.high[i]) for i in chosen],
+        "excess_errors": [float(stats.excess[i]) for i in chosen],
         "q_value": [float(stats.q_value[i]) for i in chosen],
-        "score": [float(found.scores[i]) for i in chosen],
+        "score": sliceline[chosen].tolist() if chosen else [],
+        "also": [
+            [str(_slice_of(found.key(j), request.columns)) for j in also.get(i, [])] for i in chosen
+        ],
     }
     frame = pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)
     frame.attrs["metric"] = request.metric
     frame.attrs["evaluated"] = len(found)
     frame.attrs["complete"] = found.complete
+    frame.attrs["rank_by"] = request.rank_by
     return frame
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.counting._row_terms import RowTerm
+from mlprobe.core.metrics._impact import Impact, additive_impact, no_impact, table_impact
 from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import implied_standard_error, mean_interval, wilson_interval
 from mlprobe.core.statistics.significance import (
@@ -24,6 +25,7 @@ __all__ = [
     "PooledParts",
     "ProportionMetric",
     "RowMeanMetric",
+    "additive_metric_impact",
     "mean_p_value",
     "pooled_p_value",
 ]
@@ -108,6 +110,9 @@ class Metric:
     ideal: float | None = None
     #: (low, high) range of possible values, for clipping intervals
     bounds: tuple[float, float] = (-np.inf, np.inf)
+    #: a mean over rows: on a partition of the rows, the overall value is the groups' values
+    #: weighted by their shares (so a slice's impact is exactly ``share * (rest - slice)``)
+    additive: bool = False
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         """Values, intervals and standard errors for every group of ``stats``."""
@@ -116,6 +121,12 @@ class Metric:
     def row_terms(self) -> tuple[RowTerm, ...]:
         """The sums over rows :meth:`compute` asks for first (an engine fetches them in one scan)."""
         return ()
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """Per group: how much this metric on all rows would change if the group's rows
+        performed like the rest's (:mod:`mlprobe.core.metrics._impact`); NaN where the
+        metric defines no such counterfactual."""
+        return no_impact(stats.n_groups)
 
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         """Two-sided p-value that groups of ``a`` and ``b`` (disjoint rows) differ in this metric.
@@ -150,6 +161,22 @@ class ProportionMetric(Metric):
         se = implied_standard_error(low, high, confidence)  # never 0, as Wald's is at 0 or n
         return MetricValues(value, low, high, se, successes.astype(np.float64), trials)
 
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """The slice's rows at the rest's rates ``P(predicted | true)``, the ratio recomputed."""
+
+        def statistic(tables: np.ndarray) -> np.ndarray:
+            successes, trials = self.parts(tables)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return successes / trials
+
+        return table_impact(
+            statistic,
+            stats.tables(),
+            stats.rest().tables(),
+            stats.overall().tables()[0],
+            confidence,
+        )
+
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         assert a.successes is not None and a.trials is not None
         assert b.successes is not None and b.trials is not None
@@ -168,6 +195,7 @@ class RowMeanMetric(Metric):
 
     #: the per-row quantity's name (one of ``row_terms.QUANTITIES``), for engines
     quantity: str = ""
+    additive = True
 
     def rows(self, stats: GroupStats) -> np.ndarray:
         """The per-row quantity averaged by this metric."""
@@ -189,6 +217,21 @@ class RowMeanMetric(Metric):
 
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         return mean_p_value(a, b)
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """Additive: ``share * (rest - slice)``, with the MOVER interval."""
+        return additive_metric_impact(self, stats, confidence)
+
+
+def additive_metric_impact(metric: Metric, stats: GroupStats, confidence: float) -> Impact:
+    """The impact of a mean over rows: the slice's mean becomes the rest's."""
+    mine, rest = metric.compute(stats, confidence), metric.compute(stats.rest(), confidence)
+    share = stats.sizes() / stats.arrays.n_rows
+    impact = additive_impact(
+        mine.value, rest.value, share, (mine.low, mine.high), (rest.low, rest.high)
+    )
+    assert isinstance(impact, Impact)
+    return impact
 
 
 def _power_of(values: Callable[[], np.ndarray], power: int) -> Callable[[], np.ndarray]:

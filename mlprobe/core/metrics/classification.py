@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from mlprobe.core.counting._group_stats import GroupStats
-from mlprobe.core.metrics._base import Metric, MetricValues, ProportionMetric
+from mlprobe.core.metrics._base import (
+    Metric,
+    MetricValues,
+    ProportionMetric,
+    additive_metric_impact,
+)
+from mlprobe.core.metrics._impact import Impact, table_impact
 from mlprobe.core.statistics._table_posteriors import (
     balanced_accuracy_interval,
     f1_interval,
@@ -50,9 +56,14 @@ class Accuracy(ProportionMetric):
     """Share of rows predicted right."""
 
     name = "accuracy"
+    additive = True
 
     def parts(self, tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _diagonal(tables).sum(axis=-1), tables.sum(axis=(-2, -1))
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """Additive: ``share * (rest - slice)``."""
+        return additive_metric_impact(self, stats, confidence)
 
 
 class ErrorRate(ProportionMetric):
@@ -60,10 +71,15 @@ class ErrorRate(ProportionMetric):
 
     name = "error_rate"
     higher_is_better = False
+    additive = True
 
     def parts(self, tables: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         total = tables.sum(axis=(-2, -1))
         return total - _diagonal(tables).sum(axis=-1), total
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """Additive: ``share * (rest - slice)``."""
+        return additive_metric_impact(self, stats, confidence)
 
 
 class _PerClassProportion(ProportionMetric):
@@ -131,6 +147,16 @@ class TableMetric(Metric):
         high = np.where(known, np.maximum(high, value), np.nan)
         se = implied_standard_error(low, high, confidence)
         return MetricValues(value, low, high, se, tables=tables)
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """The slice's rows at the rest's rates ``P(predicted | true)``, the metric recomputed."""
+        return table_impact(
+            self.statistic,
+            stats.tables(),
+            stats.rest().tables(),
+            stats.overall().tables()[0],
+            confidence,
+        )
 
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         if not self.scale_free or a.tables is None or b.tables is None:

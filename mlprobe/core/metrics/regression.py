@@ -17,6 +17,7 @@ from mlprobe.core.metrics._base import (
     RowMeanMetric,
     mean_p_value,
 )
+from mlprobe.core.metrics._impact import Impact, mover_difference
 from mlprobe.core.statistics._moments import PowerSums
 from mlprobe.core.statistics.intervals import implied_standard_error, t_value
 
@@ -78,6 +79,19 @@ class RMSE(Metric):
     def p_value_vs(self, a: MetricValues, b: MetricValues) -> np.ndarray:
         return mean_p_value(a, b)  # equal RMSE is equal MSE
 
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """The slice's squared errors as the rest's: ``sqrt(MSE_rest) - RMSE``. Interval: the
+        MOVER interval of the MSE gap, mapped through that (monotone) change."""
+        mse, share, gap_low, gap_high, _ = _mse_gap(stats, confidence)
+        rest_mse = mse[1]
+
+        def change(gap: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore"):
+                return np.sqrt(rest_mse) - np.sqrt(np.maximum(rest_mse + share * gap, 0.0))
+
+        gap = mse[0] - rest_mse
+        return Impact(change(gap), change(gap_high), change(gap_low))
+
 
 class R2(Metric):
     """Coefficient of determination within the group, ``1 - SSE / SST``.
@@ -109,6 +123,17 @@ class R2(Metric):
 
     def row_terms(self) -> tuple[RowTerm, ...]:
         return (*MSE().row_terms(), self.TARGET, self.D2, self.D4, self.E2_D2)
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """The slice's squared errors as the rest's, its targets kept: ``R2`` rises by
+        ``share * (MSE_slice - MSE_rest) / variance of the target`` (the variance read off all
+        rows' MSE and R2). Interval: the MOVER interval of the MSE gap, scaled alike."""
+        mse, share, gap_low, gap_high, overall_mse = _mse_gap(stats, confidence)
+        overall_r2 = self.compute(stats.overall(), confidence).value[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = share * (1 - overall_r2) / overall_mse
+        gap = mse[0] - mse[1]
+        return Impact(scale * gap, scale * gap_low, scale * gap_high)
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         arrays = stats.arrays
@@ -159,3 +184,14 @@ class R2(Metric):
             per_row = log_variance * (n - 1)  # the variance of one row's linearized term
         pooled = PooledParts(np.where(known, log_ratio, np.nan), ((per_row, n),))
         return MetricValues(value, low, high, se, pooled=pooled)
+
+
+def _mse_gap(
+    stats: GroupStats, confidence: float
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray, float]:
+    """``((MSE of each slice, of its rest), share, MOVER interval of the gap, all rows' MSE)``."""
+    mine, rest = MSE().compute(stats, confidence), MSE().compute(stats.rest(), confidence)
+    low, high = mover_difference(mine.value, mine.low, mine.high, rest.value, rest.low, rest.high)
+    overall = float(MSE().compute(stats.overall(), confidence).value[0])
+    share = stats.sizes() / stats.arrays.n_rows
+    return (mine.value, rest.value), share, low, high, overall

@@ -6,6 +6,7 @@ import numpy as np
 
 from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.metrics._base import Metric, MetricValues, PooledParts, RowMeanMetric
+from mlprobe.core.metrics._impact import Impact
 from mlprobe.core.statistics.intervals import implied_standard_error, t_value, wilson_interval
 from mlprobe.core.statistics.ranks import correlation_matrix
 
@@ -122,6 +123,15 @@ class RocAuc(Metric):
     def __init__(self, classes: list[int], name: str) -> None:
         self.class_indices = classes
         self.name = name
+
+    def impact(self, stats: GroupStats, confidence: float) -> Impact:
+        """The slice's positives and negatives scored as the rest's are: every pair of rows
+        then ranks as the rest's pairs do, so the overall AUC becomes the rest's. Interval:
+        NaN (rest and all rows share rows, and their DeLong covariance is not computed yet)."""
+        rest = self.compute(stats.rest(), confidence).value
+        overall = self.compute(stats.overall(), confidence).value[0]
+        nan = np.full(stats.n_groups, np.nan)
+        return Impact(rest - overall, nan, nan.copy())
 
     def compute(self, stats: GroupStats, confidence: float) -> MetricValues:
         aucs, lows, highs, variances, class_degrees = [], [], [], [], []
