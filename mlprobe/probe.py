@@ -863,7 +863,7 @@ class Probe:
         ("a == 'x' and b == 'u'", 86, 1.0)
         """
         name = self._check_model(model)
-        return self._backend.find_slices(
+        found = self._backend.find_slices(
             name,
             features=features,
             metric=metric,
@@ -878,6 +878,8 @@ class Probe:
             confidence=confidence,
             progress=progress,
         )
+        found.attrs["model"] = name  # whose slices these are (Suite.from_slices reads it)
+        return found
 
     @checked("confidence", "min_support")
     def explore(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from mlprobe._version import __version__
 from mlprobe.core.analyses.breakdown import overall_rows
@@ -238,7 +239,20 @@ def _content(
         comparison=comparison,
         suite=None if suite is None else _run_suite(probe, suite, models),
         notes=notes,
+        priorities=_priorities(probe, breakdowns, metric_names[0], settings),
     )
+
+
+def _priorities(
+    probe: Probe, breakdowns: list[BreakdownSection], metric: str, settings: dict[str, Any]
+) -> pd.DataFrame | None:
+    """Every section's slices ranked by what fixing each buys of the first metric (one call,
+    so their q-values count them all), or None without slices."""
+    chosen = {name: s for b in breakdowns for name, s in b.frame.attrs["slices"].items()}
+    if not chosen:
+        return None
+    options = {k: v for k, v in settings.items() if k != "metrics"}
+    return probe.priorities(slices=list(chosen.values()), metric=metric, **options)
 
 
 # --- arguments ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ regression, several models and the argument errors.
 from __future__ import annotations
 
 import base64
+import html
 import re
 import time
 import warnings
@@ -246,6 +247,7 @@ def test_header_names_the_data_models_and_settings(adult_report: Built) -> None:
 def test_sections_in_order(adult_report: Built) -> None:
     assert adult_report.page.sections == [
         "glance",
+        "fix-first",
         "how-to-read",
         "overall",
         "by-1",
@@ -256,7 +258,7 @@ def test_sections_in_order(adult_report: Built) -> None:
         "suite",
     ]
     headings = re.findall(r"<h2>(.*?)</h2>", adult_report.html)
-    assert headings[3:7] == ["By race", "By sex", "By sex × race", "Slices"]
+    assert headings[4:8] == ["By race", "By sex", "By sex × race", "Slices"]
 
 
 def test_overall_table_shows_every_metric_with_its_interval(
@@ -681,3 +683,16 @@ def test_a_slice_named_overall_is_a_slice_in_the_report(tmp_path: Path) -> None:
     assert table["is_overall"].tolist() == [True, False]
     page = probe.report(tmp_path / "r.html", slices=[named]).read_text(encoding="utf-8")
     assert page.count(">overall<") >= 2  # the all-rows row and the user's slice
+
+
+def test_fix_first_ranks_the_report_s_slices_by_what_fixing_them_buys(
+    adult_report: Built, adult_probe: mp.Probe
+) -> None:
+    section = adult_report.html.split('id="fix-first"')[1].split("</section>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td>.*?<td>([+-][0-9.]+)</td>", section)
+    assert rows, section
+    buys = [float(value) for _, value in rows]
+    assert buys == sorted(buys, reverse=True) and all(b > 0 for b in buys)
+    first = html.unescape(rows[0][0])
+    expected = adult_probe.priorities(slices=[first], metric=METRICS[0]).iloc[0]
+    assert buys[0] == pytest.approx(float(expected["benefit"]), abs=0.0005)

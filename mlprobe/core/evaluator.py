@@ -126,8 +126,8 @@ class Evaluator(Protocol):
 @runtime_checkable
 class ExplorableProbe(Evaluator, Protocol):
     """What the explorer and the report use of a probe, beyond :class:`Evaluator`: columns,
-    rows, masks and slice search (a probe whose rows stay in an engine refuses the last three
-    with the reason). Typing them on this protocol, not on :class:`mlprobe.Probe`, keeps the
+    rows, masks, priorities and slice search (a probe whose rows stay in an engine refuses a
+    mask with the reason). Typing them on this protocol, not on :class:`mlprobe.Probe`, keeps the
     display layers below the facade."""
 
     @property
@@ -141,6 +141,20 @@ class ExplorableProbe(Evaluator, Protocol):
 
     def available_metrics(self) -> list[str]:
         """Metric names this probe can compute."""
+        ...
+
+    def priorities(
+        self,
+        by: str | Sequence[str] | None = None,
+        *,
+        slices: Sequence[SliceLike] | None = None,
+        bins: Bins = None,
+        metric: str | None = None,
+        model: str | Sequence[str] | None = None,
+        confidence: float = ...,
+        min_support: int = ...,
+    ) -> pd.DataFrame:
+        """Slices ranked by what fixing each buys of ``metric`` on all rows."""
         ...
 
     def mask(self, slice: SliceLike, *, model: str | None = None) -> np.ndarray:

@@ -163,6 +163,8 @@ class ReportContent:
     comparison: ComparisonView | None = None
     suite: SuiteView | None = None
     notes: Sequence[str] = field(default_factory=tuple)
+    #: the report's slices ranked by what fixing each buys (``Probe.priorities``), or None
+    priorities: pd.DataFrame | None = None
 
 
 # --- reading a breakdown ------------------------------------------------------------------
@@ -351,6 +353,7 @@ def render_report(content: ReportContent, *, charts: bool = True) -> str:
         _header(content),
         _contents(content),
         _glance(content, alpha),
+        _fix_first(content),
         _how_to_read(content),
         _overall(content),
     ]
@@ -401,7 +404,10 @@ def _header(content: ReportContent) -> str:
 
 
 def _contents(content: ReportContent) -> str:
-    links = [("glance", "At a glance"), ("how-to-read", "How to read this"), ("overall", "Overall")]
+    links = [("glance", "At a glance")]
+    if content.priorities is not None:
+        links.append(("fix-first", "Fix first"))
+    links += [("how-to-read", "How to read this"), ("overall", "Overall")]
     links += [(s.anchor, s.title) for s in content.sections]
     if content.confusions or content.worst is not None:
         links.append(("confusion", "Confusion matrices"))
@@ -442,6 +448,42 @@ def _glance(content: ReportContent, alpha: float) -> str:
     items += [_e(note) for note in content.notes]
     listed = "".join(f"<li>{item}</li>" for item in items)
     return f'<section id="glance" class="glance"><h2>At a glance</h2><ul>{listed}</ul></section>'
+
+
+#: rows of the "Fix first" table
+FIX_FIRST_ROWS = 5
+
+
+def _fix_first(content: ReportContent) -> str:
+    """The slices whose fix buys the most of the first metric on all rows, with intervals."""
+    table = content.priorities
+    if table is None:
+        return ""
+    metric = content.facts.metrics[0]
+    several = len(content.facts.models) > 1
+    helping = table[table["benefit"] > 0].head(FIX_FIRST_ROWS)
+    intro = (
+        f"<p>What each slice would buy of <b>{_e(metric)}</b> on all rows if its rows did as "
+        "well as the rest's (its impact, turned the metric's better way), with its "
+        f"{content.facts.confidence:.0%} interval: the place to spend the next experiment or "
+        "data collection first. Definition: docs/statistics.md, “Impact”.</p>"
+    )
+    if helping.empty:
+        body = "<p>No slice does worse than the rest: fixing one would buy nothing.</p>"
+    else:
+        head = "<tr><th>slice</th>" + ("<th>model</th>" if several else "")
+        head += f"<th>rows</th><th>{_e(metric)}</th><th>buys</th><th>interval</th></tr>"
+        rows = "".join(
+            f"<tr><td>{_e(r['slice'])}</td>"
+            + (f"<td>{_e(r['model'])}</td>" if several else "")
+            + f"<td>{_count(r['n'])}</td><td>{_e(_num(r['value']))}</td>"
+            f"<td>{_e(_num(r['benefit'], signed=True))}</td>"
+            f"<td>[{_e(_num(r['benefit_ci_low'], signed=True))}, "
+            f"{_e(_num(r['benefit_ci_high'], signed=True))}]</td></tr>"
+            for r in _records(helping)
+        )
+        body = f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+    return f'<section id="fix-first"><h2>Fix first</h2>{intro}{body}</section>'
 
 
 def _glance_slices(content: ReportContent, alpha: float) -> str:

@@ -42,8 +42,17 @@ __all__ = [
     "table_metric",
 ]
 
-SortOrder = Literal["worst", "best", "largest", "smallest", "gap", "name", "as given"]
-SORT_ORDERS: tuple[str, ...] = ("worst", "best", "largest", "smallest", "gap", "name", "as given")
+SortOrder = Literal["worst", "best", "largest", "smallest", "gap", "impact", "name", "as given"]
+SORT_ORDERS: tuple[str, ...] = (
+    "worst",
+    "best",
+    "largest",
+    "smallest",
+    "gap",
+    "impact",
+    "name",
+    "as given",
+)
 _OVERALL = "overall"
 
 TABLE_STYLE = "border-collapse:collapse;font-size:12px;font-family:sans-serif;"
@@ -100,7 +109,8 @@ def sort_breakdown(
     """The breakdown's slice rows in display order, the ``overall`` rows kept first.
 
     ``by``: "worst" (failures first; undefined values last), "best",
-    "largest"/"smallest" (rows), "gap" (most negative gap first), "name", or "as given".
+    "largest"/"smallest" (rows), "gap" (most negative gap first), "impact" (fix first: the
+    slice whose fix would improve the first metric on all rows most), "name", or "as given".
     """
     if by not in SORT_ORDERS:
         raise ValidationError(f"sort: expected one of {list(SORT_ORDERS)}; received {by!r}.")
@@ -118,6 +128,11 @@ def sort_breakdown(
         order = body["n"].sort_values(ascending=by == "smallest", kind="stable").index
     elif by == "gap":
         order = body["gap"].sort_values(na_position="last", kind="stable").index
+    elif by == "impact":
+        first = attrs.get("metrics", [metric])[0]
+        higher = attrs.get("directions", {}).get(first, {}).get("higher_is_better", True)
+        benefit = body["impact"] if higher else -body["impact"]
+        order = benefit.sort_values(ascending=False, na_position="last", kind="stable").index
     else:
         order = body["slice"].astype(str).sort_values(kind="stable").index
     ordered = pd.concat([head, body.loc[order]])

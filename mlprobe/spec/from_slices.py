@@ -348,7 +348,7 @@ def _read_frame(frame: pd.DataFrame) -> list[_Found]:
         chosen = _as_slice(record["slice"], where, named)
         metric = str(record["metric"]) if is_found else (first or "")
         value = _number(record.get("value" if is_found else metric, math.nan))
-        model = record.get("model")
+        model = record.get("model", frame.attrs.get("model"))  # find_slices: in its attrs
         found.append(
             _Found(
                 chosen,

@@ -22,6 +22,7 @@ SORT_LABELS = {
     "largest": "most rows",
     "smallest": "fewest rows",
     "gap": "largest gap below the rest",
+    "impact": "fix first (impact on all rows)",
     "name": "name",
     "as given": "list order",
 }

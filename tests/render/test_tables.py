@@ -182,3 +182,15 @@ def test_a_slice_named_overall_is_a_row_of_its_own(probe: mp.Probe) -> None:
         slice_rows = [row for row in rows[1:] if row[0] == "overall"]
         sizes = {row[1] for row in slice_rows}
         assert len(slice_rows) >= 2 and len(sizes) == 2  # all rows, and the slice's fewer rows
+
+
+def test_sorting_by_impact_puts_the_slice_to_fix_first_on_top(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"])
+    ordered = sort_breakdown(table, "accuracy", "impact")
+    body = ordered[~ordered["is_overall"]]
+    assert ordered["is_overall"].iloc[0]
+    assert (np.diff(body["impact"].to_numpy()) <= 0).all()  # accuracy: higher is better
+    errors = probe.breakdown(by="g", metrics=["error_rate"])
+    body = sort_breakdown(errors, "error_rate", "impact")
+    body = body[~body["is_overall"]]
+    assert (np.diff(body["impact"].to_numpy()) >= 0).all()  # a loss: the largest fall first

@@ -419,8 +419,10 @@ def test_bad_arguments_are_named_with_the_fix(
 def test_several_models_and_no_model_is_a_clear_error(
     adult_probe: mp.Probe, found: pd.DataFrame
 ) -> None:
+    unnamed = found.copy()
+    unnamed.attrs = {}  # a table that does not say whose slices these are
     with pytest.raises(mp.ValidationError) as error:
-        found.pipe(Suite.from_slices, name="s", probe=adult_probe)
+        unnamed.pipe(Suite.from_slices, name="s", probe=adult_probe)
     text = str(error.value)
     assert "this probe has 2 models ('good', 'worse')" in text
     assert "model='worse'" in text  # the fix, spelt out
@@ -471,3 +473,17 @@ def test_append_all_adds_to_a_file_without_clobbering_it(
     assert Suite.load(tmp_path / "new.mlprobe.yaml").name == "fresh" and len(created.tests) == 1
     with pytest.raises(mp.ValidationError, match="list of SliceTest"):
         Suite.append_all(path, mine)  # type: ignore[arg-type]
+
+
+def test_a_find_slices_table_names_its_model_on_a_several_model_probe() -> None:
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"g": rng.choice(list("abcd"), n)})
+    y = rng.integers(0, 2, n)
+    v1 = np.where(rng.random(n) < np.where(frame["g"] == "a", 0.4, 0.1), 1 - y, y)
+    v2 = np.where(rng.random(n) < 0.1, 1 - y, y)
+    probe = mp.Probe(frame.assign(y=y), target="y", predictions={"v1": v1, "v2": v2})
+    found = probe.find_slices(model="v1", progress=False)
+    assert found.attrs["model"] == "v1"
+    suite = found.pipe(mp.Suite.from_slices, name="found", probe=probe)  # no model= needed
+    assert suite.tests and all(t.baseline.model == "v1" for t in suite.tests)
