@@ -68,6 +68,10 @@ def _drop_view(session: Any, name: str) -> None:
         pass
 
 
+#: how many times a collect whose local socket failed is asked (see :meth:`SparkSource.rows`)
+COLLECT_ATTEMPTS = 3
+
+
 class SparkSource:
     """Run SQL on a Spark DataFrame.
 
@@ -122,11 +126,25 @@ class SparkSource:
         return exp.Table(this=exp.to_identifier(self.view, quoted=True))
 
     def rows(self, query: exp.Expression, params: list[Any]) -> list[tuple[Any, ...]]:
-        """Run a sqlglot query with its ``?`` parameters; the result rows as tuples."""
+        """Run a sqlglot query with its ``?`` parameters; the result rows as tuples.
+
+        A classic session hands results to Python over a local socket served by a JVM
+        thread; when that thread dies (seen as pyspark's ``UnboundLocalError`` on
+        ``sockfile``, the JVM logging e.g. a ``NegativeArraySizeException``), the query is
+        asked again, up to :data:`COLLECT_ATTEMPTS` times: it only reads.
+        """
         sql = query.sql(self.dialect)
-        try:
-            result = self.session.sql(sql, args=list(params)) if params else self.session.sql(sql)
-            return [tuple(row) for row in result.collect()]
-        except Exception as error:  # py4j and Spark Connect raise their own types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise MlprobeError(f"Spark failed: {type(error).__name__}: {first}") from None
+        for attempt in range(COLLECT_ATTEMPTS):
+            try:
+                result = (
+                    self.session.sql(sql, args=list(params)) if params else self.session.sql(sql)
+                )
+                return [tuple(row) for row in result.collect()]
+            except UnboundLocalError as error:  # the socket's serving thread died
+                if "sockfile" in str(error) and attempt + 1 < COLLECT_ATTEMPTS:
+                    continue
+                raise MlprobeError(f"Spark failed: {type(error).__name__}: {error}") from None
+            except Exception as error:  # py4j and Spark Connect raise their own types
+                first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                raise MlprobeError(f"Spark failed: {type(error).__name__}: {first}") from None
+        raise AssertionError("unreachable")  # pragma: no cover

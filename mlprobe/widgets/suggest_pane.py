@@ -140,8 +140,9 @@ class SuggestPane:
             [
                 self.context,
                 w.HTML(
-                    "<i>Search every combination of columns for the slices where the model errs "
-                    "most (SliceLine's score; q-values over every slice tried).</i>"
+                    "<i>Search every combination of columns for the slices whose fix would buy "
+                    "the most overall (impact: share × gap; overlapping ones folded together; "
+                    "q-values over every slice tried).</i>"
                 ),
                 w.HBox(
                     [self.max_conditions, self.top_k, self.run],
