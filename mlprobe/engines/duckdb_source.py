@@ -161,6 +161,10 @@ def _unregister(connection: Any, name: str) -> None:
         connection.unregister(name)
 
 
+#: DuckDB's virtual columns of a Parquet scan that number its rows
+ROW_POSITION = ("file_index", "file_row_number")
+
+
 class DuckDBSource:
     """Run SQL on Parquet files or an in-memory table with DuckDB.
 
@@ -218,6 +222,11 @@ class DuckDBSource:
             raise DataError(f"data: DuckDB cannot read {self.description}: {error}") from None
         #: column name -> DuckDB type, in the table's order
         self.types: dict[str, str] = {str(row[0]): str(row[1]) for row in described}
+        #: columns that number the rows (DuckDB's virtual file_index and file_row_number of
+        #: Parquet files; none for a registered table, or where the data has such columns)
+        self.row_position: tuple[str, ...] = ()
+        if self.view is None and not set(ROW_POSITION) & set(self.types):
+            self.row_position = ROW_POSITION
 
     def _taken(self, name: str) -> bool:
         try:

@@ -708,8 +708,9 @@ class SqlBackend:
 
         What differs: where memory draws a seeded random sample (classification without
         scores, or ``errors_first=False``) and where ranks tie, the engine has no row
-        positions to draw from; it orders by a hash of ``seed`` and the row's numeric, bool
-        and date values (text is left out: hashing it would double the scan), so the same
+        positions to draw from; it orders by a hash of ``seed`` and the row's position in a
+        Parquet file (DuckDB), else its numeric, bool and date values (text is left out:
+        hashing it would double the scan), so the same
         call gives the same rows, another ``seed`` others, but not memory's rows nor its
         order (memory lists a random sample in row order). The index is 0 .. len - 1 (a
         table in an engine has no pandas index), and the table's columns come as the engine
@@ -789,9 +790,12 @@ class SqlBackend:
         )
 
     def _row_hash(self, seed: int) -> exp.Expression:
-        """A seeded hash of a row's numeric, bool and date values: an order that looks random
-        and is the same each time (text is not hashed: reading it would double the scan)."""
-        hashed = [
+        """A seeded hash of the row's position where the engine numbers rows (Parquet files
+        on DuckDB: one column to read, and every row its own value), else of its numeric,
+        bool and date values: an order that looks random and is the same each time (text is
+        not hashed: reading it would double the scan)."""
+        position = getattr(self._engine, "row_position", ())
+        hashed: list[exp.Expression] = [exp.column(c, quoted=True) for c in position] or [
             column_ref(c, self._kinds)
             for c, kind in self._kinds.items()
             if kind in ("number", "float", "bool", "timestamp")

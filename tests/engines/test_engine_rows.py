@@ -362,3 +362,37 @@ def test_many_groups_of_one_column_are_counted_by_one_group_by() -> None:
     assert len(calls) == 2 and all("GROUP BY" in c and "CASE" not in c for c in calls)
     theirs = memory.breakdown(slices=slices, metrics=["accuracy", "recall[2]"])
     pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_on_parquet_ties_break_by_the_row_s_position(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every row its own place: the same call gives the same rows, a seed reshuffles them,
+    and only a column's read, not a hash of every numeric column."""
+    n = 2_000
+    frame = pd.DataFrame(
+        {
+            "id": [
+                f"r{i}" for i in range(n)
+            ],  # text: not in the old hash, so rows only differ here
+            "k": np.zeros(n),
+            "y": np.zeros(n, dtype=int),
+            "p": np.zeros(n, dtype=int),
+        }
+    )
+    frame.loc[::3, "p"] = 1  # a third wrong; all ranks tie (no scores, equal values)
+    path = tmp_path / "ties.parquet"
+    frame.to_parquet(path)
+    engine = mp.Probe.from_parquet(path, target="y", predictions="p")
+    assert engine._backend._engine.row_position == ("file_index", "file_row_number")
+    first = engine.rows(None, n=10, seed=1)
+    assert first["id"].tolist() == engine.rows(None, n=10, seed=1)["id"].tolist()
+    assert (~first["@correct"]).all()  # errors first
+    assert first["id"].tolist() != engine.rows(None, n=10, seed=2)["id"].tolist()
+
+
+def test_a_column_named_like_duckdb_s_row_numbers_is_not_taken_for_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.DataFrame({"file_row_number": [1, 1, 2], "y": [0, 1, 0], "p": [0, 0, 0]})
+    path = tmp_path / "named.parquet"
+    frame.to_parquet(path)
+    engine = mp.Probe.from_parquet(path, target="y", predictions="p")
+    assert engine._backend._engine.row_position == ()
+    assert len(engine.rows(None, n=3)) == 3
