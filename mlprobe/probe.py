@@ -27,6 +27,12 @@ from mlprobe.core.analyses.breakdown import (
 )
 from mlprobe.core.analyses.comparison import compare_table, flips_from_joint
 from mlprobe.core.analyses.confusion import check_normalize, confusion_frame
+from mlprobe.core.analyses.discovery import (
+    DiscoveryRequest,
+    choose_loss,
+    default_min_support,
+    run_discovery,
+)
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.backend import Backend, ByGroups
@@ -34,6 +40,7 @@ from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
+from mlprobe.core.slicing._discretize import check_bin_count
 from mlprobe.core.slicing.groups import Bins
 from mlprobe.core.slicing.predicates import (
     PREDICTION,
@@ -863,21 +870,24 @@ class Probe:
         ("a == 'x' and b == 'u'", 86, 1.0)
         """
         name = self._check_model(model)
-        found = self._backend.find_slices(
-            name,
-            features=features,
-            metric=metric,
+        loss = choose_loss(self.task, metric, self._backend.has_scores(name))
+        check_bin_count(bins)
+        columns, counts = self._backend.loss_cells(name, features, bins, loss)
+        request = DiscoveryRequest(
+            columns,
+            counts,
+            loss.name,
+            loss.is_proportion,
             max_conditions=max_conditions,
-            min_support=min_support,
+            min_support=default_min_support(self.n_rows, min_support),
             top_k=top_k,
-            bins=bins,
             alpha=alpha,
-            prune=prune,
+            confidence=confidence,
+            prune=bool(prune),
             rank_by=rank_by,
             max_share=max_share,
-            confidence=confidence,
-            progress=progress,
         )
+        found = run_discovery(request, progress)
         found.attrs["model"] = name  # whose slices these are (Suite.from_slices reads it)
         return found
 

@@ -50,7 +50,7 @@ def test_each_backend_implements_the_whole_interface() -> None:
     from mlprobe.engines.sql_backend import SqlBackend
 
     wanted = _members(Backend)
-    assert {"groupings", "paired_grouping", "confusion_table", "rows", "holds_rows"} <= wanted
+    assert {"groupings", "paired_grouping", "confusion_table", "rows", "loss_cells"} <= wanted
     for backend in (MemoryBackend, SqlBackend):
         missing = sorted(name for name in wanted if not hasattr(backend, name))
         assert not missing, f"{backend.__name__} lacks {missing}"

@@ -68,9 +68,13 @@ class Number:
     high_open: bool = False
     what: str = ""
     example: str = ""
+    #: None is allowed (it means "no limit"), whatever the argument's default
+    optional: bool = False
 
-    def check(self, name: str, value: object) -> int | float:
+    def check(self, name: str, value: object) -> int | float | None:
         """``value`` as an int or float if it follows the rule; else a ValidationError."""
+        if value is None and self.optional:
+            return None
         kind = numbers.Integral if self.whole else numbers.Real
         ok = isinstance(value, kind) and not isinstance(value, bool | np.bool_)
         if ok:
@@ -103,9 +107,6 @@ class Choice:
         return value
 
 
-#: arguments that may be None whatever their default (None: no limit)
-NONE_ALLOWED = frozenset({"max_share"})
-
 #: the rule of each shared argument, by name
 RULES: dict[str, Number | Choice] = {
     "confidence": Number(
@@ -137,6 +138,7 @@ RULES: dict[str, Number | Choice] = {
         low_open=True,
         what="a share of the rows in (0, 1], or None for any size",
         example="0.5",
+        optional=True,
     ),
     "rank_by": Choice(("impact", "gap", "sliceline"), what="what find_slices ranks slices by"),
 }
@@ -164,7 +166,6 @@ def checked(*names: str) -> Callable[[F], F]:
         if missing:
             raise TypeError(f"{method.__qualname__} has no argument {missing}")
         optional = {n for n in names if signature.parameters[n].default is None}
-        optional |= {n for n in names if n in NONE_ALLOWED}
 
         @functools.wraps(method)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -4,8 +4,9 @@
 arguments, resolves models, slices and metrics once, and asks the backend
 only what the backend alone can give: how rows fall into slices (a
 :class:`~mlprobe.core.counting.grouping.Grouping` whose counts, sums and ranks the metric
-code reads), confusion tables, column profiles, row samples, slice checks and
-slice search, and, where the rows are at hand, masks. Every table, interval and test is then computed by
+code reads), confusion tables, column profiles, row samples, slice checks and the
+binned losses slice search counts (:meth:`Backend.loss_cells`), and, where the rows are
+at hand, masks. Every table, interval and test is then computed by
 the same core code, so every backend gives the same numbers and the same
 refusals.
 
@@ -18,17 +19,20 @@ that says why and what to do instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.analyses._slice_search import CellCounts
+from mlprobe.core.analyses.discovery import Loss
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.counting.grouping import Grouping
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
+from mlprobe.core.slicing._discretize import ColumnBins
 from mlprobe.core.slicing.groups import Bins
 from mlprobe.core.slicing.slices import Slice
 
@@ -51,9 +55,6 @@ class Backend(Protocol):
     def description(self) -> str:
         """Where the rows are, for the probe's repr ("memory", "DuckDB over eval.parquet")."""
         ...
-
-    #: whether the rows are at hand in Python (masks and ``data`` need them)
-    holds_rows: bool
 
     @property
     def task(self) -> Task: ...
@@ -147,22 +148,11 @@ class Backend(Protocol):
         """Up to ``n`` rows of a slice with the model's outputs, its errors first."""
         ...
 
-    def find_slices(
-        self,
-        model: str,
-        *,
-        features: Sequence[str] | None,
-        metric: str | None,
-        max_conditions: int,
-        min_support: int | None,
-        top_k: int,
-        bins: int,
-        alpha: float,
-        prune: bool,
-        rank_by: str,
-        max_share: float | None,
-        confidence: float,
-        progress: bool | Callable[[int, int], object] | None,
-    ) -> pd.DataFrame:
-        """The slices where the model fails most (SliceLine's exact top-k)."""
+    def loss_cells(
+        self, model: str, features: Sequence[str] | None, bins: int, loss: Loss
+    ) -> tuple[list[ColumnBins], CellCounts]:
+        """What slice discovery searches: the ``features`` (default: every column but the
+        outputs, dates left out) cut into bins as
+        :func:`~mlprobe.core.slicing._discretize.bin_column` cuts them, and the model's
+        per-row ``loss`` counted by those bins."""
         ...

@@ -29,22 +29,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlglot import exp
 
 from mlprobe.core.analyses._slice_search import CellSums, LossTotals, SliceKey
-from mlprobe.core.analyses.discovery import (
-    DiscoveryRequest,
-    Loss,
-    choose_loss,
-    default_min_support,
-    run_discovery,
-)
+from mlprobe.core.analyses.discovery import Loss
 from mlprobe.core.slicing._discretize import (
     MAX_LEVELS,
     ColumnBins,
     categorical_bins,
-    check_bin_count,
     dates_not_binned,
     most_frequent_levels,
     number_cuts,
@@ -59,9 +51,9 @@ from mlprobe.errors import ValidationError, missing_column_error
 __all__ = [
     "EngineNumbers",
     "SqlCells",
-    "discover_in_engine",
     "discovery_features",
     "engine_bins",
+    "engine_loss_cells",
     "loss_sql",
 ]
 
@@ -168,23 +160,27 @@ class EngineNumbers:
         above: float | None,
     ) -> exp.Expression:
         """``aggregate(x) FILTER (WHERE x compare point)`` over the present values."""
-        condition = exp.and_(
-            self._present(above),
-            compare(this=_double(self._value.copy()), expression=exp.Literal.number(point)),
+        return _filtered(
+            aggregate(this=_double(self._value.copy())), self._compared(point, compare, above)
         )
-        return _filtered(aggregate(this=_double(self._value.copy())), condition)
+
+    def _compared(
+        self, point: float, compare: type[exp.Expression], above: float | None
+    ) -> exp.Condition:
+        """The present values (above ``above``) that compare so with ``point``."""
+        value = _double(self._value.copy())
+        return exp.and_(
+            self._present(above), compare(this=value, expression=exp.Literal.number(point))
+        )
 
     def _ranks(self, values: Sequence[float], above: float | None) -> tuple[list[int], list[int]]:
         """Per value ``v``: how many present values are below it, and how many up to it."""
 
-        def counted(compare: type[exp.Expression], point: float) -> exp.Expression:
-            value = _double(self._value.copy())
-            condition = exp.and_(
-                self._present(above), compare(this=value, expression=exp.Literal.number(point))
-            )
-            return _filtered(exp.Count(this=exp.Star()), condition)
-
-        columns = [counted(c, v) for v in values for c in (exp.LT, exp.LTE)]
+        columns = [
+            _filtered(exp.Count(this=exp.Star()), self._compared(v, compare, above))
+            for v in values
+            for compare in (exp.LT, exp.LTE)
+        ]
         row = [int(v or 0) for v in _select(self._engine, columns, [])]
         return row[0::2], row[1::2]
 
@@ -390,6 +386,7 @@ class SqlCells:
         self._binary = is_proportion
         self._kinds = kinds
         self._aliases = aliases
+        self._totals: LossTotals | None = None
 
     def _coded(self, params: Parameters) -> exp.Expression:
         """The rows as bin codes ``b0, b1, ...`` (-1: in no bin) and the loss ``e``."""
@@ -430,6 +427,12 @@ class SqlCells:
         return tuple(float(v or 0) for v in row)  # type: ignore[return-value]
 
     def totals(self) -> LossTotals:
+        """The losses of all rows: one scan, then kept (the search asks several times)."""
+        if self._totals is None:
+            self._totals = self._count_totals()
+        return self._totals
+
+    def _count_totals(self) -> LossTotals:
         params = Parameters()
         e = exp.column("e")
         query = exp.select(
@@ -576,30 +579,19 @@ def loss_sql(
     )
 
 
-def discover_in_engine(
+def engine_loss_cells(
     engine: SqlSource,
     model: str,
+    loss: Loss,
     *,
     task: str,
     kinds: Mapping[str, ColumnKind],
     outputs: ModelOutputs,
-    n_rows: int,
     features: Sequence[str] | None,
-    metric: str | None,
-    max_conditions: int,
-    min_support: int | None,
-    top_k: int,
     bins: int,
-    alpha: float,
-    prune: bool,
-    rank_by: str,
-    max_share: float | None,
-    confidence: float,
-    progress: bool | Callable[[int, int], object] | None,
-) -> pd.DataFrame:
-    """:meth:`mlprobe.Probe.find_slices` over an engine's rows (the in-memory result)."""
-    loss = choose_loss(task, metric, model in outputs.scores)
-    check_bin_count(bins)
+) -> tuple[list[ColumnBins], SqlCells]:
+    """The features cut into bins as memory cuts them, and the model's per-row ``loss``,
+    counted by the engine (:class:`SqlCells`)."""
     chosen = discovery_features(features, columns=list(engine.types), kinds=kinds, outputs=outputs)
     aliases = _output_aliases(outputs)
     categorical = {
@@ -626,18 +618,4 @@ def discover_in_engine(
         kinds=kinds,
         aliases=aliases,
     )
-    request = DiscoveryRequest(
-        columns,
-        counts,
-        loss.name,
-        loss.is_proportion,
-        max_conditions=max_conditions,
-        min_support=default_min_support(n_rows, min_support),
-        top_k=top_k,
-        alpha=alpha,
-        confidence=confidence,
-        prune=bool(prune),
-        rank_by=rank_by,
-        max_share=max_share,
-    )
-    return run_discovery(request, progress)
+    return columns, counts

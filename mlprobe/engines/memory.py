@@ -2,29 +2,22 @@
 
 :class:`MemoryBackend` predicts once, encodes columns on first use, and
 answers the backend questions (:class:`mlprobe.core.backend.Backend`) by
-counting on those encoded arrays; it also holds what needs the rows themselves
-(masks, row samples, slice discovery). It never copies or changes the user's
-table.
+counting on those encoded arrays, masks and row samples included. It never
+copies or changes the user's table.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlprobe.core.analyses._row_sample import sample_rows
-from mlprobe.core.analyses._slice_search import ArrayCells
-from mlprobe.core.analyses.discovery import (
-    DiscoveryRequest,
-    choose_loss,
-    default_min_support,
-    per_row_losses,
-    run_discovery,
-)
+from mlprobe.core.analyses._slice_search import ArrayCells, CellCounts
+from mlprobe.core.analyses.discovery import Loss, per_row_losses
 from mlprobe.core.analyses.profiles import ColumnProfile, profile_column
 from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting.grouping import Everything, Grouping, MaskSet, Partition
@@ -33,7 +26,7 @@ from mlprobe.core.intake._outputs import collect_outputs
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
-from mlprobe.core.slicing._discretize import bin_column, check_bin_count
+from mlprobe.core.slicing._discretize import ColumnBins, bin_column
 from mlprobe.core.slicing._encoding import (
     CategoricalColumn,
     EncodedColumn,
@@ -65,7 +58,6 @@ class MemoryBackend:
 
     #: what a probe's repr says the rows are
     description = "memory"
-    holds_rows = True
 
     def __init__(
         self,
@@ -298,49 +290,21 @@ class MemoryBackend:
         )
         return pd.concat([front, picked], axis=1)
 
-    def find_slices(
-        self,
-        model: str,
-        *,
-        features: Sequence[str] | None,
-        metric: str | None,
-        max_conditions: int,
-        min_support: int | None,
-        top_k: int,
-        bins: int,
-        alpha: float,
-        prune: bool,
-        rank_by: str,
-        max_share: float | None,
-        confidence: float,
-        progress: bool | Callable[[int, int], object] | None,
-    ) -> pd.DataFrame:
-        """SliceLine's exact top-k over binned features (see :meth:`mlprobe.Probe.find_slices`)."""
-        arrays = self._arrays[model]
-        loss = choose_loss(self.task, metric, arrays.scores is not None)
-        check_bin_count(bins)
+    def loss_cells(
+        self, model: str, features: Sequence[str] | None, bins: int, loss: Loss
+    ) -> tuple[list[ColumnBins], CellCounts]:
+        """The features cut into bins (``bins`` per number column) and the model's per-row
+        ``loss``, counted with numpy (:class:`~mlprobe.core.analyses._slice_search.ArrayCells`)."""
         columns = [
             bin_column(self._table.column(f, role="features column"), bins=bins)
             for f in self._discovery_features(features)
         ]
         counts = ArrayCells(
-            [c.codes for c in columns], [c.n_bins for c in columns], per_row_losses(arrays, loss)
+            [c.codes for c in columns],
+            [c.n_bins for c in columns],
+            per_row_losses(self._arrays[model], loss),
         )
-        request = DiscoveryRequest(
-            columns,
-            counts,
-            loss.name,
-            loss.is_proportion,
-            max_conditions=max_conditions,
-            min_support=default_min_support(self.n_rows, min_support),
-            top_k=top_k,
-            alpha=alpha,
-            confidence=confidence,
-            prune=bool(prune),
-            rank_by=rank_by,
-            max_share=max_share,
-        )
-        return run_discovery(request, progress)
+        return list(columns), counts
 
     def _discovery_features(self, features: Sequence[str] | None) -> list[str]:
         if features is None:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from sqlglot import exp
 
+from mlprobe.core.analyses._slice_search import CellCounts
+from mlprobe.core.analyses.discovery import Loss
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting._row_terms import RowTerm
@@ -34,6 +36,7 @@ from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric, resolve_metric
 from mlprobe.core.metrics._base import RowMeanMetric
+from mlprobe.core.slicing._discretize import ColumnBins
 from mlprobe.core.slicing.groups import (
     DEFAULT_BINS,
     MAX_VALUE_GROUPS,
@@ -61,7 +64,7 @@ from mlprobe.engines._counting import (
     count_tables,
     distinct_values,
 )
-from mlprobe.engines._discovery_sql import discover_in_engine
+from mlprobe.engines._discovery_sql import engine_loss_cells
 from mlprobe.engines._row_sums import RowQuery, SqlRows
 from mlprobe.engines._row_terms_sql import ModelOutputs, RowTermSql
 from mlprobe.engines._rows_sql import (
@@ -544,9 +547,6 @@ class SqlBackend:
 
     # --- what needs the rows -------------------------------------------------------------------
 
-    #: the rows stay in the engine
-    holds_rows = False
-
     @property
     def description(self) -> str:
         """Where the rows are: the engine and its source."""
@@ -819,17 +819,20 @@ class SqlBackend:
                 frame[name] = frame[name].astype(np.float64)
         return frame
 
-    def find_slices(self, model: str, **options: Any) -> pd.DataFrame:
-        """SliceLine's exact top-k, counted by the engine: the in-memory result
-        (:mod:`mlprobe.engines._discovery_sql`)."""
-        return discover_in_engine(
+    def loss_cells(
+        self, model: str, features: Sequence[str] | None, bins: int, loss: Loss
+    ) -> tuple[list[ColumnBins], CellCounts]:
+        """The features' bins and the model's per-row ``loss``, counted by the engine: the
+        in-memory bins and counts (:mod:`mlprobe.engines._discovery_sql`)."""
+        return engine_loss_cells(
             self._engine,
             model,
+            loss,
             task=self._task,
             kinds=self._kinds,
             outputs=self._outputs,
-            n_rows=self._n_rows,
-            **options,
+            features=features,
+            bins=bins,
         )
 
 

@@ -387,3 +387,16 @@ def test_on_adult_the_list_is_diverse_and_full() -> None:
     married = [n for n in names if n.startswith("marital_status == 'Married-civ-spouse'")]
     assert married and not any(n.startswith("relationship == 'Husband'") for n in names)
     assert any("relationship == 'Husband'" in text for text in described[married[0]])
+
+
+def test_max_share_keeps_slices_of_most_rows_out_unless_none() -> None:
+    rng = np.random.default_rng(9)
+    n = 4_000
+    frame = pd.DataFrame({"g": rng.choice(["big", "small"], n, p=[0.8, 0.2])})
+    wrong = rng.random(n) < np.where(frame["g"] == "big", 0.2, 0.02)  # the big group fails
+    probe = mp.Probe(frame.assign(y=0), target="y", predictions=wrong.astype(int))
+    assert "g == 'big'" not in [str(s) for s in probe.find_slices(progress=False)["slice"]]
+    anything = probe.find_slices(max_share=None, progress=False)
+    assert [str(s) for s in anything["slice"]][:1] == ["g == 'big'"]
+    with pytest.raises(mp.ValidationError, match=r"max_share: expected a share of the rows"):
+        probe.find_slices(max_share=0)

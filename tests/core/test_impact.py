@@ -156,3 +156,26 @@ def test_impact_intervals_cover_the_true_impact() -> None:
             hits[metric] += row["impact_ci_low"] <= truth <= row["impact_ci_high"]
     for metric, hit in hits.items():
         assert 0.9 <= hit / runs <= 0.995, (metric, hit / runs)
+
+
+def test_priorities_turn_impact_the_metric_s_better_way() -> None:
+    rng = np.random.default_rng(8)
+    n = 3_000
+    frame = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n)})
+    y = rng.normal(0, 1, n)
+    bias = frame["g"].map({"a": 0.8, "b": 0.0, "c": -0.1}).to_numpy()
+    probe = mp.Probe(frame.assign(y=y), target="y", predictions=y + bias + rng.normal(0, 0.3, n))
+    # a loss: benefit is minus the impact, the largest fall of MAE first
+    mae = probe.priorities(by="g", metric="mae")
+    assert mae["slice"].iloc[0] == "g == 'a'"
+    np.testing.assert_allclose(mae["benefit"], -mae["impact"])
+    assert (mae["benefit_ci_low"] <= mae["benefit"]).all()
+    assert (mae["benefit"] <= mae["benefit_ci_high"]).all()
+    # a bias (best at 0): benefit is how much closer to 0 the overall value gets
+    bias_table = probe.priorities(by="g", metric="mean_error")
+    overall = float(probe.metric("mean_error")["value"])
+    for row in bias_table.itertuples():
+        expected = abs(overall) - abs(overall + row.impact)
+        assert row.benefit == pytest.approx(expected)
+        assert row.benefit_ci_low <= row.benefit <= row.benefit_ci_high
+    assert bias_table["slice"].iloc[0] == "g == 'a'"

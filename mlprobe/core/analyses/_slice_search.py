@@ -324,12 +324,16 @@ class ArrayCells:
         ]
         binary = bool(np.all((self._errors == 0) | (self._errors == 1)))
         self._error_codes = self._errors.astype(np.int32) if binary else None
+        self._totals: LossTotals | None = None
 
     def totals(self) -> LossTotals:
-        errors = self._errors
-        sums = tuple(float(np.sum(errors**p)) for p in range(1, 5))
-        maximum = float(errors.max()) if len(errors) else 0.0
-        return LossTotals(len(errors), sums, maximum)  # type: ignore[arg-type]
+        """The losses of all rows (computed once: the search asks several times)."""
+        if self._totals is None:
+            errors = self._errors
+            sums = tuple(float(np.sum(errors**p)) for p in range(1, 5))
+            maximum = float(errors.max()) if len(errors) else 0.0
+            self._totals = LossTotals(len(errors), sums, maximum)  # type: ignore[arg-type]
+        return self._totals
 
     def cells(self, column_sets: Sequence[tuple[int, ...]]) -> Iterator[CellSums]:
         for columns in column_sets:  # one set at a time: memory stays one set's cells

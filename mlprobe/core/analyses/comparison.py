@@ -256,17 +256,16 @@ def _contributions(
     ``share * delta``, with the delta's interval scaled alike (a partition's impacts add up to
     the overall delta). Ratios of confusion counts: recomputed from both models' tables, no
     interval yet. Other metrics: NaN. The overall row: NaN."""
-    nan = np.full(len(n), np.nan)
+    impact, impact_low, impact_high = (np.full(len(n), np.nan) for _ in range(3))
     if metric.additive:
-        share = n / n[0]
-        impact, impact_low, impact_high = share * delta, share * low, share * high
+        share = n[1:] / n[0]
+        impact[1:], impact_low[1:], impact_high[1:] = (
+            share * delta[1:],
+            share * low[1:],
+            share * high[1:],
+        )
     elif isinstance(metric, ProportionMetric | TableMetric) and a.task != "regression":
-        impact, impact_low, impact_high = nan.copy(), nan.copy(), nan
         impact[1:] = _table_contributions(metric, a, b, grouping, overall)
-    else:
-        impact, impact_low, impact_high = nan.copy(), nan.copy(), nan
-    for column in (impact, impact_low, impact_high):
-        column[0] = np.nan
     return impact, impact_low, impact_high
 
 

@@ -1,15 +1,16 @@
 """Find the slices where a model fails: SliceLine's search, then honest statistics and pruning.
 
 The search (:mod:`mlprobe.core.analyses._slice_search`) ranks conjunctions of binned
-columns by SliceLine's score. This module turns the best of them into a
+columns by impact, gap or SliceLine's score. This module turns the best of them into a
 table a person can act on: each slice with its error, interval, gap to the
-rest, p-value and Benjamini–Hochberg q-value over every slice the search
+rest, impact, p-value and Benjamini–Hochberg q-value over every slice the search
 evaluated (the family the shown slices were selected from: a slice's raw
 ``p_value`` is post-selection and means little alone; its ``q_value``
-accounts for the search), and — unless asked not to — without redundant refinements: a
+accounts for the search), and — unless asked not to — without redundant slices: a
 slice whose last condition does not make it significantly worse than its
-parent is replaced by the parent, and of slices holding exactly the same rows
-(two codings of one attribute) only the best-ranked is kept.
+parent is replaced by the parent, and a slice whose rows or loss lie mostly in a
+better-ranked one (a refinement, the same rows under another coding, a diluted
+version) is folded into it and listed in its ``also`` column.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from mlprobe.core.analyses._slice_search import (
 )
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.metrics._impact import Impact, additive_impact
+from mlprobe.core.metrics._impact import additive_impact
 from mlprobe.core.slicing._discretize import ColumnBins
 from mlprobe.core.slicing.predicates import Predicate
 from mlprobe.core.slicing.slices import Slice
@@ -116,12 +117,12 @@ def discover_slices(
 ) -> tuple[pd.DataFrame, SearchResult]:
     """The ranked failing slices (best first) and the raw search result."""
     pool = request.top_k * POOL_FACTOR if request.prune else request.top_k
+    n_rows = request.counts.totals().n_rows
+    max_size = n_rows if request.max_share is None else int(request.max_share * n_rows)
     found = search_slices(
         request.counts,
         rank_by=request.rank_by,
-        max_size=None
-        if request.max_share is None
-        else int(request.max_share * request.counts.totals().n_rows),
+        max_size=max_size,
         alpha=request.alpha,
         k=pool,
         max_l=request.max_conditions,
@@ -138,9 +139,7 @@ def discover_slices(
         # beyond the exact top of the pool, the other slices the search evaluated, best
         # first: folding may leave fewer than top_k distinct places among the pool alone
         seen = set(chosen)
-        eligible = found.scores > 0
-        if request.max_share is not None:
-            eligible &= found.sizes <= request.max_share * stats.n_rows
+        eligible = (found.scores > 0) & (found.sizes <= max_size)
         rest = _ranked([int(i) for i in np.flatnonzero(eligible) if i not in seen], found)
         chosen, also = _fold_overlapping([*chosen, *rest], found, request.counts, request.top_k)
         chosen = _first_k_with_ties(chosen, found, request.top_k)
@@ -246,11 +245,9 @@ class _Stats:
                 )
                 rest_interval = (rest_low, rest_high)
                 self.excess = np.full(len(n), np.nan)
-            impact = additive_impact(
+            self.impact = additive_impact(
                 self.value, rest_value, n / self.n_rows, (self.low, self.high), rest_interval
             )
-            assert isinstance(impact, Impact)
-            self.impact = impact
         self.q_value = benjamini_hochberg(self.p_value)
         self.is_proportion = request.is_proportion
         self.sums, self.n = sums, n

@@ -227,11 +227,9 @@ def additive_metric_impact(metric: Metric, stats: GroupStats, confidence: float)
     """The impact of a mean over rows: the slice's mean becomes the rest's."""
     mine, rest = metric.compute(stats, confidence), metric.compute(stats.rest(), confidence)
     share = stats.sizes() / stats.arrays.n_rows
-    impact = additive_impact(
+    return additive_impact(
         mine.value, rest.value, share, (mine.low, mine.high), (rest.low, rest.high)
     )
-    assert isinstance(impact, Impact)
-    return impact
 
 
 def _power_of(values: Callable[[], np.ndarray], power: int) -> Callable[[], np.ndarray]:

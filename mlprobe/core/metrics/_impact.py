@@ -24,8 +24,12 @@ other 800 at 0.8875. If the slice were as accurate as the rest, accuracy would b
 ``200 * (0.30 - 0.1125) = 37.5`` excess errors (errors beyond the rest's rate).
 
 >>> import numpy as np
->>> float(additive_impact(np.array([0.70]), np.array([0.8875]), np.array([0.2]))[0])
-0.0375
+>>> impact = additive_impact(
+...     np.array([0.70]), np.array([0.8875]), np.array([0.2]),
+...     (np.array([0.64]), np.array([0.76])), (np.array([0.865]), np.array([0.908])),
+... )
+>>> round(float(impact.value[0]), 4), round(float(impact.low[0]), 4), round(float(impact.high[0]), 4)
+(0.0375, 0.0247, 0.0502)
 """
 
 from __future__ import annotations
@@ -87,15 +91,12 @@ def additive_impact(
     slice_value: np.ndarray,
     rest_value: np.ndarray,
     share: np.ndarray,
-    slice_interval: tuple[np.ndarray, np.ndarray] | None = None,
-    rest_interval: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray | Impact:
-    """``share * (rest - slice)``; with both intervals, an :class:`Impact` with its interval."""
-    value = share * (rest_value - slice_value)
-    if slice_interval is None or rest_interval is None:
-        return value
+    slice_interval: tuple[np.ndarray, np.ndarray],
+    rest_interval: tuple[np.ndarray, np.ndarray],
+) -> Impact:
+    """``share * (rest - slice)``, with ``share`` times the MOVER interval of the difference."""
     low, high = mover_difference(rest_value, *rest_interval, slice_value, *slice_interval)
-    return Impact(value, share * low, share * high)
+    return Impact(share * (rest_value - slice_value), share * low, share * high)
 
 
 def _counterfactual(rest: np.ndarray, slice_tables: np.ndarray) -> np.ndarray:
