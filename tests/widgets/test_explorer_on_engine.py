@@ -153,7 +153,7 @@ def test_the_suggest_pane_shows_the_backends_error_in_the_pane(
     def refused(*args: object, **kwargs: object) -> pd.DataFrame:
         raise MlprobeError("find_slices() cannot run here: a clear reason.")
 
-    monkeypatch.setattr(engine._backend, "find_slices", refused)
+    monkeypatch.setattr(engine._backend, "loss_cells", refused)  # what discovery asks of it
     explorer.show_tab("Suggest")
     explorer.suggest.run.click()
     assert "a clear reason" in html.unescape(explorer.suggest.summary.value)
