@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_coverage.py               # everything, ~3 min on 2 cores (< 20 min)
-    python benchmarks/bench_coverage.py --quick       # a small run, ~30 s (< 2 min)
+    python benchmarks/bench_coverage.py               # everything, ~6.5 min on 2 cores (< 20 min)
+    python benchmarks/bench_coverage.py --quick       # a small run, ~1 min (< 2 min)
     python benchmarks/bench_coverage.py --out coverage.md
     python benchmarks/bench_coverage.py --only coverage,power
 
@@ -25,9 +25,23 @@ c. :func:`null_compare_rate` -- ``probe.compare("a", "b", by=[c1, c2])`` on two
    exchangeable models: how often any slice gets "improved" or "regressed";
    with ``effect > 0``, a planted improvement and how often it is found.
 d. :func:`null_find_slices_rate` -- ``probe.find_slices`` on null data: how
-   often its result holds a slice with a q-value below 0.05.
+   often its result holds a slice with a q-value below 0.05, with each ranking
+   (``rank_by``) and otherwise its defaults (folding, ``max_share=0.5``).
 e. :func:`power` -- a planted gap between a 5,000-row slice and the rest
    (15,000 rows): how often the breakdown's q-value finds it.
+f. :func:`disparity_coverage` -- ``probe.disparity("group", metric,
+   min_support=0)`` on R simulated datasets of G groups (:func:`disparity_frame`:
+   the true FPR or selection rate of every group is known, all alike or one
+   group 0.10 higher): coverage of the intervals of the difference (max - min
+   over the groups) and of the ratio, their widths, the rejection rate of
+   ``p_value < 0.05`` (type-I error when the groups are alike, power
+   otherwise), and for contrast the coverage of the naive interval: the MOVER
+   (Newcombe) interval of the two observed extremes, from their own Wilson
+   intervals in ``attrs["groups"]``.
+
+The error-type metrics (``fpr``, ``fnr``, ``npv``, ``selection_rate``: on a
+binary probe, of the positive class) are in the binary generators' coverage
+tables, and ``fpr`` in the null breakdowns.
 
 Coverage columns: ``coverage`` is the share of defined intervals that hold the
 truth; ``below`` the share lying entirely below it (``high < truth``),
@@ -61,6 +75,7 @@ from sklearn.metrics import (
     accuracy_score,
     balanced_accuracy_score,
     brier_score_loss,
+    confusion_matrix,
     f1_score,
     log_loss,
     mean_absolute_error,
@@ -79,6 +94,8 @@ __all__ = [
     "binary_balanced",
     "binary_imbalanced",
     "coverage_table",
+    "disparity_coverage",
+    "disparity_frame",
     "markdown_table",
     "multiclass_four",
     "null_breakdown_rate",
@@ -286,6 +303,10 @@ BINARY_METRICS = (
     "roc_auc",
     "log_loss",
     "brier",
+    "fpr",
+    "fnr",
+    "npv",
+    "selection_rate",
 )
 MULTICLASS_METRICS = (
     "accuracy",
@@ -357,12 +378,17 @@ def _true_value(metric: str, frame: pd.DataFrame, scenario: Scenario) -> float:
     classes = list(scenario.classes)
     scores = frame[scenario.score_columns].to_numpy()
     per_class = _PER_CLASS.match(metric)
+    family = per_class["family"] if per_class else metric
+    if family in ERROR_TYPES:
+        # on a binary probe the bare name is the positive class (the last label)
+        label = int(per_class["label"]) if per_class else classes[-1]
+        return _error_type_truth(family, y == label, pred == label)
     if per_class:
         label = int(per_class["label"])
-        family = {"recall": recall_score, "precision": precision_score, "f1": f1_score}
-        if per_class["family"] == "roc_auc":
+        scorers = {"recall": recall_score, "precision": precision_score, "f1": f1_score}
+        if family == "roc_auc":
             return float(roc_auc_score(y == label, scores[:, classes.index(label)]))
-        return float(family[per_class["family"]](y, pred, labels=[label], average="macro"))
+        return float(scorers[family](y, pred, labels=[label], average="macro"))
     if metric == "roc_auc":
         if scenario.task == "binary":
             return float(roc_auc_score(y, scores[:, 1]))
@@ -381,6 +407,25 @@ def _true_value(metric: str, frame: pd.DataFrame, scenario: Scenario) -> float:
         "log_loss": lambda: log_loss(y, scores, labels=classes),
     }
     return float(simple[metric]())
+
+
+#: Error-type metrics (``fpr``, ``fpr[c]``, ...): a share of the rows of some confusion cells.
+ERROR_TYPES = ("tpr", "fnr", "fpr", "tnr", "npv", "selection_rate", "prevalence")
+
+
+def _error_type_truth(family: str, truly: np.ndarray, predicted: np.ndarray) -> float:
+    """``family`` of one class from scikit-learn's one-vs-rest confusion matrix."""
+    (tn, fp), (fn, tp) = confusion_matrix(truly, predicted, labels=[False, True])
+    numerator, denominator = {
+        "tpr": (tp, tp + fn),
+        "fnr": (fn, tp + fn),
+        "fpr": (fp, fp + tn),
+        "tnr": (tn, fp + tn),
+        "npv": (tn, tn + fn),
+        "selection_rate": (tp + fp, tn + fp + fn + tp),
+        "prevalence": (tp + fn, tn + fp + fn + tp),
+    }[family]
+    return float(numerator / denominator)
 
 
 _TRUTH: dict[tuple[str, int, int, str], float] = {}
@@ -695,10 +740,11 @@ def null_compare_rate(
 
 
 def null_find_slices_rate(
-    alpha: float,
+    rank_by: str = "impact",
     runs: int = 400,
     seed: int = 0,
     *,
+    alpha: float = 0.95,
     n_rows: int = 5000,
     top_k: int = 10,
     max_conditions: int = 3,
@@ -709,13 +755,17 @@ def null_find_slices_rate(
     The table holds the binary balanced generator's rows (errors independent
     of every column) with five columns to slice on: ``c1``, ``c2``, ``c3`` and
     two independent numeric columns, ``x`` (normal) and ``age`` (whole numbers
-    18..80).
+    18..80). Every other argument of ``find_slices`` keeps its default (pruning
+    and folding on, ``max_share=0.5``, default ``min_support``).
 
     Parameters
     ----------
-    alpha : float
-        SliceLine's weight of error against size, in (0, 1].
+    rank_by : {"impact", "gap", "sliceline"}
+        ``find_slices``'s ranking (its default: ``"impact"``).
     runs, seed, n_rows, top_k, max_conditions
+    alpha : float
+        SliceLine's weight of error against size, in (0, 1] (used by
+        ``rank_by="sliceline"`` only).
     metric : str, optional
         ``find_slices``'s per-row loss (default: its own, error rate).
 
@@ -724,30 +774,39 @@ def null_find_slices_rate(
     dict
         ``any_q``: share of runs with any q-value < 0.05 among the returned
         slices; ``mc_sd``; ``found``: mean number of slices returned;
-        ``min_q_median``: median over runs of the smallest q-value.
+        ``share``: their mean share of the rows; ``min_q_median``: median over
+        runs of the smallest q-value.
     """
     scenario = SCENARIOS["binary_balanced"]
-    rng = _rng(seed, "find_slices", alpha, top_k, max_conditions, metric)
+    rng = _rng(seed, "find_slices", rank_by, alpha, top_k, max_conditions, metric)
     hits = found = 0
-    smallest = []
+    smallest, shares = [], []
     for _ in range(runs):
         frame = scenario.generate(rng, n_rows).assign(
             x=rng.standard_normal(n_rows), age=rng.integers(18, 81, n_rows)
         )
         result = scenario.probe(frame).find_slices(
-            metric=metric, alpha=alpha, top_k=top_k, max_conditions=max_conditions, progress=False
+            metric=metric,
+            rank_by=rank_by,
+            alpha=alpha,
+            top_k=top_k,
+            max_conditions=max_conditions,
+            progress=False,
         )
         q = result["q_value"].to_numpy(np.float64)
         hits += bool(np.any(q < LEVEL))
         found += len(result)
+        shares.extend(result["n"].to_numpy(np.float64) / n_rows)
         smallest.append(np.nanmin(q) if np.isfinite(q).any() else math.nan)
     rate = hits / runs
     return {
+        "rank_by": rank_by,
         "alpha": alpha,
         "runs": runs,
         "any_q": rate,
         "mc_sd": math.sqrt(rate * (1 - rate) / runs),
         "found": found / runs,
+        "share": float(np.mean(shares)) if shares else math.nan,
         "min_q_median": float(np.nanmedian(smallest)) if np.isfinite(smallest).any() else math.nan,
     }
 
@@ -836,6 +895,189 @@ def power(
     }
 
 
+# --- f. disparity between groups -------------------------------------------------------
+
+#: The group metrics :func:`disparity_coverage` simulates, and the rate every group has
+#: before a spread is planted.
+DISPARITY_BASE = {"fpr": 0.2, "selection_rate": 0.3}
+#: P(y = 1), and P(predicted 1 | y = 1), in every group of :func:`disparity_frame`.
+DISPARITY_PREVALENCE = 0.4
+DISPARITY_TPR = 0.8
+#: The unequal group sizes simulated (the spread is planted on the first, smallest group).
+UNEQUAL_SIZES = (30, 100, 300, 1000)
+#: The planted spread D of the non-null cases: the first group's rate is the base + D.
+DISPARITY_SPREAD = 0.1
+
+
+def disparity_frame(
+    rng: np.random.Generator, sizes: Sequence[int], rates: Sequence[float], metric: str
+) -> pd.DataFrame:
+    """Groups ``g0``, ``g1``, ... of ``sizes`` rows whose true ``metric`` is ``rates[g]``.
+
+    ``target`` is 1 with probability :data:`DISPARITY_PREVALENCE` in every group.
+    ``metric="fpr"``: a row of target 0 is predicted 1 with probability
+    ``rates[g]``, a row of target 1 with :data:`DISPARITY_TPR` (the same in every
+    group). ``metric="selection_rate"``: every row is predicted 1 with probability
+    ``rates[g]``, independently of its target.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target``, ``prediction`` (0 or 1) and the categorical ``group``.
+    """
+    codes = np.repeat(np.arange(len(sizes)), sizes)
+    n = len(codes)
+    positive = rng.random(n) < DISPARITY_PREVALENCE
+    rate = np.asarray(rates, dtype=np.float64)[codes]
+    if metric == "fpr":
+        chance = np.where(positive, DISPARITY_TPR, rate)
+    elif metric == "selection_rate":
+        chance = rate
+    else:
+        raise ValueError(f"metric: 'fpr' or 'selection_rate'; received {metric!r}")
+    predicted = rng.random(n) < chance
+    groups = pd.Index([f"g{i}" for i in range(len(sizes))])
+    return pd.DataFrame(
+        {
+            "target": positive.astype(np.int64),
+            "prediction": predicted.astype(np.int64),
+            "group": pd.Categorical.from_codes(codes, categories=groups),
+        }
+    )
+
+
+def _naive_interval(groups: Any, metric: str) -> tuple[float, float]:
+    """The MOVER interval (Newcombe's hybrid score) of the observed max minus the observed min.
+
+    From the two extreme groups' own (not simultaneous) Wilson intervals, as if those two
+    had been chosen before seeing the data. ``groups``: ``disparity``'s
+    ``attrs["groups"]`` (records, or a frame).
+    """
+    per_group = pd.DataFrame(groups)
+    compared = per_group[per_group["excluded"] == ""]
+    value = compared[metric].to_numpy(np.float64)
+    low = compared[f"{metric}_ci_low"].to_numpy(np.float64)
+    high = compared[f"{metric}_ci_high"].to_numpy(np.float64)
+    if len(value) < 2:
+        return math.nan, math.nan
+    top, bottom = int(np.argmax(value)), int(np.argmin(value))
+    difference = value[top] - value[bottom]
+    return (
+        difference - math.hypot(value[top] - low[top], high[bottom] - value[bottom]),
+        difference + math.hypot(high[top] - value[top], value[bottom] - low[bottom]),
+    )
+
+
+def disparity_coverage(
+    metric: str = "fpr",
+    sizes: Sequence[int] = (100, 100, 100, 100),
+    spread: float = 0.0,
+    runs: int = 1000,
+    seed: int = 0,
+    *,
+    confidence: float = 0.95,
+    min_support: int = 0,
+) -> dict[str, Any]:
+    """Coverage, width and rejection rate of ``probe.disparity("group", metric)``.
+
+    Each run draws a fresh :func:`disparity_frame` whose groups all have the rate
+    :data:`DISPARITY_BASE` ``[metric]``, but the first, which has that plus
+    ``spread``; the truth is then ``difference = spread`` and ``ratio =
+    base / (base + spread)``.
+
+    Parameters
+    ----------
+    metric : {"fpr", "selection_rate"}
+    sizes : sequence of int
+        Rows per group (G = ``len(sizes)`` groups).
+    spread : float
+        The planted difference D (0: the groups are alike).
+    runs : int
+        Simulated datasets (R).
+    seed : int
+    confidence : float
+    min_support : int
+        ``disparity``'s; 0 compares every group, however small.
+
+    Returns
+    -------
+    dict
+        ``coverage`` (with ``mc_sd``, ``below``, ``above``), ``width`` and
+        ``nan`` of the difference interval; ``naive_coverage`` and
+        ``naive_width`` of the MOVER interval of the two observed extremes
+        (:func:`_naive_interval`); ``ratio_coverage`` and ``ratio_width`` of
+        the ratio interval; ``reject``: share of runs with ``p_value < 0.05``
+        (type-I error when ``spread`` is 0, power otherwise);
+        ``mean_difference``: the mean observed difference (its bias: it minus
+        ``truth``).
+    """
+    base = DISPARITY_BASE[metric]
+    rates = np.full(len(sizes), base)
+    rates[0] += spread
+    truth, true_ratio = float(rates.max() - rates.min()), float(rates.min() / rates.max())
+    rng = _rng(seed, "disparity", metric, tuple(sizes), spread, confidence, min_support)
+    fields = ("low", "high", "difference", "ratio_low", "ratio_high", "p")
+    record: dict[str, list[float]] = {k: [] for k in (*fields, "naive_low", "naive_high")}
+    for _ in range(runs):
+        frame = disparity_frame(rng, sizes, rates, metric)
+        probe = mp.Probe(frame, target="target", predictions="prediction", task="binary")
+        table = probe.disparity("group", metric, confidence=confidence, min_support=min_support)
+        row = table.iloc[0]
+        values = (
+            row["difference_ci_low"],
+            row["difference_ci_high"],
+            row["difference"],
+            row["ratio_ci_low"],
+            row["ratio_ci_high"],
+            row["p_value"],
+        )
+        for key, value in zip(fields, values, strict=True):
+            record[key].append(float(value))
+        naive_low, naive_high = _naive_interval(table.attrs["groups"], table.attrs["metrics"][0])
+        record["naive_low"].append(naive_low)
+        record["naive_high"].append(naive_high)
+    got = {k: np.asarray(v, dtype=np.float64) for k, v in record.items()}
+    difference = _coverage(pd.Series(got["low"]), pd.Series(got["high"]), truth, confidence)
+    naive = _coverage(pd.Series(got["naive_low"]), pd.Series(got["naive_high"]), truth, confidence)
+    ratio = _coverage(
+        pd.Series(got["ratio_low"]), pd.Series(got["ratio_high"]), true_ratio, confidence
+    )
+    p = got["p"][np.isfinite(got["p"])]
+    equal = len(set(sizes)) == 1
+    return {
+        "metric": metric,
+        "groups": len(sizes),
+        "sizes": f"{len(sizes)} x {sizes[0]}" if equal else "/".join(map(str, sizes)),
+        "spread": spread,
+        "runs": runs,
+        "truth": truth,
+        "mean_difference": float(np.nanmean(got["difference"])),
+        "coverage": difference["coverage"],
+        "mc_sd": difference["mc_sd"],
+        "below": difference["below"],
+        "above": difference["above"],
+        "width": difference["width"],
+        "naive_coverage": naive["coverage"],
+        "naive_width": naive["width"],
+        "ratio_coverage": ratio["coverage"],
+        "ratio_width": ratio["width"],
+        "reject": float((p < LEVEL).mean()) if len(p) else math.nan,
+        "nan": difference["nan"],
+    }
+
+
+def disparity_cases() -> list[tuple[str, tuple[int, ...], float]]:
+    """The (metric, group sizes, spread) cells of the disparity table.
+
+    FPR with 2, 4 and 8 groups of 30, 100 and 1,000 rows; selection rate with 4
+    groups of those sizes; FPR with the unequal :data:`UNEQUAL_SIZES`; each with
+    the groups alike (spread 0) and with :data:`DISPARITY_SPREAD` planted.
+    """
+    equal = [("fpr", g) for g in (2, 4, 8)] + [("selection_rate", 4)]
+    shapes = [(m, (n,) * g) for m, g in equal for n in SIZES] + [("fpr", UNEQUAL_SIZES)]
+    return [(m, sizes, d) for m, sizes in shapes for d in (0.0, DISPARITY_SPREAD)]
+
+
 # --- output -----------------------------------------------------------------------------
 
 
@@ -854,6 +1096,10 @@ _PERCENT = {
     "overall_verdict",
     "planted_improved",
     "power",
+    "share",
+    "naive_coverage",
+    "ratio_coverage",
+    "reject",
 }
 
 
@@ -903,13 +1149,26 @@ class Settings:
     compare_runs: int
     find_runs: int
     power_runs: int
+    disparity_runs: int
 
 
 DEFAULT = Settings(
-    reps=4000, population=2_000_000, null_runs=400, compare_runs=400, find_runs=400, power_runs=200
+    reps=4000,
+    population=2_000_000,
+    null_runs=400,
+    compare_runs=400,
+    find_runs=400,
+    power_runs=200,
+    disparity_runs=1000,
 )
 QUICK = Settings(
-    reps=400, population=1_000_000, null_runs=60, compare_runs=60, find_runs=60, power_runs=40
+    reps=400,
+    population=1_000_000,
+    null_runs=60,
+    compare_runs=60,
+    find_runs=60,
+    power_runs=40,
+    disparity_runs=100,
 )
 
 NULL_METRICS = (
@@ -923,9 +1182,17 @@ NULL_METRICS = (
     "mae",
     "rmse",
     "r2",
+    "fpr",
 )
 COMPARE_METRICS = ("accuracy", "recall[1]", "macro_f1", "mae")
-FIND_ALPHAS = (0.5, 0.95, 1.0)
+#: find_slices settings on null data: (rank_by, alpha); alpha only weighs SliceLine's score
+FIND_CASES = (
+    ("impact", 0.95),
+    ("gap", 0.95),
+    ("sliceline", 0.5),
+    ("sliceline", 0.95),
+    ("sliceline", 1.0),
+)
 POWER_METRICS = ("accuracy", "balanced_accuracy", "mae")
 #: The smaller tables at other levels: these metrics of these generators.
 OTHER_LEVELS = (0.8, 0.99)
@@ -940,7 +1207,7 @@ OTHER_LEVEL_METRICS = {
     ),
     "regression_normal": ("mae", "rmse", "r2"),
 }
-SECTIONS = ("coverage", "levels", "null", "compare", "find_slices", "power")
+SECTIONS = ("coverage", "levels", "null", "compare", "find_slices", "power", "disparity")
 
 
 def _section_coverage(settings: Settings, seed: int) -> list[str]:
@@ -990,12 +1257,23 @@ def _section_compare(settings: Settings, seed: int) -> list[str]:
 
 
 def _section_find_slices(settings: Settings, seed: int) -> list[str]:
-    rows = [null_find_slices_rate(a, settings.find_runs, seed) for a in FIND_ALPHAS]
+    rows = [
+        null_find_slices_rate(rank_by, settings.find_runs, seed, alpha=alpha)
+        for rank_by, alpha in FIND_CASES
+    ]
     return [markdown_table(pd.DataFrame(rows))]
 
 
 def _section_power(settings: Settings, seed: int) -> list[str]:
     rows = [power(m, settings.power_runs, seed) for m in POWER_METRICS]
+    return [markdown_table(pd.DataFrame(rows))]
+
+
+def _section_disparity(settings: Settings, seed: int) -> list[str]:
+    rows = [
+        disparity_coverage(metric, sizes, spread, settings.disparity_runs, seed)
+        for metric, sizes, spread in disparity_cases()
+    ]
     return [markdown_table(pd.DataFrame(rows))]
 
 
@@ -1007,8 +1285,12 @@ _TITLES = {
     "compare": "c. compare('a', 'b', by=[c1, c2]) on exchangeable models, 5,000 rows: runs with "
     "any verdict (effect > 0: b better in the slice " + PLANTED + ")",
     "find_slices": "d. find_slices(top_k=10) on null data, 5,000 rows x 5 columns: runs with "
-    "any q < 0.05",
+    "any q < 0.05 (rank_by: the ranking; alpha weighs SliceLine's score only)",
     "power": "e. Power: breakdown q < 0.05 for a planted 5,000-row slice against 15,000 rows",
+    "disparity": "f. disparity('group', metric, min_support=0): coverage of the 95% intervals "
+    "of the difference (max - min over the groups) and the ratio, against the naive MOVER "
+    "interval of the two observed extremes; reject: runs with p < 0.05 (type-I error at "
+    "spread 0, power otherwise)",
 }
 _RUNNERS: dict[str, Callable[[Settings, int], list[str]]] = {
     "coverage": _section_coverage,
@@ -1017,6 +1299,7 @@ _RUNNERS: dict[str, Callable[[Settings, int], list[str]]] = {
     "compare": _section_compare,
     "find_slices": _section_find_slices,
     "power": _section_power,
+    "disparity": _section_disparity,
 }
 
 
@@ -1042,8 +1325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"# mlprobe statistics simulations ({'quick' if args.quick else 'default'} run, "
         f"seed {args.seed})\n\nR = {settings.reps} slices per coverage cell, truth from "
         f"{settings.population:,} rows; {settings.null_runs} null breakdowns, "
-        f"{settings.compare_runs} comparisons, {settings.find_runs} searches and "
-        f"{settings.power_runs} power runs per row; mlprobe {mp.__version__}."
+        f"{settings.compare_runs} comparisons, {settings.find_runs} searches, "
+        f"{settings.power_runs} power runs and {settings.disparity_runs} disparity datasets "
+        f"per row; mlprobe {mp.__version__}."
     )
     print(header, flush=True)
     output = [header]

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from mlprobe.core.slicing.predicates import col
     from mlprobe.core.slicing.slices import Slice
     from mlprobe.probe import Probe
-    from mlprobe.spec import Baseline, SliceTest, Suite, SuiteFileError, SuiteResult
+    from mlprobe.render.display import set_display
+    from mlprobe.spec import Baseline, GroupTest, SliceTest, Suite, SuiteFileError, SuiteResult
 
 from mlprobe._version import __version__
 
@@ -42,10 +43,12 @@ _LAZY = {
     "register_metric": "mlprobe.core.metrics",
     "unregister_metric": "mlprobe.core.metrics",
     "Baseline": "mlprobe.spec",
+    "GroupTest": "mlprobe.spec",
     "SliceTest": "mlprobe.spec",
     "Suite": "mlprobe.spec",
     "SuiteFileError": "mlprobe.spec",
     "SuiteResult": "mlprobe.spec",
+    "set_display": "mlprobe.render.display",
 }
 
 
@@ -67,6 +70,7 @@ __all__ = [
     "Baseline",
     "ColumnNotFoundError",
     "DataError",
+    "GroupTest",
     "MlprobeError",
     "ParseError",
     "Probe",
@@ -82,5 +86,6 @@ __all__ = [
     "col",
     "datasets",
     "register_metric",
+    "set_display",
     "unregister_metric",
 ]

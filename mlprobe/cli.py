@@ -36,8 +36,9 @@ exit codes:
 """
 
 _TEST_EPILOG = f"""\
-The table holds one row per evaluated example: the features the slices use, the target, and each
-model's stored predictions. --predictions names the column of a single model; --model NAME=COL
+The table holds one row per evaluated example: the features the slices and group tests use, the
+target, and each model's stored predictions. A group test (by: COLUMN) shows its metric as e.g.
+"fpr difference" and, as observed, the difference (or ratio) between the groups. --predictions names the column of a single model; --model NAME=COL
 (repeatable) names one column per model version, and each test that names no model in its suite
 file then runs once per model (reported as test-id[NAME]). --scores lists class probability
 columns, one per class in sorted class order (a single column: the positive class of a binary
@@ -109,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["binary", "multiclass", "regression"],
         help="the task, when inferring it from the target is not wanted",
     )
+    test.add_argument(
+        "--positive",
+        metavar="LABEL",
+        help="binary tasks: the positive class that bare metric names (recall, fpr, "
+        "selection_rate, ...) mean; default 1 or True when it is a class",
+    )
     test.add_argument("--junit", metavar="PATH", help="also write the outcomes as JUnit XML")
     test.add_argument(
         "--engine",
@@ -166,7 +173,7 @@ def _one_line_error(error: object) -> str:
 
 
 def _validate(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
-    from mlprobe.spec import Suite, SuiteFileError
+    from mlprobe.spec import GroupTest, Suite, SuiteFileError
 
     code = 0
     for path in paths:
@@ -179,7 +186,9 @@ def _validate(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
             code = 2
             continue
         count = len(suite.tests)
-        print(f"ok: {path} ({count} test{'' if count == 1 else 's'})", file=out)
+        groups = sum(isinstance(t, GroupTest) for t in suite.tests)
+        kinds = f": {count - groups} slice, {groups} group" if groups else ""
+        print(f"ok: {path} ({count} test{'' if count == 1 else 's'}{kinds})", file=out)
     return code
 
 
@@ -243,7 +252,12 @@ def _make_probe(args: argparse.Namespace, data: Any) -> Any:
             scores = data[scores[0]].to_numpy()  # the positive class of a binary task
     try:
         return Probe(
-            data, target=args.target, predictions=predictions, scores=scores, task=args.task
+            data,
+            target=args.target,
+            predictions=predictions,
+            scores=scores,
+            task=args.task,
+            positive=args.positive,
         )
     except MlprobeError:
         raise
@@ -296,10 +310,20 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
 
         dataframe = SparkSession.builder.appName("mlprobe").getOrCreate().read.parquet(args.data)
         return Probe.from_spark(
-            dataframe, target=args.target, predictions=predictions, scores=scores, task=args.task
+            dataframe,
+            target=args.target,
+            predictions=predictions,
+            scores=scores,
+            task=args.task,
+            positive=args.positive,
         )
     return Probe.from_parquet(
-        args.data, target=args.target, predictions=predictions, scores=scores, task=args.task
+        args.data,
+        target=args.target,
+        predictions=predictions,
+        scores=scores,
+        task=args.task,
+        positive=args.positive,
     )
 
 

@@ -33,13 +33,20 @@ from mlprobe.core.analyses.discovery import (
     default_min_support,
     run_discovery,
 )
+from mlprobe.core.analyses.disparity import SUMMARIES, DisparityRequest, disparity_table
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.backend import Backend, ByGroups
 from mlprobe.core.counting._group_stats import GroupStats
 from mlprobe.core.evaluator import SliceLike
 from mlprobe.core.intake.labels import Task
-from mlprobe.core.metrics import Metric, available_metrics, resolve_metric, resolve_metrics
+from mlprobe.core.metrics import (
+    Metric,
+    available_metrics,
+    default_positive,
+    resolve_metric,
+    resolve_metrics,
+)
 from mlprobe.core.slicing._discretize import check_bin_count
 from mlprobe.core.slicing.groups import Bins
 from mlprobe.core.slicing.predicates import (
@@ -50,6 +57,7 @@ from mlprobe.core.slicing.slices import Slice, as_slice, check_unique_names
 from mlprobe.engines.memory import MemoryBackend
 from mlprobe.errors import ValidationError, did_you_mean
 from mlprobe.extras import require_extra
+from mlprobe.render.display import as_result
 
 __all__ = ["Probe"]
 
@@ -86,6 +94,11 @@ class Probe:
         Columns handed to ``model.predict``. Default: the columns the model
         was fit on (``feature_names_in_``), else all but the target,
         prediction and score columns.
+    positive : label, optional
+        Binary tasks: the positive class, which the bare metric names
+        (``recall``, ``precision``, ``f1``, ``fpr``, ``fnr``, ``tnr``, ``npv``,
+        ``selection_rate``, ``prevalence``) mean. Default: ``1`` or ``True``
+        when it is a class; otherwise those names ask for it.
 
     Slices may use the reserved columns ``@target`` (the true label) and
     ``@prediction`` (the prediction of the model being evaluated;
@@ -119,6 +132,7 @@ class Probe:
         scores: Any = None,
         task: str | None = None,
         features: Sequence[str] | None = None,
+        positive: Any = None,
     ) -> None:
         self._backend = MemoryBackend(
             data,
@@ -129,13 +143,36 @@ class Probe:
             task=task,
             features=features,
         )
+        self._positive = self._checked_positive(positive)
 
     @classmethod
-    def _over(cls, backend: Backend) -> Probe:
+    def _over(cls, backend: Backend, positive: Any = None) -> Probe:
         """A probe whose rows live in ``backend`` (an engine's, or another)."""
         probe = cls.__new__(cls)
         probe._backend = backend
+        probe._positive = probe._checked_positive(positive)
         return probe
+
+    def _checked_positive(self, positive: Any) -> Any:
+        """``positive=`` as one of the classes (matched as text too), or the default."""
+        if positive is None:
+            return default_positive(self.classes) if self.task == "binary" else None
+        if self.task != "binary":
+            raise ValidationError(
+                f"positive: applies to binary tasks; this probe's task is {self.task!r}"
+                + (
+                    f". Name the class in each metric instead, e.g. 'recall[{self.classes[-1]}]'."
+                    if self.classes
+                    else "."
+                )
+            )
+        for label in self.classes:
+            if label == positive or str(label) == str(positive):
+                return label
+        raise ValidationError(
+            f"positive: {positive!r} is not a class of this probe; its classes are "
+            f"{self.classes}. Pass one of them."
+        )
 
     @classmethod
     def from_parquet(
@@ -146,6 +183,7 @@ class Probe:
         predictions: str | dict[str, str],
         scores: Any = None,
         task: str | None = None,
+        positive: Any = None,
     ) -> Probe:
         """A probe over Parquet files (a path or a glob) that DuckDB scans where they are.
 
@@ -169,6 +207,8 @@ class Probe:
             order of ``probe.classes``; ``{model name: columns}`` with several models.
         task : {"binary", "multiclass", "regression"}, optional
             Inferred from the columns as for ``Probe(...)`` when None.
+        positive : label, optional
+            Binary tasks: the positive class, as for ``Probe(...)``.
 
         Examples
         --------
@@ -191,7 +231,8 @@ class Probe:
         return cls._over(
             SqlBackend(
                 DuckDBSource(path), target=target, predictions=predictions, scores=scores, task=task
-            )
+            ),
+            positive,
         )
 
     @classmethod
@@ -204,6 +245,7 @@ class Probe:
         scores: Any = None,
         task: str | None = None,
         connection: Any = None,
+        positive: Any = None,
     ) -> Probe:
         """A probe over a DuckDB relation, an Arrow table or a pandas DataFrame, counted by DuckDB.
 
@@ -226,7 +268,8 @@ class Probe:
 
         source = DuckDBSource(data, connection=connection)
         return cls._over(
-            SqlBackend(source, target=target, predictions=predictions, scores=scores, task=task)
+            SqlBackend(source, target=target, predictions=predictions, scores=scores, task=task),
+            positive,
         )
 
     @classmethod
@@ -238,6 +281,7 @@ class Probe:
         predictions: str | dict[str, str],
         scores: Any = None,
         task: str | None = None,
+        positive: Any = None,
     ) -> Probe:
         """A probe over a Spark DataFrame (Spark Connect included), counted by Spark.
 
@@ -256,7 +300,8 @@ class Probe:
                 predictions=predictions,
                 scores=scores,
                 task=task,
-            )
+            ),
+            positive,
         )
 
     # --- what the probe holds ---------------------------------------------------
@@ -280,6 +325,22 @@ class Probe:
     def models(self) -> list[str]:
         """Model names."""
         return list(self._backend.models)
+
+    @property
+    def positive(self) -> Any:
+        """Binary tasks: the positive class the bare metric names mean (None: none chosen).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"y": ["no", "yes"], "p": ["yes", "yes"]})
+        >>> Probe(df, target="y", predictions="p", positive="yes").positive
+        'yes'
+        >>> Probe(df.replace({"no": 0, "yes": 1}), target="y", predictions="p").positive
+        1
+        """
+        return self._positive
 
     @property
     def target_name(self) -> str | None:
@@ -331,7 +392,7 @@ class Probe:
         ['mae', 'mse', 'rmse']
         """
         names = []
-        for name in available_metrics(self.task, self.classes):
+        for name in available_metrics(self.task, self.classes, self.positive):
             try:
                 self._metrics([name], self.models)
             except ValidationError:  # needs scores this probe lacks
@@ -474,7 +535,13 @@ class Probe:
 
     def _metrics(self, names: Sequence[str] | str | None, models: list[str]) -> list[Metric]:
         has_scores = all(self._backend.has_scores(m) for m in models)
-        return resolve_metrics(names, task=self.task, classes=self.classes, has_scores=has_scores)
+        return resolve_metrics(
+            names,
+            task=self.task,
+            classes=self.classes,
+            has_scores=has_scores,
+            positive=self.positive,
+        )
 
     # --- the questions --------------------------------------------------------------
 
@@ -525,7 +592,79 @@ class Probe:
         chosen, by_groups = self._call_slices(by, slices, bins, models)
         groupings = self._backend.groupings(chosen, by_groups, models, metric_objects)
         request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
-        return breakdown_table(request, {m: self._backend.arrays(m) for m in models})
+        return as_result(breakdown_table(request, {m: self._backend.arrays(m) for m in models}))
+
+    @checked("confidence", "min_support")
+    def disparity(
+        self,
+        by: str | Sequence[str],
+        metric: str,
+        *,
+        bins: Bins = None,
+        model: str | Sequence[str] | None = None,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
+    ) -> pd.DataFrame:
+        """The largest gap in ``metric`` between the groups of ``by``, per model, with intervals.
+
+        Parameters
+        ----------
+        by : str or list of str
+            The column(s) whose groups are compared (numeric columns binned, as in
+            :meth:`breakdown`).
+        metric : str
+            A metric name (e.g. ``"fpr"``, ``"selection_rate"``, ``"recall[>50K]"``), or
+            a named summary: ``"demographic_parity"`` (the selection-rate difference) or
+            ``"equalized_odds"`` (the larger of the TPR and FPR differences), as in
+            fairlearn.
+        bins, model, confidence, min_support
+            As in :meth:`breakdown`. Groups with fewer than ``min_support`` rows, or
+            where the metric is undefined, are listed in ``excluded`` and not compared.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model: ``metric``, ``groups`` (how many were compared),
+            ``min_group``, ``min_value``, ``max_group``, ``max_value``, ``difference``
+            (max - min) and ``ratio`` (min / max) each with ``_ci_low`` / ``_ci_high``
+            (simultaneous over the groups: valid at every group size, see
+            :mod:`mlprobe.core.analyses.disparity`), ``p_value`` (any difference among
+            the groups) and ``excluded`` (group and reason). ``attrs["groups"]`` holds
+            each group's value, interval and exclusion reason as records
+            (``pd.DataFrame(table.attrs["groups"])``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> df = pd.DataFrame({"g": ["a", "b"] * 50, "y": [0, 0, 1, 1] * 25,
+        ...                    "p": [0, 1, 1, 1] * 25})
+        >>> row = Probe(df, target="y", predictions="p").disparity("g", "demographic_parity").iloc[0]
+        >>> row["min_group"], row["max_group"], float(row["difference"])
+        ("g == 'a'", "g == 'b'", 0.5)
+        """
+        models = self._models(model)
+        if not isinstance(metric, str):
+            raise ValidationError(
+                f"metric: name one metric (e.g. 'fpr') or a summary "
+                f"({', '.join(repr(s) for s in SUMMARIES)}); received {metric!r}."
+            )
+        if metric in SUMMARIES:
+            if self.task != "binary":
+                raise ValidationError(
+                    f"metric: {metric!r} is defined for binary tasks; this probe's task is "
+                    f"{self.task!r}. Compare one class's rates instead, e.g. "
+                    f"metric='fpr[{self.classes[-1] if self.classes else 'label'}]'."
+                )
+            parts = self._metrics(list(SUMMARIES[metric]), models)
+        else:
+            parts = self._metrics([metric], models)
+        if by is None:
+            raise ValidationError("by: name the column(s) whose groups to compare, e.g. by='race'.")
+        chosen, by_groups = self._call_slices(by, None, bins, models)
+        groupings = self._backend.groupings(chosen, by_groups, models, parts)
+        request = DisparityRequest(metric, chosen, groupings, parts, confidence, min_support)
+        return as_result(disparity_table(request, {m: self._backend.arrays(m) for m in models}))
 
     @checked("confidence", "min_support")
     def priorities(
@@ -576,7 +715,7 @@ class Probe:
             confidence=confidence,
             min_support=min_support,
         )
-        return priorities_table(table)
+        return as_result(priorities_table(table))
 
     def confusion(
         self,
@@ -651,14 +790,16 @@ class Probe:
                 "name the model, e.g. '@prediction[v1]'."
             )
         grouping = self._backend.paired_grouping(chosen, by_groups, name_a, name_b, metric_object)
-        return compare_table(
-            self._backend.arrays(name_a),
-            self._backend.arrays(name_b),
-            chosen,
-            grouping,
-            metric_object,
-            confidence=confidence,
-            min_support=min_support,
+        return as_result(
+            compare_table(
+                self._backend.arrays(name_a),
+                self._backend.arrays(name_b),
+                chosen,
+                grouping,
+                metric_object,
+                confidence=confidence,
+                min_support=min_support,
+            )
         )
 
     def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
@@ -678,7 +819,9 @@ class Probe:
         self._require_classification("flips")
         name_a, name_b = self._check_model(a, "a"), self._check_model(b, "b")
         chosen = as_slice(slice) if slice is not None else None
-        return flips_from_joint(self._backend.joint_table(chosen, name_a, name_b), name_a, name_b)
+        return as_result(
+            flips_from_joint(self._backend.joint_table(chosen, name_a, name_b), name_a, name_b)
+        )
 
     @checked("confidence")
     def metric(
@@ -692,7 +835,11 @@ class Probe:
         """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
         name = self._check_model(model)
         metric_object = resolve_metric(
-            metric, task=self.task, classes=self.classes, has_scores=self._backend.has_scores(name)
+            metric,
+            task=self.task,
+            classes=self.classes,
+            has_scores=self._backend.has_scores(name),
+            positive=self.positive,
         )
         chosen = as_slice(slice) if slice is not None else None
         grouping = self._backend.one_group(chosen, name, [metric_object])
@@ -889,7 +1036,7 @@ class Probe:
         )
         found = run_discovery(request, progress)
         found.attrs["model"] = name  # whose slices these are (Suite.from_slices reads it)
-        return found
+        return as_result(found)
 
     @checked("confidence", "min_support")
     def explore(

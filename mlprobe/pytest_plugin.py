@@ -38,6 +38,11 @@ Item ids need the model names at collection, before any fixture runs, so:
 
 Tests that name a model run on that model only, whatever the option says.
 
+Group tests (``by: race``, ``expect: {max_difference: 0.1}``) are items like
+slice tests, named by their id; their reports show the columns compared
+(``groups: by race``) where a slice test shows its slice, and the difference
+(or ratio) between the groups as the observed value.
+
 Outcomes: passed; failed and error fail the item with the slice, metric,
 observed value, interval, threshold, n and description; inconclusive skips it
 with the reason, or fails it under ``--mlprobe-strict``.

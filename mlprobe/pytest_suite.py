@@ -1,4 +1,4 @@
-"""The pytest nodes of suite files: a file node and one item per slice test.
+"""The pytest nodes of suite files: a file node and one item per test (slice or group test).
 
 Loaded by :mod:`mlprobe.pytest_plugin` only when a pytest run meets a suite
 file, so sessions without suite files never import pandas or mlprobe's core.
@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from mlprobe.core.evaluator import Evaluator
-from mlprobe.spec import DEFAULT_FIXTURE, SliceTest, Suite, SuiteFileError, TestOutcome, run_test
+from mlprobe.spec import (
+    DEFAULT_FIXTURE,
+    GroupTest,
+    SliceTest,
+    Suite,
+    SuiteFileError,
+    TestOutcome,
+    run_test,
+)
 from mlprobe.terminal import escape
 from mlprobe.testing import format_outcome
 
@@ -29,7 +37,7 @@ _ID_LINE = re.compile(r"""(?:^|[\s{,-])["']?id["']?\s*:\s*["']?([A-Za-z0-9][A-Za
 
 
 class SliceTestFailed(AssertionError):
-    """A slice test failed, errored, or (under ``--mlprobe-strict``) was inconclusive."""
+    """A slice or group test failed, errored, or (under ``--mlprobe-strict``) was inconclusive."""
 
     def __init__(self, outcome: TestOutcome, text: str) -> None:
         super().__init__(text)
@@ -112,13 +120,16 @@ def _slice_test() -> None:  # pragma: no cover - SliceTestItem.runtest does the 
 
 
 class SliceTestItem(pytest.Function):
-    """One saved slice test, run on the probe the suite's fixture provides."""
+    """One saved test (a slice test or a group test), run on the probe the suite's fixture provides.
+
+    ``slice_test`` holds the declaration, whichever its kind.
+    """
 
     def __init__(
         self,
         *,
         suite: Suite,
-        test: SliceTest,
+        test: SliceTest | GroupTest,
         fixture: str,
         model: str | None = None,
         lineno: int = 0,

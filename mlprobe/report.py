@@ -84,7 +84,10 @@ def write_report(
     - every metric on all rows, per model;
     - one section per ``by`` entry and one for ``slices``: a chart of the first
       metric per slice (the 40 worst) and the breakdown table, worst first,
-      with every metric in a collapsible table;
+      with every metric in a collapsible table; a ``by`` section also gives the
+      disparity between its groups (``Probe.disparity``) in the first metric and,
+      on a binary task with a positive class, in selection rate (demographic
+      parity) and error rates (equalized odds);
     - classification: each model's confusion matrix (heatmap and counts), and
       that of the report's worst slice: the slice with at least
       ``min_support`` rows furthest below the rest on the first metric;
@@ -190,7 +193,8 @@ def _content(
     breakdowns: list[BreakdownSection] = []
     for i, columns in enumerate(sections):
         frame = probe.breakdown(by=list(columns), bins=bins, **settings)
-        breakdowns.append(BreakdownSection(f"by-{i + 1}", _by_title(columns), frame))
+        disparity = _disparity(probe, list(columns), bins, metric_names[0], settings)
+        breakdowns.append(BreakdownSection(f"by-{i + 1}", _by_title(columns), frame, disparity))
     if slice_list:
         frame = probe.breakdown(slices=slice_list, **settings)
         breakdowns.append(BreakdownSection("slices", "slices", frame))
@@ -241,6 +245,19 @@ def _content(
         notes=notes,
         priorities=_priorities(probe, breakdowns, metric_names[0], settings),
     )
+
+
+def _disparity(
+    probe: Probe, by: list[str], bins: Bins, metric: str, settings: dict[str, Any]
+) -> pd.DataFrame:
+    """The largest gap between the groups of ``by`` in the first metric and, on a binary task
+    with a positive class, in selection rate and in error rates (equalized odds)."""
+    options = {k: v for k, v in settings.items() if k != "metrics"}
+    metrics = [metric]
+    if probe.task == "binary" and probe.positive is not None:
+        metrics += ["demographic_parity", "equalized_odds"]
+    frames = [probe.disparity(by, m, bins=bins, **options) for m in metrics]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _priorities(

@@ -1,4 +1,4 @@
-"""Run saved slice tests from plain Python tests, and word their outcomes for people.
+"""Run saved slice and group tests from plain Python tests, and word their outcomes for people.
 
 :func:`assert_suite` runs a suite on a probe inside any test function and
 fails with every failing test described; :func:`format_outcome` is the text
@@ -36,7 +36,7 @@ from typing import Any
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
-from mlprobe.spec import SliceTest, Suite, SuiteResult, TestOutcome
+from mlprobe.spec import GroupTest, SliceTest, Suite, SuiteResult, TestOutcome
 from mlprobe.terminal import escape
 
 __all__ = ["assert_suite", "format_outcome", "threshold_text"]
@@ -58,14 +58,18 @@ def _higher_wanted(test: SliceTest, probe: Any) -> bool | None:
         return None
     try:
         return resolve_metric(
-            test.metric, task=probe.task, classes=probe.classes, has_scores=True
+            test.metric,
+            task=probe.task,
+            classes=probe.classes,
+            has_scores=True,
+            positive=probe.positive,
         ).higher_is_better
     except (MlprobeError, AttributeError):
         return None
 
 
 def threshold_text(
-    test: SliceTest, outcome: TestOutcome, probe: Any = None, *, short: bool = False
+    test: SliceTest | GroupTest, outcome: TestOutcome, probe: Any = None, *, short: bool = False
 ) -> str:
     """The threshold as a person reads it, e.g. ``"at least 0.78 (overall 0.83 - 0.05)"``.
 
@@ -78,7 +82,16 @@ def threshold_text(
     >>> o = mp.spec.TestOutcome("t", "failed", "accuracy", threshold=0.3)
     >>> threshold_text(t, o), threshold_text(t, o, short=True)
     ('at most 0.3', '<= 0.3')
+    >>> g = mp.GroupTest(id="g", by="race", metric="fpr", min_ratio=0.8)
+    >>> threshold_text(g, o), threshold_text(g, o, short=True)
+    ('ratio at least 0.8', '>= 0.8')
     """
+    if isinstance(test, GroupTest):
+        above = test.expectation == "min_ratio"  # a ratio stays above its bound
+        if short:
+            return f"{'>=' if above else '<='} {_fmt(test.threshold_value)}"
+        wanted = "at least" if above else "at most"
+        return f"{test.statistic} {wanted} {_fmt(test.threshold_value)}"
     higher = _higher_wanted(test, probe)
     bound = outcome.threshold
     if math.isnan(bound) and test.expectation in ("at_least", "at_most"):
@@ -122,12 +135,16 @@ def threshold_text(
 
 def format_outcome(
     outcome: TestOutcome,
-    test: SliceTest | None = None,
+    test: SliceTest | GroupTest | None = None,
     *,
     probe: Any = None,
     suite: str | None = None,
 ) -> str:
     """Several lines describing one test's outcome: slice, metric, observed vs threshold, n, why.
+
+    A group test shows the columns compared (``groups: by race``) where a slice test
+    shows its slice, its difference or ratio as the observed value, and the rows of
+    the groups compared as ``n``.
 
     ``test`` (the declaration) adds the threshold's wording, the interval level
     and ``min_support``; ``probe`` lets the wording of gap and baseline
@@ -148,8 +165,11 @@ def format_outcome(
         add("suite", suite)
     if model is not None:
         add("model", model)
-    if test is not None and test.slice.name != outcome.slice:
+    group = isinstance(test, GroupTest) or outcome.kind == "group"
+    if isinstance(test, SliceTest) and test.slice.name != outcome.slice:
         add("slice", f"{outcome.slice}  (named {test.slice.name!r})")
+    elif group:
+        add("groups", outcome.slice)
     else:
         add("slice", outcome.slice)
     add("metric", outcome.metric)
@@ -163,8 +183,12 @@ def format_outcome(
             add("threshold", threshold_text(test, outcome, probe))
         elif not math.isnan(outcome.threshold):
             add("threshold", _fmt(outcome.threshold))
-        support = f" (min_support {test.min_support})" if test is not None else ""
-        add("n", f"{outcome.n} rows{support}")
+        if group:
+            support = f" (min_support {test.min_support} per group)" if test is not None else ""
+            add("n", f"{outcome.n} rows in the groups compared{support}")
+        else:
+            support = f" (min_support {test.min_support})" if test is not None else ""
+            add("n", f"{outcome.n} rows{support}")
     if outcome.description:
         add("description", outcome.description, multiline=True)
     return "\n".join(lines)

@@ -408,3 +408,154 @@ def test_validate_joins_a_multi_line_error_into_one(
     monkeypatch.setattr(Suite, "load", load)
     assert main(["validate", str(tmp_path / "x.mlprobe.yaml")]) == 2
     assert capsys.readouterr().err == "error: first line second line\n"
+
+
+# --- group tests ----------------------------------------------------------------------
+
+GROUPS = """
+mlprobe: 1
+name: groups
+tests:
+  - id: g-accuracy-gap
+    description: No group may trail the others.
+    by: g
+    metric: accuracy
+    expect: {max_difference: 0.1}
+  - id: g-accuracy-ratio
+    by: g
+    metric: accuracy
+    expect: {min_ratio: 0.5}
+  - id: g-tiny
+    by: g
+    metric: accuracy
+    expect: {max_difference: 0.1}
+    min_support: 1000
+  - id: by-region
+    by: region
+    metric: accuracy
+    expect: {max_difference: 0.1}
+"""
+
+
+def test_a_group_test_runs_from_the_cli_with_junit(files: dict[str, Path], tmp_path: Path) -> None:
+    suite = tmp_path / "groups.mlprobe.yaml"
+    suite.write_text(textwrap.dedent(GROUPS).lstrip(), encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    run = _cli(
+        "test",
+        suite,
+        "--data",
+        files["csv"],
+        "--target",
+        "y",
+        "--predictions",
+        "p",
+        "--junit",
+        junit,
+    )
+    assert run.returncode == 1, run.stderr
+    rows = _rows(run.stdout)
+    # accuracy 1.0 on a, c, d and 0.6 on b
+    assert rows["g-accuracy-gap"][:6] == [
+        "FAILED",
+        "g-accuracy-gap",
+        "accuracy difference",
+        "0.4 [0.2289, 0.5244]",
+        "<= 0.1",
+        "400",
+    ]
+    assert rows["g-accuracy-ratio"][:5] == [
+        "passed",
+        "g-accuracy-ratio",
+        "accuracy ratio",
+        "0.6 [0.4756, 0.7569]",
+        ">= 0.5",
+    ]
+    assert rows["g-tiny"][0] == "inconclusive"
+    assert rows["g-tiny"][-1].startswith("fewer than 2 groups by g to compare (0 left)")
+    assert rows["by-region"][0] == "ERROR"
+    assert "by column 'region' is not in the data" in rows["by-region"][-1]
+    assert (
+        "g-accuracy-gap FAILED: accuracy difference = 0.4 [0.2289, 0.5244] between g == 'a' (1) "
+        "and g == 'b' (0.6) over 4 groups; expected at most 0.1" in run.stdout
+    )
+    assert "  groups:      by g\n" in run.stdout
+    assert "  threshold:   difference at most 0.1\n" in run.stdout
+    assert "  n:           400 rows in the groups compared (min_support 30 per group)" in run.stdout
+    assert "FAILED: 1 suite, 4 tests: 1 passed, 1 failed, 1 inconclusive, 1 error" in run.stdout
+    cases = {c.get("name"): c for c in ElementTree.parse(junit).getroot().iter("testcase")}
+    failure = cases["g-accuracy-gap"].find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith("accuracy difference = 0.4")
+    assert (failure.text or "").startswith("groups: by g\n")
+    assert cases["g-tiny"].find("skipped") is not None
+    # several models: once per model, as test-id[model]
+    both = _cli(
+        "test",
+        suite,
+        "--data",
+        files["csv"],
+        "--target",
+        "y",
+        "--model",
+        "v1=p",
+        "--model",
+        "v2=p2",
+    )
+    rows = _rows(both.stdout)
+    assert rows["g-accuracy-gap[v1]"][0] == "FAILED" and rows["g-accuracy-gap[v2]"][0] == "passed"
+
+
+def test_validate_counts_group_tests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = tmp_path / "groups.mlprobe.yaml"
+    suite.write_text(
+        textwrap.dedent(GROUPS).lstrip() + textwrap.dedent(PASSING).split("tests:\n")[1],
+        encoding="utf-8",
+    )
+    assert main(["validate", str(suite)]) == 0
+    assert capsys.readouterr().out == f"ok: {suite} (6 tests: 2 slice, 4 group)\n"
+    bad = tmp_path / "bad.mlprobe.yaml"
+    bad.write_text(
+        textwrap.dedent(GROUPS)
+        .lstrip()
+        .replace("    by: g\n", "    by: g\n    slice: {column: g, eq: a}\n", 1),
+        encoding="utf-8",
+    )
+    assert main(["validate", str(bad)]) == 2
+    assert "tests[0]: a test names either 'slice'" in capsys.readouterr().err
+
+
+def test_positive_names_the_class_bare_metric_names_mean(tmp_path: Path) -> None:
+    frame = _frame().assign(
+        y=lambda f: f["y"].map({0: "no", 1: "yes"}), p=lambda f: f["p"].map({0: "no", 1: "yes"})
+    )
+    data = tmp_path / "labels.csv"
+    frame.to_csv(data, index=False)
+    suite = tmp_path / "fpr.mlprobe.yaml"
+    suite.write_text(
+        textwrap.dedent(
+            """
+            mlprobe: 1
+            name: error types
+            tests:
+              - id: fpr-overall
+                slice: {column: g, in: [a, b, c, d]}
+                metric: fpr
+                expect: {at_most: 0.5}
+              - id: fpr-by-g
+                by: g
+                metric: fpr
+                expect: {max_difference: 0.5}
+            """
+        ).lstrip(),
+        encoding="utf-8",
+    )
+    args = ["test", suite, "--data", data, "--target", "y", "--predictions", "p"]
+    without = _cli(*args)
+    assert without.returncode == 1 and "Probe(..., positive=...)" in without.stdout
+    run = _cli(*args, "--positive", "yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = _rows(run.stdout)
+    assert rows["fpr-overall"][0] == "passed" and rows["fpr-by-g"][0] == "passed"
+    bad = _cli(*args, "--positive", "maybe")
+    assert bad.returncode == 2 and "positive: 'maybe' is not a class" in bad.stderr

@@ -60,6 +60,17 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ),
         ("print(path.read_text())", "'passed': 3"),
     ],
+    "05-audit.ipynb": [
+        ('probe.breakdown(by="sex", metrics=["fpr"', "sex == 'Female'"),
+        ("audit = pd.concat(", "equalized_odds"),
+        ("print(disparity_sentence(", "fpr differs by"),
+        (
+            'probe.disparity("race", "fpr", min_support=150)',
+            "race == 'Other' (fewer than 150 rows)",
+        ),
+        ("print(path.read_text())", "expect: {max_difference: 0.05}"),
+        ("result = mp.Suite.load(path).run(probe)", "1 passed, 2 failed, 1 inconclusive"),
+    ],
 }
 
 #: Per notebook: (text in a cell's source, text its static HTML copy must contain), checked in a

@@ -237,6 +237,82 @@ def test_an_error_outcome_fails_with_the_reason(project: pytest.Pytester) -> Non
     )
 
 
+GROUPS = """
+mlprobe: 1
+name: fairness
+tests:
+  - id: g-gap
+    description: No group may trail the others.
+    by: g
+    metric: accuracy
+    expect: {max_difference: 0.1}
+    tags: [parity]
+  - id: g-ratio
+    by: g
+    metric: accuracy
+    expect: {min_ratio: 0.5}
+  - id: g-tiny
+    by: g
+    metric: accuracy
+    expect: {max_difference: 0.1}
+    min_support: 1000
+  - id: g-region
+    by: region
+    metric: accuracy
+    expect: {max_difference: 0.1}
+"""
+
+
+def test_group_tests_are_items_with_readable_failures(project: pytest.Pytester) -> None:
+    _write(project.path, "fairness.mlprobe.yaml", GROUPS)
+    collected = _run(project, "--collect-only", "-q", "fairness.mlprobe.yaml")
+    collected.stdout.fnmatch_lines(
+        [
+            "fairness.mlprobe.yaml::g-gap",
+            "fairness.mlprobe.yaml::g-ratio",
+            "fairness.mlprobe.yaml::g-tiny",
+            "fairness.mlprobe.yaml::g-region",
+        ]
+    )
+    result = _run(project, "-rs", "fairness.mlprobe.yaml")
+    result.assert_outcomes(passed=1, failed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fairness::g-gap*",
+            "g-gap FAILED: accuracy difference = 0.4 [[]0.22*, 0.52*[]] between g == 'a' (1) and "
+            "g == 'b' (0.6) over 4 groups; expected at most 0.1",
+            "  suite: * fairness",
+            "  model: * model",
+            "  groups: * by g",
+            "  metric: * accuracy difference",
+            "  observed: * 0.4, 95% interval [[]0.22*, 0.52*[]]",
+            "  threshold: * difference at most 0.1",
+            "  n: * 400 rows in the groups compared (min_support 30 per group)",
+            "  description: No group may trail the others.",
+        ]
+    )
+    result.stdout.fnmatch_lines(["g-region ERROR: by column 'region' is not in the data.*"])
+    result.stdout.fnmatch_lines(
+        ["SKIPPED [[]1[]] fairness.mlprobe.yaml:*: inconclusive: fewer than 2 groups by g*"]
+    )
+    _run(project, "-k", "parity", "fairness.mlprobe.yaml").assert_outcomes(failed=1)  # by tag
+    _run(project, "-k", "g-ratio", "fairness.mlprobe.yaml").assert_outcomes(passed=1)
+    strict = _run(project, "--mlprobe-strict", "-k", "g-tiny", "fairness.mlprobe.yaml")
+    strict.assert_outcomes(failed=1)
+
+
+def test_assert_suite_runs_group_tests(probe: mp.Probe) -> None:
+    suite = mp.Suite.loads(textwrap.dedent(GROUPS).lstrip())
+    with pytest.raises(AssertionError) as caught:
+        assert_suite(suite, probe)
+    message = str(caught.value)
+    assert message.startswith("suite 'fairness': 2 of 4 tests did not pass (1 failed, 1 error)")
+    assert "g-gap FAILED: accuracy difference = 0.4" in message
+    assert "  groups:      by g" in message
+    passing = mp.Suite("ok", [mp.GroupTest(id="r", by="g", metric="accuracy", min_ratio=0.5)])
+    assert assert_suite(passing, probe).passed
+
+
 def test_strict_option_is_documented_in_help(project: pytest.Pytester) -> None:
     result = _run(project, "--help")
     result.stdout.fnmatch_lines(["mlprobe slice tests:", "  --mlprobe-strict*"])

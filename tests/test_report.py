@@ -297,7 +297,8 @@ def test_breakdown_tables_hold_the_probes_numbers_worst_first(
         assert row[4] == ("–" if np.isnan(low) else f"[{low:.3f}, {high:.3f}]")
         if record["slice"] != "overall":
             assert row[5] == ("–" if np.isnan(record["gap"]) else f"{record['gap']:+.3f}")
-            assert row[7] == ("few rows" if record["low_support"] else "")
+            assert row[6] == f"{record['impact']:+.3f}"  # gap, impact, q, flags
+            assert row[8] == ("few rows" if record["low_support"] else "")
     # worst first: recall ascending after the overall row
     values = [float(row[3]) for row in table[2:] if row[3] != "–"]
     assert values == sorted(values)
@@ -696,3 +697,56 @@ def test_fix_first_ranks_the_report_s_slices_by_what_fixing_them_buys(
     first = html.unescape(rows[0][0])
     expected = adult_probe.priorities(slices=[first], metric=METRICS[0]).iloc[0]
     assert buys[0] == pytest.approx(float(expected["benefit"]), abs=0.0005)
+
+
+# --- disparity between the groups of each by section (issue 16) ------------------------------
+
+
+def test_each_by_section_gives_the_disparity_between_its_groups(
+    adult_report: Built, adult_probe: mp.Probe
+) -> None:
+    from mlprobe.render.disparity import disparity_sentence
+
+    assert adult_report.html.count("<h3>Disparity between groups</h3>") == len(BY)
+    for by in BY:
+        columns = by if isinstance(by, str) else list(by)
+        row = adult_probe.disparity(columns, "recall[>50K]").iloc[0]
+        assert html.escape(disparity_sentence(row, confidence=0.95)) in adult_report.html
+
+
+def test_a_binary_probe_with_a_positive_class_adds_parity_and_equalized_odds(
+    tmp_path: Path,
+) -> None:
+    data = mp.datasets.load_adult().head(6000)
+    rule = np.where(data["education_num"] >= 13, ">50K", "<=50K")
+    probe = mp.Probe(data.assign(rule=rule), target="income", predictions="rule", positive=">50K")
+    page = probe.report(tmp_path / "r.html", by="sex", metrics="fpr").read_text(encoding="utf-8")
+    for metric in ("fpr", "demographic_parity", "equalized_odds"):
+        row = probe.disparity("sex", metric).iloc[0]
+        assert f"{metric} " in page and f"{row['difference']:.3f}" in page
+
+
+def test_suite_section_shows_group_tests(
+    two_models: mp.Probe, tmp_path: Path, fast_charts: list[dict[str, Any]]
+) -> None:
+    suite = mp.Suite(
+        "fair",
+        [
+            mp.GroupTest(id="g-gap", by="g", metric="accuracy", max_difference=0.01, model="v1"),
+            mp.GroupTest(id="g-none", by="nope", metric="accuracy", max_difference=0.1),
+            mp.SliceTest(id="b", slice="g == 'b'", metric="accuracy", at_least=0.0),
+        ],
+    )
+    html_text = two_models.report(tmp_path / "r.html", suite=suite).read_text(encoding="utf-8")
+    page = read_page(html_text)
+    result = suite.run(two_models, model="v2")
+    [table] = page.table_with("test", "outcome", "metric", "observed")
+    assert table[0][-1] == "slice or groups"
+    rows = {row[0]: row for row in table[1:]}
+    outcomes = result.outcomes.set_index("id")
+    assert rows["g-gap"][1] == outcomes.loc["g-gap", "outcome"]
+    assert rows["g-gap"][2] == "accuracy difference"
+    assert rows["g-gap"][3] == fmt(outcomes.loc["g-gap", "observed"])
+    assert rows["g-gap"][-1] == "by g" and rows["b"][-1] == "g == 'b'"
+    assert rows["g-none"][1] == "error"
+    assert "by column &#x27;nope&#x27; is not in the data" in html_text

@@ -55,6 +55,11 @@ class Evaluator(Protocol):
         ...
 
     @property
+    def positive(self) -> Any:
+        """Binary tasks: the class bare metric names (``recall``, ``fpr``) mean; None: none."""
+        ...
+
+    @property
     def n_rows(self) -> int:
         """Number of rows."""
         ...
@@ -120,6 +125,19 @@ class Evaluator(Protocol):
 
     def flips(self, a: str, b: str, *, slice: SliceLike | None = None) -> pd.DataFrame:
         """Rows right or wrong under each of two models (2 x 2 counts)."""
+        ...
+
+    def disparity(
+        self,
+        by: str | Sequence[str],
+        metric: str,
+        *,
+        bins: Bins = None,
+        model: str | Sequence[str] | None = None,
+        confidence: float = CONFIDENCE,
+        min_support: int = MIN_SUPPORT,
+    ) -> pd.DataFrame:
+        """The largest gap in ``metric`` between the groups of ``by``, per model, with intervals."""
         ...
 
 

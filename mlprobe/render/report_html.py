@@ -32,6 +32,7 @@ import pandas as pd
 
 from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
+from mlprobe.render.disparity import disparity_html, disparity_sentence
 from mlprobe.render.static import chart_svg, svg_img
 from mlprobe.render.tables import breakdown_html, compare_html, sort_breakdown
 
@@ -92,6 +93,8 @@ class BreakdownSection:
     anchor: str
     title: str
     frame: pd.DataFrame
+    #: for a "by" section: the disparity between its groups (``Probe.disparity`` rows)
+    disparity: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -632,6 +635,8 @@ def _breakdown_section(section: BreakdownSection, facts: ReportFacts, draw: Any)
             f'<p class="note">Showing the first {MAX_TABLE_ROWS} of {len(frame):,} rows '
             "(worst first).</p>"
         )
+    if section.disparity is not None and len(section.disparity):
+        parts.append(_disparity_block(section.disparity, facts))
     if len(metrics) > 1:
         ordered = sort_breakdown(frame, metric, "worst").head(MAX_TABLE_ROWS)
         parts.append(
@@ -641,6 +646,22 @@ def _breakdown_section(section: BreakdownSection, facts: ReportFacts, draw: Any)
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def _disparity_block(disparity: pd.DataFrame, facts: ReportFacts) -> str:
+    """The largest gaps between the section's groups: a sentence each, then the table."""
+    sentences = "".join(
+        f"<li>{_e(disparity_sentence(record, confidence=facts.confidence))}</li>"
+        for record in disparity.to_dict("records")
+    )
+    return (
+        "<h3>Disparity between groups</h3>"
+        f"<ul>{sentences}</ul>"
+        f'<div class="table-wrap">{disparity_html(disparity)}</div>'
+        '<p class="note">Intervals hold the true largest gap with at least the stated '
+        "confidence, simultaneously over the groups; groups under min_support are not "
+        "compared.</p>"
+    )
 
 
 def _confusion_table(counts: pd.DataFrame) -> str:
@@ -758,7 +779,19 @@ def _suite_section(view: SuiteView) -> str:
         f'<li class="outcome-{k}">{k}: <b>{view.counts.get(k, 0)}</b></li>' for k in _OUTCOMES
     )
     verdict = "passed" if view.passed else "did not pass (a test failed or errored)"
-    header = ["test", "outcome", "metric", "observed", "interval", "threshold", "n", "model"]
+    # a group test's metric reads "fpr difference" (or ratio), its slice "by race"; its
+    # threshold is an upper bound on the difference, a lower bound on the ratio
+    header = [
+        "test",
+        "outcome",
+        "metric",
+        "observed",
+        "interval",
+        "threshold",
+        "n",
+        "model",
+        "slice or groups",
+    ]
     rows = [
         [
             str(r["id"]),
@@ -769,10 +802,11 @@ def _suite_section(view: SuiteView) -> str:
             _num(r["threshold"]),
             _count(r["n"]),
             "" if r["model"] is None else str(r["model"]),
+            str(r.get("slice") or ""),
         ]
         for r in _records(view.outcomes)
     ]
-    numeric = [False, False, False, True, True, True, True, False]
+    numeric = [False, False, False, True, True, True, True, False, False]
     classes = [f"outcome-{r['outcome']}" for r in _records(view.outcomes)]
     return (
         f'<section id="suite"><h2>Suite: {_e(view.name)}</h2>'

@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Literal
@@ -140,7 +140,18 @@ def sort_breakdown(
     return ordered
 
 
-def _number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
+def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
+    """A value for people: counts with thousands separators, other numbers to ``digits``.
+
+    ``signed`` writes the sign of a difference (``+0.012``); undefined values are "–".
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (12345, 0.59213, float("nan"), None, True, "a")]
+    ['12,345', '0.592', '–', '–', 'yes', 'a']
+    >>> format_number(0.0123, signed=True), format_number(-0.5, 1, signed=True)
+    ('+0.012', '-0.5')
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, bool | np.bool_):
@@ -193,6 +204,23 @@ HELP = {
         "table's slices (per model): the expected share of false findings among slices with "
         "this q or lower. Slices under min_support are not tested."
     ),
+    "impact": (
+        "impact: how much {metric} on all rows would change if this slice did as well as the "
+        "rest (hover a value for its interval)"
+    ),
+    "benefit": "the impact turned the metric's better way: what fixing the slice would gain",
+    "excess_errors": (
+        "excess_errors: the slice's wrong predictions beyond the rest's error rate (rounded)"
+    ),
+    "score": "SliceLine's score of the slice (error against size, weighted by alpha)",
+    "also": "overlapping slices folded into this one",
+    "difference": (
+        "the largest value among the groups minus the smallest; its interval holds the true "
+        "difference with at least the stated confidence (simultaneous over the groups)"
+    ),
+    "ratio": "the smallest value among the groups over the largest (1: no disparity)",
+    "p": "p-value of the test that the groups share one value (no disparity at all)",
+    "excluded": "groups not compared: too few rows (min_support) or the metric undefined there",
     "few rows": "fewer rows than min_support: the value is shown but not tested (no q-value)",
     "delta": "{b} minus {a}",
     "verdict": (
@@ -251,6 +279,7 @@ def _table(
     numeric: Sequence[bool],
     row_styles: Sequence[str] | None = None,
     row_classes: Sequence[str] | None = None,
+    row_titles: Sequence[str] | None = None,
     css_class: str = "mlprobe-table",
     caption: str | None = None,
     sticky_header: bool = False,
@@ -275,6 +304,8 @@ def _table(
     for r, cells in enumerate(rows):
         style = row_styles[r] if row_styles else ""
         klass = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
+        if row_titles and row_titles[r]:
+            klass += f' title="{escape(row_titles[r])}"'
         parts.append(
             f'<tr{klass} style="{style}">'
             + "".join(
@@ -312,8 +343,28 @@ def slice_order(
     return list(dict.fromkeys(ordered["slice"].astype(str)))
 
 
-def _interval(low: Any, high: Any) -> str:
-    return "–" if low is None or math.isnan(low) else f"[{low:.3f}, {high:.3f}]"
+def format_interval(low: Any, high: Any, *, signed: bool = False) -> str:
+    """An interval ``[low, high]`` to 3 decimals (signed ends with ``signed``), or "–".
+
+    Examples
+    --------
+    >>> format_interval(0.5512, 0.63), format_interval(-0.02, 0.01, signed=True)
+    ('[0.551, 0.630]', '[-0.020, +0.010]')
+    >>> format_interval(float("nan"), float("nan"))
+    '–'
+    """
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return "–"
+    return (
+        f"[{format_number(float(low), signed=signed)}, {format_number(float(high), signed=signed)}]"
+    )
+
+
+def format_share(value: Any) -> str:
+    """A share of rows as a percentage to one decimal (``0.1234`` -> ``12.3%``), or "–"."""
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.1%}"
 
 
 def breakdown_html(
@@ -380,9 +431,13 @@ def breakdown_html(
     if len(models) == 2:
         a, b = models
         header.append(Cell(f"Δ {b} − {a}", HELP["delta"].format(a=a, b=b)))
+    impact = impact_header(frame, metric)
     for name in tested:
         suffix = f" {name}" if several else ""
-        header += [Cell(f"gap{suffix}", HELP["gap"]), Cell(f"q{suffix}", HELP["q"])]
+        header.append(Cell(f"gap{suffix}", HELP["gap"]))
+        if impact is not None:
+            header.append(Cell(f"{impact.text}{suffix}", impact.title))
+        header.append(Cell(f"q{suffix}", HELP["q"]))
     header.append(Cell(""))
     numeric = [False] + [True] * (len(header) - 2) + [False]
 
@@ -392,7 +447,9 @@ def breakdown_html(
         first = next(iter(by_model.values()))
         sizes = [int(by_model[m]["n"]) for m in models if m in by_model]
         n_text = (
-            _number(sizes[0]) if len(set(sizes)) == 1 else " / ".join(_number(n) for n in sizes)
+            format_number(sizes[0])
+            if len(set(sizes)) == 1
+            else " / ".join(format_number(n) for n in sizes)
         )
         own = [m for m in models if m in by_model and bool(by_model[m].get("own_predictions"))]
         badge_title = "; ".join(HELP["by construction"].format(model=m) for m in own)
@@ -407,24 +464,26 @@ def breakdown_html(
             Cell(n_text, title=f"{first['share']:.1%} of all rows"),
         ]
         if not several:
-            cells.append(f"{first['share']:.1%}")
+            cells.append(format_share(first["share"]))
         values = []
         for m in models:
             record = by_model.get(m, {})
             value = record.get(metric, float("nan"))
             values.append(value)
             cells += [
-                _number(value),
-                _interval(
+                format_number(value),
+                format_interval(
                     record.get(f"{metric}_ci_low", float("nan")),
                     record.get(f"{metric}_ci_high", float("nan")),
                 ),
             ]
         if len(models) == 2:
-            cells.append(_number(values[1] - values[0], signed=True))
+            cells.append(format_number(values[1] - values[0], signed=True))
         for m in tested:
             record = by_model.get(m, {})
-            cells.append(_number(record.get("gap", float("nan")), signed=True))
+            cells.append(format_number(record.get("gap", float("nan")), signed=True))
+            if impact is not None:
+                cells.append(impact_cell(record, confidence))
             if m in own:
                 cells.append(Cell("–", title=HELP["by construction"].format(model=m)))
             else:
@@ -451,6 +510,30 @@ def breakdown_html(
     return _scrolling(table, max_height)
 
 
+def impact_header(frame: pd.DataFrame, metric: str) -> Cell | None:
+    """The header of a breakdown's ``impact`` column (None when the frame has none).
+
+    The impact is that of the breakdown's first metric; named so when ``metric``,
+    the one the table shows, is another.
+    """
+    if "impact" not in frame.columns:
+        return None
+    first = str(frame.attrs.get("metrics", [metric])[0])
+    label = "impact" if first == metric else f"impact ({first})"
+    return Cell(label, HELP["impact"].format(metric=first))
+
+
+def impact_cell(record: Mapping[Hashable, Any], confidence: float = 0.95) -> Cell:
+    """A row's impact, signed, with its ``confidence`` interval on hover."""
+    low = record.get("impact_ci_low", float("nan"))
+    high = record.get("impact_ci_high", float("nan"))
+    interval = format_interval(low, high, signed=True)
+    return Cell(
+        format_number(record.get("impact", float("nan")), signed=True),
+        title="" if interval == "–" else f"{confidence:.0%} interval {interval}",
+    )
+
+
 def _scrolling(table: str, max_height: str | None) -> str:
     """``table`` in a box that scrolls past ``max_height`` (CSS length), or as it is."""
     if max_height is None:
@@ -466,6 +549,7 @@ def _breakdown_rows(
 ) -> str:
     """A breakdown of several models, a row per slice and model (the report's layout)."""
     confidence = frame.attrs.get("confidence", 0.95)
+    impact = impact_header(frame, metric)
     shown = bare(sort_breakdown(frame, metric, sort)).head(max_rows)
     header: list[str | Cell] = [
         Cell("slice"),
@@ -475,10 +559,11 @@ def _breakdown_rows(
         Cell(metric),
         Cell(f"{confidence:.0%} interval", HELP["interval"].format(confidence=confidence)),
         Cell("gap", HELP["gap"]),
+        *([impact] if impact is not None else []),
         Cell("q", HELP["q"]),
         Cell(""),
     ]
-    numeric = [False, False, True, True, True, True, True, True, False]
+    numeric = [False, False] + [True] * (len(header) - 3) + [False]
     rows: list[list[str | Cell]] = []
     styles: list[str] = []
     classes: list[str] = []
@@ -496,11 +581,12 @@ def _breakdown_rows(
                     badge_title=help_own,
                 ),
                 str(record["model"]),
-                _number(int(record["n"])),
-                f"{record['share']:.1%}",
-                _number(record[metric]),
-                _interval(record[f"{metric}_ci_low"], record[f"{metric}_ci_high"]),
-                _number(record.get("gap", float("nan")), signed=True),
+                format_number(int(record["n"])),
+                format_share(record["share"]),
+                format_number(record[metric]),
+                format_interval(record[f"{metric}_ci_low"], record[f"{metric}_ci_high"]),
+                format_number(record.get("gap", float("nan")), signed=True),
+                *([impact_cell(record, confidence)] if impact is not None else []),
                 Cell("–", title=help_own) if own else format_q(record.get("q_value", float("nan"))),
                 Cell("few rows", HELP["few rows"]) if few else "",
             ]
@@ -541,11 +627,11 @@ def compare_html(frame: pd.DataFrame, *, selected: str | None = None) -> str:
         rows.append(
             [
                 Cell(name, title=name, style=ELLIPSIS),
-                _number(int(record["n"])),
-                _number(record["value_a"]),
-                _number(record["value_b"]),
-                _number(record["delta"], signed=True),
-                "–" if math.isnan(low) else f"[{low:+.3f}, {high:+.3f}]",
+                format_number(int(record["n"])),
+                format_number(record["value_a"]),
+                format_number(record["value_b"]),
+                format_number(record["delta"], signed=True),
+                format_interval(low, high, signed=True),
                 format_q(record["q_value"]),
                 str(record["verdict"]),
             ]
@@ -576,6 +662,6 @@ def frame_html(frame: pd.DataFrame, *, index: bool = True, caption: str | None =
     ]
     rows = []
     for label, values in zip(frame.index, frame.itertuples(index=False), strict=True):
-        cells = [_number(v) if not isinstance(v, str) else v for v in values]
+        cells = [format_number(v) if not isinstance(v, str) else v for v in values]
         rows.append(([str(label)] if index else []) + cells)
     return _table(header, rows, numeric=numeric, caption=caption)

@@ -592,6 +592,10 @@ class _FlowDict(dict[str, Any]):
     """A mapping written on one line (``{column: age, ge: 60}``)."""
 
 
+class _FlowList(list[Any]):
+    """A short list written on one line (``by: [race, sex]``, ``bins: [30, 50]``)."""
+
+
 class _Date(str):
     """A baseline's ``recorded`` date, written bare: every reader takes it for a date or its text."""
 
@@ -636,6 +640,10 @@ _Dumper.add_representer(
     _Quoted, lambda dumper, data: dumper.represent_scalar(yaml_scalars.STR, str(data), style="'")
 )
 _Dumper.add_representer(
+    _FlowList,
+    lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True),
+)
+_Dumper.add_representer(
     _FlowDict,
     lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
 )
@@ -649,14 +657,16 @@ def _bare_date(value: Any) -> Any:
 
 
 def _flow_leaves(value: Any, key: str | None = None) -> Any:
-    """Write slices, expectations and baselines in flow style; the rest in block style."""
+    """Write slices, expectations, baselines and group tests' ``by`` and ``bins`` lists in flow
+    style; the rest in block style."""
     if isinstance(value, dict):
         items = {k: _flow_leaves(v, k) for k, v in value.items()}
         if key == "baseline" and "recorded" in items:
             items["recorded"] = _bare_date(items["recorded"])
         return _FlowDict(items) if key in ("slice", "expect", "baseline") else items
     if isinstance(value, list):
-        return [_flow_leaves(v) for v in value]
+        elements = [_flow_leaves(v) for v in value]
+        return _FlowList(elements) if key in ("by", "bins") else elements
     if isinstance(value, str) and value in yaml_scalars.YAML_11_SPEC_BOOLEANS:
         return _Quoted(value)  # a value, not a key: 'n' is a key of the format (baselines)
     return value

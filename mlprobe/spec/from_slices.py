@@ -44,6 +44,7 @@ from mlprobe.core.slicing.predicates import (
 )
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
+from mlprobe.spec.group_test import GroupTest
 from mlprobe.spec.slice_test import EXPECTATIONS, Baseline, SliceTest
 
 __all__ = [
@@ -578,7 +579,11 @@ def build_tests(
     for metric_name in dict.fromkeys(metrics):
         try:
             directions[metric_name] = resolve_metric(
-                metric_name, task=checked.task, classes=checked.classes, has_scores=True
+                metric_name,
+                task=checked.task,
+                classes=checked.classes,
+                has_scores=True,
+                positive=checked.positive,
             )
         except MlprobeError as error:
             message = str(error).removeprefix("metrics: ")
@@ -732,19 +737,21 @@ def _test(
 class MergedTests(NamedTuple):
     """What :func:`merge_tests` (and :meth:`mlprobe.Suite.append_all`) did."""
 
-    #: every test of the merged suite: the old ones first, unchanged
-    tests: list[SliceTest]
+    #: every test of the merged suite: the old ones first (group tests too), unchanged
+    tests: list[SliceTest | GroupTest]
     #: the new tests added, with the ids they were given
     added: list[SliceTest]
     #: new tests left out: the suite already tests that slice with that metric and model
     skipped: list[SliceTest]
 
 
-def _same_check(a: SliceTest, b: SliceTest) -> bool:
+def _same_check(a: SliceTest, b: SliceTest | GroupTest) -> bool:
+    if not isinstance(b, SliceTest):  # a group test never stands for a slice test
+        return False
     return a.slice.predicate == b.slice.predicate and a.metric == b.metric and a.model == b.model
 
 
-def merge_tests(existing: Sequence[SliceTest], new: Sequence[SliceTest]) -> MergedTests:
+def merge_tests(existing: Sequence[SliceTest | GroupTest], new: Sequence[SliceTest]) -> MergedTests:
     """Add ``new`` tests after ``existing`` ones without changing any existing test.
 
     A new test of a slice, metric and model the suite tests already is skipped (saving
@@ -760,7 +767,7 @@ def merge_tests(existing: Sequence[SliceTest], new: Sequence[SliceTest]) -> Merg
     >>> [t.id for t in merged.tests], len(merged.skipped)
     (['a-gt-1', 'a-gt-1-2'], 1)
     """
-    tests = list(existing)
+    tests: list[SliceTest | GroupTest] = list(existing)
     ids = {t.id for t in tests}
     added, skipped = [], []
     for test in new:

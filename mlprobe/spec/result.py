@@ -30,6 +30,7 @@ _COLUMNS = [
     "slice",
     "model",
     "description",
+    "kind",
 ]
 # characters XML 1.0 cannot hold, even escaped (control characters, lone surrogates...)
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -56,7 +57,11 @@ class SuiteResult:
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
-        """One row per test: id, outcome, metric, observed, ci_low, ci_high, threshold, n, reason, ..."""
+        """One row per test: id, outcome, metric, observed, ci_low, ci_high, threshold, n, reason, ...
+
+        ``kind`` is ``"slice"`` or ``"group"``; a group test's ``slice`` reads ``"by race"``
+        and its ``metric`` ``"fpr difference"`` (or ``ratio``).
+        """
         frame = pd.DataFrame([asdict(o) for o in self.items], columns=_COLUMNS)
         frame["n"] = frame["n"].astype("Int64")
         return frame
@@ -88,7 +93,7 @@ class SuiteResult:
         summary = html.escape(repr(self))
         return (
             f"<div class='mlprobe-suite-result'><p>{summary}</p><table>"
-            "<thead><tr><th>outcome</th><th>test</th><th>slice</th><th>details</th></tr></thead>"
+            "<thead><tr><th>outcome</th><th>test</th><th>slice or groups</th><th>details</th></tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
 
@@ -113,7 +118,8 @@ class SuiteResult:
             tag = {"failed": "failure", "error": "error", "inconclusive": "skipped"}.get(o.outcome)
             if tag is not None:
                 element = ElementTree.SubElement(case, tag, message=_xml_text(o.reason))
-                text = f"slice: {o.slice}\n{o.reason}\n{o.description}".strip()
+                label = "groups" if o.kind == "group" else "slice"
+                text = f"{label}: {o.slice}\n{o.reason}\n{o.description}".strip()
                 element.text = _xml_text(text)
         root = ElementTree.Element("testsuites")
         root.append(suite)

@@ -1,41 +1,53 @@
-"""Run slice tests against a probe: honest outcomes, one test's error never stops the others.
+"""Run slice and group tests against a probe: honest outcomes, one test's error never stops the others.
 
-Outcomes:
+A slice test judges one metric on one slice; a group test judges the difference
+(or ratio) of a metric between the groups of a column, from
+:meth:`mlprobe.Probe.disparity`. Outcomes:
 
 - ``passed`` / ``failed``: the observed value meets / misses the threshold (with
   ``confidence`` set: the whole interval clears it / misses it);
 - ``inconclusive``: too few rows (below ``min_support``), a metric undefined on
   the slice, an interval straddling the threshold, or (with ``confidence`` set)
   no interval to judge by (NaN, e.g. a class absent from the slice; a
-  zero-width interval is never taken at its word);
+  zero-width interval is never taken at its word); for a group test, fewer than
+  two groups left to compare (the others too small or the metric undefined
+  there), or an undefined difference or ratio;
 - ``error``: the test cannot run on this data (a missing column, an unknown
   metric or model, no baseline to compare with...), with the reason.
 
-The runner uses only the probe's public API (``metric``, ``task``, ``classes``),
-so any object that offers it can be tested.
+The runner uses only the probe's public API (``metric``, ``disparity``, ``task``,
+``classes``), so any object that offers it can be tested.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
+from mlprobe.spec.group_test import AnyTest, GroupTest
 from mlprobe.spec.slice_test import SliceTest
 
-__all__ = ["OUTCOMES", "TestOutcome", "run_test"]
+__all__ = ["OUTCOMES", "TestOutcome", "disparity_row", "run_test"]
 
 Outcome = Literal["passed", "failed", "inconclusive", "error"]
+Kind = Literal["slice", "group"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "inconclusive", "error")
 
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """What happened when one test ran."""
+    """What happened when one test ran.
+
+    For a group test (``kind == "group"``): ``metric`` reads e.g. ``"fpr difference"``,
+    ``observed`` and the interval are the difference (or ratio) between the groups,
+    ``n`` the rows of the groups compared, and ``slice`` what was compared
+    (``"by race"``).
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -51,6 +63,7 @@ class TestOutcome:
     slice: str = ""
     description: str = ""
     model: str | None = None
+    kind: Kind = "slice"
 
 
 def _fmt(value: float) -> str:
@@ -86,8 +99,10 @@ def _wants_higher(test: SliceTest, higher_is_better: bool) -> bool:
     return higher_is_better
 
 
-def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> TestOutcome:
+def run_test(test: AnyTest, probe: Evaluator, *, model: str | None = None) -> TestOutcome:
     """Run one test; every failure to run becomes an ``error`` outcome, never an exception."""
+    if isinstance(test, GroupTest):
+        return _run_group_test(test, probe, test.model or model)
     model = test.model or model
     base = TestOutcome(
         id=test.id,
@@ -99,7 +114,11 @@ def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> 
     )
     try:
         direction = resolve_metric(
-            test.metric, task=probe.task, classes=probe.classes, has_scores=True
+            test.metric,
+            task=probe.task,
+            classes=probe.classes,
+            has_scores=True,
+            positive=probe.positive,
         ).higher_is_better
         confidence = test.confidence or CONFIDENCE
         result = probe.metric(test.metric, test.slice, model=model, confidence=confidence)
@@ -146,3 +165,140 @@ def run_test(test: SliceTest, probe: Evaluator, *, model: str | None = None) -> 
             )
         meets = clears
     return replace(base, outcome="passed" if meets else "failed", reason=f"{seen}; {expected}")
+
+
+# --- group tests ---------------------------------------------------------------------------
+
+
+def disparity_row(
+    test: GroupTest, probe: Evaluator, model: str | None, *, confidence: float
+) -> dict[str, Any]:
+    """The probe's disparity row for ``test`` on ``model``, plus ``n``: the rows compared.
+
+    Raises :class:`~mlprobe.errors.MlprobeError` when it cannot be computed (an unknown
+    column, metric or model) or the probe has several models and none is named.
+    """
+    table = probe.disparity(
+        list(test.columns),
+        test.metric,
+        bins=list(test.bins) if isinstance(test.bins, tuple) else test.bins,
+        model=model,
+        confidence=confidence,
+        min_support=test.min_support,
+    )
+    if len(table) != 1:
+        raise MlprobeError(
+            f"this probe has several models {list(table['model'])}; name one with 'model:' in "
+            f"the test, or run the suite on one model (e.g. model={table['model'].iloc[0]!r})."
+        )
+    row: dict[str, Any] = {str(key): value for key, value in table.iloc[0].items()}
+    groups = table.attrs.get("groups")  # per-group rows: a list of records (or a DataFrame)
+    records: list[dict[str, Any]] = []
+    if isinstance(groups, list):
+        records = groups
+    elif groups is not None:
+        records = groups.to_dict("records")
+    row["n"] = sum(
+        int(r["n"]) for r in records if r.get("model") == row["model"] and not r.get("excluded")
+    )
+    return row
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _group(name: object) -> str:
+    """A group's name, bracketed when it has several conditions (``[age < 30 and sex == 'M']``)."""
+    text = str(name)
+    return f"[{text}]" if " and " in text else text
+
+
+def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> TestOutcome:
+    statistic = test.statistic
+    base = TestOutcome(
+        id=test.id,
+        outcome="error",
+        metric=f"{test.metric} {statistic}",
+        threshold=test.threshold_value,
+        slice=test.groups_text,
+        description=test.description,
+        model=model,
+        kind="group",
+    )
+    try:
+        row = disparity_row(test, probe, model, confidence=test.confidence or CONFIDENCE)
+    except MlprobeError as error:
+        return replace(base, reason=str(error))
+    except Exception as error:  # a broken probe or model: reported, and the suite goes on
+        return replace(base, reason=f"{type(error).__name__}: {error}")
+    observed = _number(row[statistic])
+    low, high = _number(row[f"{statistic}_ci_low"]), _number(row[f"{statistic}_ci_high"])
+    groups, n = int(row["groups"]), int(row["n"])
+    threshold = test.threshold_value
+    base = replace(
+        base,
+        model=model if model is not None else row["model"],
+        observed=observed,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+    )
+    listed = row.get("excluded")
+    excluded = [str(e) for e in listed] if listed is not None else []
+    left_out = f"; excluded: {', '.join(excluded)}" if excluded else ""
+    if groups < 2:
+        return replace(
+            base,
+            outcome="inconclusive",
+            reason=f"fewer than 2 groups {test.groups_text} to compare ({groups} left){left_out}",
+        )
+    higher = statistic == "ratio"  # a ratio must stay above its bound, a difference below
+    expected = f"expected {'at least' if higher else 'at most'} {_fmt(threshold)}"
+    component = str(row.get("component") or test.metric)
+    shown_metric = test.metric if component == test.metric else f"{test.metric} ({component})"
+    between = (
+        f"between {_group(row['max_group'])} ({_fmt(_number(row['max_value']))}) and "
+        f"{_group(row['min_group'])} ({_fmt(_number(row['min_value']))}) over {groups} groups"
+    )
+    seen = f"{shown_metric} {statistic} = {_fmt(observed)} [{_fmt(low)}, {_fmt(high)}] {between}"
+    if math.isnan(observed):
+        why = ""
+        if statistic == "ratio":
+            why = (
+                " (every group's value is 0)"
+                if _number(row["max_value"]) == 0
+                else " (a ratio needs a metric that is never negative)"
+            )
+        return replace(
+            base,
+            outcome="inconclusive",
+            reason=f"{shown_metric} {statistic} is undefined{why} {between}{left_out}",
+        )
+    meets = observed >= threshold if higher else observed <= threshold
+    if test.confidence is not None:
+        if math.isnan(low) or math.isnan(high):
+            return replace(
+                base,
+                outcome="inconclusive",
+                reason=f"no {test.confidence:.0%} interval of the {statistic}, so the threshold "
+                f"cannot be judged with confidence ({expected}): {seen}{left_out}",
+            )
+        clears = low >= threshold if higher else high <= threshold
+        misses = high < threshold if higher else low > threshold
+        if not clears and not misses:
+            return replace(
+                base,
+                outcome="inconclusive",
+                reason=f"the {test.confidence:.0%} interval of the {statistic} straddles the "
+                f"threshold ({expected}): {seen}{left_out}",
+            )
+        meets = clears
+    return replace(
+        base,
+        outcome="passed" if meets else "failed",
+        reason=f"{seen}; {expected}{left_out}",
+    )

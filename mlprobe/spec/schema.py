@@ -101,9 +101,52 @@ def _slice_error(document: Any, path: list[Any]) -> str | None:
     return None
 
 
+def _kind_error(document: Any, path: list[Any]) -> str | None:
+    """Our message for a test that names both or neither of 'slice' and 'by'."""
+    if len(path) < 2 or path[0] != "tests" or not isinstance(path[1], int):
+        return None
+    try:
+        test = document["tests"][path[1]]
+    except (KeyError, IndexError, TypeError):  # pragma: no cover - the path is the document's
+        return None
+    if not isinstance(test, dict):
+        return None
+    where = field_path(path[:2])
+    if "slice" in test and "by" in test:
+        return (
+            f"{where}: a test names either 'slice' (a slice test: a metric on one slice) or "
+            "'by' (a group test: a metric compared across the groups of a column), not both; "
+            "received both. Split it into two tests."
+        )
+    if "slice" not in test and "by" not in test:
+        return (
+            f"{where}: 'slice' is a required property. A test names a 'slice' (a slice test, "
+            "e.g. slice: {column: age, ge: 60}) or 'by' (a group test, e.g. by: race); "
+            "received neither."
+        )
+    return None
+
+
+def _expect_hint(key: str, path: list[Any]) -> str:
+    """For an expectation of the other kind of test: which kind it belongs to."""
+    if path[-1:] != ["expect"]:
+        return ""
+    from mlprobe.spec.group_test import GROUP_EXPECTATIONS
+    from mlprobe.spec.slice_test import EXPECTATIONS
+
+    if key in GROUP_EXPECTATIONS:
+        return f" ({key} is an expectation of a group test, which names 'by' instead of 'slice'.)"
+    if key in EXPECTATIONS:
+        return f" ({key} is an expectation of a slice test, which names 'slice' instead of 'by'.)"
+    return ""
+
+
 def _message(error: Any, document: Any) -> str:
     path = list(error.absolute_path)
     where = field_path(path) or "the file"
+    kind_message = _kind_error(document, path)
+    if kind_message is not None:
+        return kind_message
     slice_message = _slice_error(document, path)
     if slice_message is not None:
         return slice_message
@@ -112,12 +155,25 @@ def _message(error: Any, document: Any) -> str:
         unexpected = [k for k in error.instance if k not in valid]
         key = str(unexpected[0]) if unexpected else "?"
         hint = did_you_mean(key, valid).replace(" Did you mean", "; did you mean") or "."
-        return f"{field_path([*path, key])}: unknown key{hint} Valid keys here: {', '.join(valid)}."
+        return (
+            f"{field_path([*path, key])}: unknown key{hint} Valid keys here: {', '.join(valid)}."
+            + _expect_hint(key, path)
+        )
     if error.validator == "required":
         return f"{where}: {error.message}."
     if error.validator in ("minProperties", "maxProperties") and path[-1:] == ["expect"]:
         keys = ", ".join(error.schema["properties"])
         return f"{where}: give exactly one expectation, one of {keys}; received {error.instance!r}."
+    if path[-2:] == ["expect", "min_ratio"] and error.validator in ("minimum", "maximum"):
+        return (
+            f"{where}: expected a number between 0 and 1 (the smallest group's value over the "
+            f"largest's; e.g. 0.8 for the four-fifths rule); received {error.instance!r}."
+        )
+    if path[-2:] == ["expect", "max_difference"] and error.validator == "minimum":
+        return (
+            f"{where}: expected a number >= 0 (the largest difference allowed between the "
+            f"groups, e.g. 0.1); received {error.instance!r}."
+        )
     return f"{where}: {error.message}."
 
 
@@ -171,6 +227,9 @@ def _rules() -> dict[str, Any]:
         "id": re.compile(defs["test"]["properties"]["id"]["pattern"]),
         "id_max": defs["test"]["properties"]["id"]["maxLength"],
         "expect": _keys(defs["expect"]),
+        "group_test": _keys(defs["group_test"]),
+        "group_test_required": frozenset(defs["group_test"]["required"]),
+        "group_expect": _keys(defs["group_expect"]),
         "baseline": _keys(defs["baseline"]),
         "leaf": _keys(defs["leaf"]),
     }
@@ -212,6 +271,8 @@ def _surely_valid(document: Any) -> bool:
 
 
 def _surely_valid_test(test: Any, rules: dict[str, Any]) -> bool:
+    if type(test) is dict and "by" in test:
+        return _surely_valid_group_test(test, rules)
     if type(test) is not dict or not rules["test_required"] <= test.keys() <= rules["test"]:
         return False
     test_id = test["id"]
@@ -223,7 +284,49 @@ def _surely_valid_test(test: Any, rules: dict[str, Any]) -> bool:
         return False
     if len(test) == 4:
         return True
-    for key in test.keys() - rules["test_required"]:
+    return _surely_valid_options(test, rules["test_required"], rules)
+
+
+def _surely_valid_group_test(test: dict[str, Any], rules: dict[str, Any]) -> bool:
+    if not rules["group_test_required"] <= test.keys() <= rules["group_test"]:
+        return False
+    test_id = test["id"]
+    if not (_is_text(test_id) and len(test_id) <= rules["id_max"] and rules["id"].search(test_id)):
+        return False
+    if not _is_text(test["metric"], 1) or not _surely_valid_group_expect(test["expect"], rules):
+        return False
+    by = test["by"]
+    if not _is_text(by, 1) and not (
+        type(by) is list
+        and by
+        and all(_is_text(column, 1) for column in by)
+        and len(set(by)) == len(by)
+    ):
+        return False
+    if "bins" in test:
+        bins = test["bins"]
+        if type(bins) is int:
+            if bins < 1:
+                return False
+        elif not (type(bins) is list and bins and all(_is_number(b) for b in bins)):
+            return False
+    return _surely_valid_options(test, rules["group_test_required"] | {"bins"}, rules)
+
+
+def _surely_valid_group_expect(expect: Any, rules: dict[str, Any]) -> bool:
+    if type(expect) is not dict or len(expect) != 1:
+        return False
+    ((key, value),) = expect.items()
+    if key not in rules["group_expect"] or not _is_number(value):
+        return False
+    return value >= 0 and (key != "min_ratio" or value <= 1)
+
+
+def _surely_valid_options(
+    test: dict[str, Any], checked: frozenset[str], rules: dict[str, Any]
+) -> bool:
+    """The optional keys a slice test and a group test share."""
+    for key in test.keys() - checked:
         value = test[key]
         if key == "description":
             ok = _is_text(value)

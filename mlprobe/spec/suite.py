@@ -1,4 +1,4 @@
-"""A suite: named, ordered slice tests that load from and save to a readable file.
+"""A suite: named, ordered slice and group tests that load from and save to a readable file.
 
 Examples
 --------
@@ -47,6 +47,7 @@ from mlprobe.spec.files import (
     write_atomic,
 )
 from mlprobe.spec.from_slices import MergedTests, build_tests, merge_tests
+from mlprobe.spec.group_test import AnyTest, GroupTest
 from mlprobe.spec.result import SuiteResult
 from mlprobe.spec.runner import run_test
 from mlprobe.spec.schema import FORMAT_VERSION, validate_document
@@ -66,20 +67,20 @@ _FIXTURE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 @dataclass(eq=True)
 class Suite:
-    """Slice tests for a model, in order; unique ids.
+    """Slice and group tests for a model, in order; ids unique across both kinds.
 
     Parameters
     ----------
     name : str
         The suite's name (shown in reports and JUnit XML).
-    tests : iterable of SliceTest
+    tests : iterable of SliceTest or GroupTest
     description : str
     fixture : str, optional
         The pytest fixture providing the probe (default ``mlprobe_probe``).
     """
 
     name: str
-    tests: list[SliceTest] = field(default_factory=list)
+    tests: list[AnyTest] = field(default_factory=list)
     description: str = ""
     fixture: str | None = None
 
@@ -114,23 +115,23 @@ class Suite:
     def __iter__(self) -> Any:
         return iter(self.tests)
 
-    def __getitem__(self, test_id: str) -> SliceTest:
+    def __getitem__(self, test_id: str) -> AnyTest:
         for test in self.tests:
             if test.id == test_id:
                 return test
         raise KeyError(f"no test {test_id!r} in suite {self.name!r}")
 
-    def add(self, test: SliceTest) -> Suite:
+    def add(self, test: AnyTest) -> Suite:
         """Append a test (in place); a duplicate id is an error. Returns the suite."""
         self._check_new(test, {t.id for t in self.tests})
         self.tests.append(test)
         return self
 
     def _check_new(self, test: Any, ids: set[str] | dict[str, Any]) -> None:
-        """Raise unless ``test`` is a SliceTest whose id is not among ``ids``."""
-        if not isinstance(test, SliceTest):
+        """Raise unless ``test`` is a SliceTest or GroupTest whose id is not among ``ids``."""
+        if not isinstance(test, SliceTest | GroupTest):
             raise ValidationError(
-                f"Suite.add: expected a SliceTest; received {type(test).__name__}."
+                f"Suite.add: expected a SliceTest or a GroupTest; received {type(test).__name__}."
             )
         if test.id in ids:
             raise ValidationError(
@@ -162,10 +163,11 @@ class Suite:
                     f"tests[{second}].id: {raw['id']!r} is already the id of tests[{first}]; "
                     "ids must be unique."
                 )
-        tests = []
+        tests: list[AnyTest] = []
         for i, raw in enumerate(document["tests"]):
+            kind = GroupTest if "by" in raw else SliceTest  # the schema checked it is one of them
             try:
-                tests.append(SliceTest.from_dict(raw, path=f"tests[{i}]"))
+                tests.append(kind.from_dict(raw, path=f"tests[{i}]"))
             except MlprobeError as error:
                 raise SuiteFileError(str(error)) from None
         try:
@@ -243,7 +245,7 @@ class Suite:
 
     @classmethod
     def append(
-        cls, path: str | os.PathLike[str], test: SliceTest, *, name: str | None = None
+        cls, path: str | os.PathLike[str], test: AnyTest, *, name: str | None = None
     ) -> Suite:
         """Add ``test`` to the suite file at ``path`` safely when several writers append at once.
 
@@ -261,9 +263,10 @@ class Suite:
             raise ValidationError(
                 f"Suite.append: 'path' must be a non-empty file path; received {path!r}."
             )
-        if not isinstance(test, SliceTest):
+        if not isinstance(test, SliceTest | GroupTest):
             raise ValidationError(
-                f"Suite.append: expected a SliceTest; received {type(test).__name__}."
+                f"Suite.append: expected a SliceTest or a GroupTest; received "
+                f"{type(test).__name__}."
             )
         target = Path(path)
         with _locked(target):
@@ -307,6 +310,11 @@ class Suite:
             if not isinstance(test, SliceTest):
                 raise ValidationError(
                     f"Suite.append_all: expected SliceTest objects; received {type(test).__name__}."
+                    + (
+                        " Add a group test with Suite.append."
+                        if isinstance(test, GroupTest)
+                        else ""
+                    )
                 )
         target = Path(path)
         with _locked(target):
@@ -460,7 +468,7 @@ class Suite:
             confidence=confidence,
             tags=tags,
         )
-        return cls(name, tests, description=description)
+        return cls(name, [*tests], description=description)
 
     # --- against a probe -----------------------------------------------------------------
 
@@ -469,31 +477,45 @@ class Suite:
         return SuiteResult(self.name, [run_test(t, probe, model=model) for t in self.tests])
 
     def with_baselines(self, probe: Evaluator, model: str | None = None) -> Suite:
-        """A copy whose tests record the probe's current values as their baselines."""
+        """A copy whose tests record the probe's current values as their baselines.
+
+        A slice test records its metric's value and rows; a group test records the
+        difference (for ``max_difference``) or the ratio (for ``min_ratio``) and, as
+        ``n``, the number of groups compared.
+        """
         today = dt.date.today().isoformat()
-        tests = []
+        tests: list[AnyTest] = []
         for test in self.tests:
             name = test.model or model
             try:
-                result = probe.metric(test.metric, test.slice, model=name)
+                if isinstance(test, GroupTest):
+                    value, n = _group_value(test, probe, name)
+                else:
+                    result = probe.metric(test.metric, test.slice, model=name)
+                    value, n = result["value"], int(result["n"])
             except MlprobeError as error:
                 raise MlprobeError(
                     f"cannot record a baseline for test {test.id!r}: {error}"
                 ) from error
             recorded_model = name if name is not None else _only_model(probe)
-            value = round(result["value"], 6)  # what a review can read; far below any noise
-            tests.append(
-                test.with_baseline(
-                    # undefined (NaN) or unbounded (an infinite log_loss): nothing to compare with
-                    Baseline(
-                        value if math.isfinite(value) else None,
-                        int(result["n"]),
-                        recorded_model,
-                        today,
-                    )
-                )
+            value = round(value, 6)  # what a review can read; far below any noise
+            baseline = Baseline(
+                # undefined (NaN) or unbounded (an infinite log_loss): nothing to compare with
+                value if math.isfinite(value) else None,
+                n,
+                recorded_model,
+                today,
             )
+            tests.append(test.with_baseline(baseline))
         return Suite(self.name, tests, description=self.description, fixture=self.fixture)
+
+
+def _group_value(test: GroupTest, probe: Evaluator, model: str | None) -> tuple[float, int]:
+    """A group test's current difference or ratio, and how many groups it compares."""
+    from mlprobe.spec.runner import disparity_row
+
+    row = disparity_row(test, probe, model, confidence=CONFIDENCE)
+    return float(row[test.statistic]), int(row["groups"])
 
 
 @contextmanager

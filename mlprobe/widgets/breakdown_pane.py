@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import ipywidgets as w
 
+from mlprobe.errors import MlprobeError
 from mlprobe.render.charts import SLICE_SELECTION, breakdown_spec
+from mlprobe.render.disparity import disparity_sentence
 from mlprobe.render.tables import SORT_ORDERS, breakdown_html, slice_order
 from mlprobe.widgets.charts import ChartView
 from mlprobe.widgets.state import ExplorerState, context_html, shown_errors, user_action
@@ -15,6 +18,7 @@ __all__ = ["BreakdownPane", "picker_layout"]
 
 #: the table scrolls inside the pane past this height (the chart stays in view)
 TABLE_HEIGHT = "300px"
+DISPARITY_STYLE = "font-size:12px;font-family:sans-serif;margin:4px 0;color:#333;"
 
 SORT_LABELS = {
     "worst": "worst first",
@@ -65,6 +69,8 @@ class BreakdownPane:
         self.context = w.HTML()
         self.table = w.HTML(layout=w.Layout(width="auto", min_width="0"))
         self.table.add_class("mlprobe-breakdown-table")
+        self.disparity = w.HTML()
+        self.disparity.add_class("mlprobe-disparity")
         self.chart = ChartView(
             selection=SLICE_SELECTION, on_click=self._clicked, css_class="mlprobe-breakdown-chart"
         )
@@ -76,6 +82,7 @@ class BreakdownPane:
                 ),
                 self.context,
                 self.table,
+                self.disparity,
                 self.chart.widget,
             ],
         )
@@ -84,6 +91,7 @@ class BreakdownPane:
         state.observe(self._metric_changed, names="metric")
         # the table's gap and q and the order are those of the state's model
         state.observe(self._redraw, names=["breakdown", "model"])
+        state.observe(self._redraw_disparity, names=["by", "bins"])
         state.observe(self._redraw_table, names="selected")
         self._show_context()
 
@@ -115,6 +123,7 @@ class BreakdownPane:
     def _redraw(self, _: Any = None) -> None:
         self._show_context()
         self._redraw_table()
+        self._redraw_disparity()
         table = self.state.breakdown
         if table is None or len(table) == 0:
             return
@@ -144,6 +153,31 @@ class BreakdownPane:
             selected=self.state.selected,
             max_height=TABLE_HEIGHT,
         )
+
+    @shown_errors(_state)
+    def _redraw_disparity(self, _: Any = None) -> None:
+        """Under the table: the largest gap in the metric between the groups last added."""
+        state = self.state
+        if not state.by:
+            self.disparity.value = ""
+            return
+        columns = ", ".join(f"`{c}`" for c in state.by)
+        try:
+            table = state.probe.disparity(
+                list(state.by),
+                state.metric,
+                bins=state.bins,
+                model=state.model,
+                confidence=state.confidence,
+                min_support=state.min_support,
+            )
+        except MlprobeError as error:  # e.g. a column the probe lost, a metric without groups
+            text = f"No disparity between the groups of {columns}: {error}"
+        else:
+            record = table.iloc[0].to_dict()
+            text = disparity_sentence(record, confidence=state.confidence)
+            text = f"Between the groups of {columns}: {text}"
+        self.disparity.value = f'<div style="{DISPARITY_STYLE}">{escape(text)}</div>'
 
     @user_action(_state)
     def _clicked(self, points: list[dict[str, Any]]) -> None:

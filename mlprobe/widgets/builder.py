@@ -333,6 +333,8 @@ class SliceBuilder:
         bins = self.bins.value if profile.kind != "categorical" else None
         groups = self.state.probe.groups(column, bins=bins)
         added = self.state.add_slices(groups, select=False)
+        self.state.bins = bins
+        self.state.by = [column]
         self.state.tell(groups_message(column, bins, groups, added), "success")
 
 

@@ -242,6 +242,8 @@ class Explorer(w.VBox):
         initial: list[Slice] = [s if isinstance(s, Slice) else Slice.parse(s) for s in slices or []]
         if by is not None:
             initial += probe.groups(by, bins=bins)
+            self.state.bins = bins
+            self.state.by = [by] if isinstance(by, str) else list(by)
         self.state.add_slices(initial, select=False)
         if not initial:
             self.refresh()

@@ -53,6 +53,10 @@ class ExplorerState(traitlets.HasTraits):
     min_support = traitlets.Int(30)
     #: the last breakdown of ``slices`` (for ``metric``); None before the first
     breakdown = traitlets.Instance(pd.DataFrame, allow_none=True)
+    #: the column(s) whose groups were last added (``explore(by=...)``, "Add groups"), and
+    #: their bins: the grouping whose disparity the breakdown shows; empty: none
+    by = traitlets.List(trait=traitlets.Unicode())
+    bins = traitlets.Any(None)
     #: a message for the user (an error or what just happened), HTML-escaped text
     message = traitlets.Unicode("")
     message_kind = traitlets.Unicode("info")

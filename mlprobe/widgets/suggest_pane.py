@@ -19,6 +19,7 @@ import pandas as pd
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.render.tables import format_q
+from mlprobe.spec.slice_test import SliceTest
 from mlprobe.spec.suite import Suite
 from mlprobe.widgets.save_pane import SavePane
 from mlprobe.widgets.state import ExplorerState, context_html, user_action
@@ -354,7 +355,7 @@ class SuggestPane:
             min_support=state.min_support,
             confidence=state.confidence,
         )
-        path, merged = target.save_tests(suite.tests)
+        path, merged = target.save_tests([t for t in suite.tests if isinstance(t, SliceTest)])
         written = path.read_text(encoding="utf-8")
         added = ", ".join(t.id for t in merged.added) or "none"
         skipped = (

@@ -366,3 +366,47 @@ def test_empty_slice_reports_zero_rows_and_undefined_values() -> None:
     values = [c for c in row.index if c.startswith(tuple(names)) or c in ("gap", "p_value")]
     assert row[values].isna().all(), row[values]
     assert bool(row["low_support"])
+
+
+# --- error types (ratios of confusion cells) -----------------------------------
+
+
+def _sklearn_error_types(y_true: np.ndarray, y_pred: np.ndarray, classes: list[object]) -> dict:
+    """fpr, fnr, ... of each class from scikit-learn's one-vs-rest confusion matrices."""
+    expected = {}
+    per_class = skm.multilabel_confusion_matrix(y_true, y_pred, labels=classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c, ((tn, fp), (fn, tp)) in zip(classes, per_class, strict=True):
+            expected[f"tpr[{c}]"] = tp / (tp + fn)
+            expected[f"fnr[{c}]"] = fn / (tp + fn)
+            expected[f"fpr[{c}]"] = fp / (fp + tn)
+            expected[f"tnr[{c}]"] = tn / (fp + tn)
+            expected[f"npv[{c}]"] = tn / (tn + fn)
+            expected[f"selection_rate[{c}]"] = (tp + fp) / len(y_true)
+            expected[f"prevalence[{c}]"] = (tp + fn) / len(y_true)
+    return expected
+
+
+ERROR_TYPES = ("tpr", "fnr", "fpr", "tnr", "npv", "selection_rate", "prevalence")
+
+
+@settings(max_examples=30, deadline=None)
+@given(classification_cases())
+def test_error_type_metrics_per_slice_match_sklearn(case: Case) -> None:
+    probe = mp.Probe(case.frame, target="y", predictions="p")
+    names = [f"{family}[{c}]" for family in ERROR_TYPES for c in probe.classes]
+    slices = _slices(case, probe)
+    frame = probe.breakdown(slices=list(slices), metrics=names)
+    rows = _rows(frame, probe, [s.name for s in slices])
+    for s, mask in slices.items():
+        if not mask.any():
+            assert rows[s.name][names].isna().all()
+            continue
+        expected = _sklearn_error_types(case.y_true[mask], case.y_pred[mask], probe.classes)
+        for name in names:
+            row = rows[s.name]
+            _assert_close(row[name], expected[name], f"{name} on {s.name}")
+            if np.isfinite(expected[name]):  # a share of rows: a Wilson interval around it
+                assert row[f"{name}_ci_low"] <= row[name] <= row[f"{name}_ci_high"]
+            else:
+                assert np.isnan(row[f"{name}_ci_low"])

@@ -100,6 +100,9 @@ QUESTIONS: dict[str, Callable[[mp.Probe, list[Predicate], dict[str, Any]], Any]]
     "confusion": lambda p, s, kw: p.confusion(s[0] if s else None, model=kw["model"] or "v2"),
     "flips": lambda p, s, kw: p.flips("v1", "v2", slice=s[0] if s else None),
     "groups": lambda p, s, kw: p.groups(kw["by"] or "t"),
+    "disparity": lambda p, s, kw: p.disparity(
+        kw["by"] or "t", kw["metrics"][0], model=kw["model"], min_support=kw["support"]
+    ),
 }
 
 
@@ -109,7 +112,14 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "slices": _slices(),
     "by": st.sampled_from([None, "t", "i", "b", ["t", "b"], "@target", "nope"]),
     "metrics": st.sampled_from(
-        [["accuracy"], ["recall[yes]", "accuracy"], ["macro_f1"], ["balanced_accuracy"]]
+        [
+            ["accuracy"],
+            ["recall[yes]", "accuracy"],
+            ["macro_f1"],
+            ["balanced_accuracy"],
+            ["fpr[yes]", "selection_rate[yes]"],
+            ["fnr"],  # no positive class among 'no', 'yes': refused alike
+        ]
     ),
     "model": st.sampled_from([None, "v1", "v3"]),
     "support": st.sampled_from([0, 5, 30]),

@@ -110,6 +110,7 @@ def test_per_slice_layout_puts_the_models_side_by_side(probe: mp.Probe) -> None:
         "95% interval",
         "Δ v2 − v1",
         "gap v2",
+        "impact v2",
         "q v2",
         "",
     ]
@@ -127,7 +128,7 @@ def test_per_slice_layout_puts_the_models_side_by_side(probe: mp.Probe) -> None:
     assert text.count('class="mlprobe-selected"') == 1  # one row per slice
     # without a model: gap and q of each
     header = _cells(breakdown_html(table, per_slice=True))[0]
-    assert header[-5:] == ["gap v1", "q v1", "gap v2", "q v2", ""]
+    assert header[-7:] == ["gap v1", "impact v1", "q v1", "gap v2", "impact v2", "q v2", ""]
 
 
 def test_names_are_cut_with_the_full_name_on_hover_and_the_table_can_scroll(
@@ -164,7 +165,7 @@ def test_rows_defined_by_a_models_predictions_show_no_q(probe: mp.Probe) -> None
     table["own_predictions"] = (table["slice"] == "g == 'b'") & (table["model"] == "v1")
     text = breakdown_html(table, per_slice=True, model="v1")
     row = next(r for r in _cells(text) if r[0] == "g == 'b'")
-    assert row[-2] == "–" and row[-3] != "–"  # the gap stays, the q goes
+    assert row[-2] == "–" and row[-4] != "–"  # the gap stays, the q goes
     assert "v1's own predictions" in html.unescape(text) and 'class="mlprobe-badge"' in text
     row = next(
         r for r in _cells(breakdown_html(table, per_slice=True, model="v2")) if r[0] == "g == 'b'"
@@ -194,3 +195,27 @@ def test_sorting_by_impact_puts_the_slice_to_fix_first_on_top(probe: mp.Probe) -
     body = sort_breakdown(errors, "error_rate", "impact")
     body = body[~body["is_overall"]]
     assert (np.diff(body["impact"].to_numpy()) >= 0).all()  # a loss: the largest fall first
+
+
+def test_the_breakdown_table_shows_the_impact_with_its_interval_on_hover(probe: mp.Probe) -> None:
+    table = probe.breakdown(by="g", metrics=["accuracy"], model="v1")
+    text = breakdown_html(table)
+    rows = _cells(text)
+    assert rows[0][rows[0].index("gap") + 1] == "impact"
+    assert (
+        'title="impact: how much accuracy on all rows would change if this slice did as well'
+        in (html.unescape(text))
+    )
+    column = rows[0].index("impact")
+    by_name = {row[0]: row for row in rows[1:]}
+    for record in table[~table["is_overall"]].to_dict("records"):
+        assert by_name[record["slice"]][column] == f"{record['impact']:+.3f}"
+        low, high = record["impact_ci_low"], record["impact_ci_high"]
+        assert f'title="95% interval [{low:+.3f}, {high:+.3f}]"' in text
+    assert by_name["overall"][column] == "–"  # the overall rows have no impact
+    # another metric shown: the impact is named after the first metric; none without the column
+    two = probe.breakdown(by="g", metrics=["accuracy", "error_rate"], model="v1")
+    assert "impact (accuracy)" in _cells(breakdown_html(two, "error_rate"))[0]
+    assert "impact" not in _cells(breakdown_html(table.drop(columns=["impact"])))[0]
+    # the rows layout (several models) has it too
+    assert "impact" in _cells(breakdown_html(probe.breakdown(by="g", metrics=["accuracy"])))[0]

@@ -12,13 +12,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from strategies import predicates
 
-from mlprobe import Baseline, Slice, SliceTest, Suite
-from mlprobe.spec import EXPECTATIONS
+from mlprobe import Baseline, GroupTest, Slice, SliceTest, Suite
+from mlprobe.spec import EXPECTATIONS, GROUP_EXPECTATIONS
 
 __all__ = [
+    "GROUP_DOCUMENT",
     "VALID_DOCUMENT",
     "any_values",
     "examples",
+    "group_tests",
     "mutated_documents",
     "plain_yaml",
     "slice_test_ids",
@@ -135,13 +137,53 @@ def slice_tests(test_id: str | None = None) -> st.SearchStrategy[SliceTest]:
     return _SLICE_TESTS.map(lambda test: replace(test, id=test_id))
 
 
+_COLUMNS = st.one_of(st.sampled_from(["race", "sex", "age"]), nonempty)
+_BY = st.one_of(_COLUMNS, st.lists(_COLUMNS, min_size=1, max_size=3, unique=True).map(tuple))
+_BINS = st.one_of(
+    st.none(),
+    st.integers(1, 50),
+    st.lists(finite, min_size=1, max_size=4, unique=True).map(lambda cuts: tuple(sorted(cuts))),
+)
+_GROUP_AMOUNTS = {
+    "max_difference": st.floats(0, 1e9, allow_nan=False),
+    "min_ratio": st.floats(0, 1, allow_nan=False),
+}
+
+
+@st.composite
+def _group_tests(draw: st.DrawFn) -> GroupTest:
+    kind = draw(st.sampled_from(GROUP_EXPECTATIONS))
+    return GroupTest(
+        id=draw(slice_test_ids),
+        by=draw(_BY),
+        bins=draw(_BINS),
+        metric=draw(st.one_of(st.sampled_from(["fpr", "demographic_parity"]), _METRICS)),
+        min_support=draw(_SUPPORTS),
+        confidence=draw(_CONFIDENCES),
+        description=draw(texts),
+        baseline=draw(_BASELINES),
+        tags=draw(_TAGS),
+        model=draw(_MODELS),
+        **{kind: draw(_GROUP_AMOUNTS[kind])},
+    )
+
+
+_GROUP_TESTS = _group_tests()
+_ANY_TESTS = st.one_of(_SLICE_TESTS, _GROUP_TESTS)
+
+
+def group_tests() -> st.SearchStrategy[GroupTest]:
+    """A group test with random columns, bins, each expectation kind and every optional field."""
+    return _GROUP_TESTS
+
+
 @st.composite
 def suites(draw: st.DrawFn, max_tests: int = 3) -> Suite:
-    """A suite of up to ``max_tests`` tests with unique ids."""
+    """A suite of up to ``max_tests`` tests (slice and group tests) with unique ids."""
     ids = draw(st.lists(slice_test_ids, unique=True, max_size=max_tests))
     return Suite(
         draw(names),
-        [replace(draw(_SLICE_TESTS), id=i) for i in ids],
+        [replace(draw(_ANY_TESTS), id=i) for i in ids],
         description=draw(texts),
         fixture=draw(_FIXTURES),
     )
@@ -201,7 +243,7 @@ KEYS = sorted(
         "mlprobe", "name", "description", "fixture", "tests", "id", "slice", "metric",
         "expect", "min_support", "confidence", "baseline", "tags", "model", "value", "n",
         "recorded", "and", "or", "not", "column", "eq", "ne", "lt", "le", "gt", "ge", "in",
-        "between", "is_null", "not_null", *EXPECTATIONS,
+        "between", "is_null", "not_null", *EXPECTATIONS, "by", "bins", *GROUP_EXPECTATIONS,
     }
 )  # fmt: skip
 
@@ -240,10 +282,45 @@ def _locations(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+#: A valid document with group tests using every field of theirs.
+GROUP_DOCUMENT: dict[str, Any] = {
+    "mlprobe": 1,
+    "name": "fairness",
+    "tests": [
+        {
+            "id": "race-fpr",
+            "description": "False positives must not fall on one group.",
+            "by": "race",
+            "metric": "fpr",
+            "expect": {"max_difference": 0.1},
+            "min_support": 50,
+            "confidence": 0.9,
+            "model": "v2",
+            "tags": ["fairness"],
+            "baseline": {"value": 0.08, "n": 5, "model": "v2", "recorded": "2026-11-28"},
+        },
+        {
+            "id": "age-sex-selection",
+            "by": ["age", "sex"],
+            "bins": [30, 50],
+            "metric": "selection_rate",
+            "expect": {"min_ratio": 0.8},
+        },
+        {
+            "id": "age-parity",
+            "by": "age",
+            "bins": 4,
+            "metric": "demographic_parity",
+            "expect": {"max_difference": 0.05},
+        },
+    ],
+}
+
+
 @st.composite
-def mutated_documents(draw: st.DrawFn) -> Any:
-    """:data:`VALID_DOCUMENT` after a few drops, renames, retypes and insertions."""
-    document: Any = copy.deepcopy(VALID_DOCUMENT)
+def mutated_documents(draw: st.DrawFn, seed: dict[str, Any] = VALID_DOCUMENT) -> Any:
+    """``seed`` (:data:`VALID_DOCUMENT`) after a few drops, renames, retypes and insertions."""
+    document: Any = copy.deepcopy(seed)
     for _ in range(draw(st.integers(1, 4))):
         path = draw(st.sampled_from(_locations(document)))
         if not path:

@@ -56,6 +56,7 @@ class WrappedProbe:
     task = property(lambda self: self._probe.task)
     classes = property(lambda self: self._probe.classes)
     models = property(lambda self: self._probe.models)
+    positive = property(lambda self: self._probe.positive)
 
     def metric(self, *args: Any, **kwargs: Any) -> dict[str, float]:
         if self._metric is None:

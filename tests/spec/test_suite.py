@@ -324,7 +324,7 @@ def test_add_refuses_a_duplicate_id() -> None:
 
 
 def test_add_refuses_what_is_not_a_slice_test() -> None:
-    with pytest.raises(mp.MlprobeError, match="expected a SliceTest; received dict"):
+    with pytest.raises(mp.MlprobeError, match="expected a SliceTest or a GroupTest; received dict"):
         Suite("s").add(a_test().to_dict())  # type: ignore[arg-type]
 
 

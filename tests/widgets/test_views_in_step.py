@@ -404,7 +404,7 @@ def test_a_slice_on_a_models_own_predictions_is_marked_and_not_tested(
     # the table: gap shown, q a dash with the reason; the name carries a mark
     parsed = _parse(explorer.breakdown.table.value)
     row = next(r for r in parsed.rows[1:] if r[0][0] == cell.name)
-    gap_text, q = row[-3][0], row[-2]
+    gap_text, q = row[-4][0], row[-2]  # ... gap, impact, q, flags
     assert gap_text == f"{marked['gap'].iloc[0]:+.3f}"
     assert q[0] == "–" and "v2's own predictions" in q[1]["title"]
     assert any("v2's own predictions" in title for title in parsed.badges)

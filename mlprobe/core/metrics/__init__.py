@@ -8,6 +8,7 @@ from mlprobe.core.metrics._base import Metric, MetricValues
 from mlprobe.core.metrics.registry import (
     available_metrics,
     default_metrics,
+    default_positive,
     register_metric,
     resolve_metric,
     resolve_metrics,
@@ -19,6 +20,7 @@ __all__ = [
     "MetricValues",
     "available_metrics",
     "default_metrics",
+    "default_positive",
     "register_metric",
     "resolve_metric",
     "resolve_metrics",

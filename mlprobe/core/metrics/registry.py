@@ -1,12 +1,16 @@
 """Metric names -> metric objects, for a given task and class list.
 
 Per-class metrics are spelt ``family[label]``, e.g. ``recall[>50K]``; the
-label is matched against the class labels as text.
+label is matched against the class labels as text. On a binary task the bare
+family name (``recall``, ``fpr``, ...) means the positive class: the probe's
+``positive=``, else the class ``1`` or ``True`` (:func:`default_positive`).
 
 Examples
 --------
 >>> resolve_metric("recall[>50K]", task="binary", classes=["<=50K", ">50K"], has_scores=False)
 <metric recall[>50K]>
+>>> resolve_metric("fpr", task="binary", classes=[0, 1], has_scores=False)
+<metric fpr>
 >>> resolve_metric("acuracy", task="binary", classes=[0, 1], has_scores=False)
 Traceback (most recent call last):
 ...
@@ -20,17 +24,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.metrics import classification as cls
 from mlprobe.core.metrics import regression as reg
 from mlprobe.core.metrics import scores as sc
 from mlprobe.core.metrics._base import Metric
+from mlprobe.core.metrics.cell_ratios import ERROR_TYPES, CellRatio, error_type
 from mlprobe.core.metrics.custom import CountsMetric, RowsMetric
 from mlprobe.errors import ValidationError, did_you_mean
 
 __all__ = [
     "available_metrics",
     "default_metrics",
+    "default_positive",
     "register_metric",
     "resolve_metric",
     "resolve_metrics",
@@ -51,7 +59,8 @@ class _Entry:
 
 @dataclass(frozen=True)
 class _FamilyEntry:
-    build: Callable[[Any, int], Metric]
+    #: (label, class index, number of classes) -> metric
+    build: Callable[[Any, int, int], Metric]
     needs_scores: bool = False
 
 
@@ -74,12 +83,19 @@ _BUILTIN: dict[str, _Entry] = {
     "mean_error": _Entry(("regression",), lambda c: reg.MeanError()),
     "r2": _Entry(("regression",), lambda c: reg.R2()),
 }
+
+
+def _error_type(family: str) -> _FamilyEntry:
+    return _FamilyEntry(lambda label, i, k: error_type(family, label, i, k))
+
+
 _FAMILIES: dict[str, _FamilyEntry] = {
-    "precision": _FamilyEntry(cls.Precision),
-    "recall": _FamilyEntry(cls.Recall),
-    "f1": _FamilyEntry(cls.F1),
+    "precision": _FamilyEntry(lambda label, i, k: cls.Precision(label, i)),
+    "recall": _FamilyEntry(lambda label, i, k: cls.Recall(label, i)),
+    "f1": _FamilyEntry(lambda label, i, k: cls.F1(label, i)),
+    **{family: _error_type(family) for family in ERROR_TYPES},
     "roc_auc": _FamilyEntry(
-        lambda label, i: sc.RocAuc([i], f"roc_auc[{label}]"), needs_scores=True
+        lambda label, i, k: sc.RocAuc([i], f"roc_auc[{label}]"), needs_scores=True
     ),
 }
 _CUSTOM: dict[str, _Entry] = {}
@@ -102,10 +118,14 @@ def default_metrics(task: Task) -> list[str]:
     return list(_DEFAULTS[task])
 
 
-def available_metrics(task: Task | None = None, classes: Sequence[Any] = ()) -> list[str]:
+def available_metrics(
+    task: Task | None = None, classes: Sequence[Any] = (), positive: Any = None
+) -> list[str]:
     """Every metric name valid for ``task`` (per-class names spelt out for ``classes``).
 
-    With no task, every name, per-class ones spelt ``family[<class>]``.
+    With no task, every name, per-class ones spelt ``family[<class>]``. On a binary
+    task with a positive class (``positive``, or ``1``/``True`` among ``classes``)
+    the bare family names (``recall``, ``fpr``, ...) are listed too.
 
     Examples
     --------
@@ -113,6 +133,8 @@ def available_metrics(task: Task | None = None, classes: Sequence[Any] = ()) -> 
     ['accuracy', 'error_rate', 'balanced_accuracy', 'macro_f1']
     >>> "recall[<class>]" in available_metrics()
     True
+    >>> "fpr" in available_metrics("binary", [0, 1]), "fpr" in available_metrics("binary", ["a", "b"])
+    (True, False)
     """
     entries = {**_BUILTIN, **_CUSTOM}
     if task is None:
@@ -124,14 +146,18 @@ def available_metrics(task: Task | None = None, classes: Sequence[Any] = ()) -> 
     names = [n for n, e in entries.items() if task in e.tasks]
     if task != "regression":
         names += [f"{family}[{label}]" for family in _FAMILIES for label in classes]
+    if task == "binary" and (positive is not None or default_positive(classes) is not None):
+        names += [family for family in _FAMILIES if family not in names]
     return names
 
 
 def register_metric(
     name: str,
-    function: Callable[..., float],
+    function: Callable[..., float] | None = None,
     *,
     input: Literal["counts", "rows"] = "counts",
+    numerator: Sequence[tuple[Any, Any]] | None = None,
+    denominator: Sequence[tuple[Any, Any]] | None = None,
     higher_is_better: bool = True,
     tasks: Sequence[str] = ("binary", "multiclass"),
     overwrite: bool = False,
@@ -140,12 +166,19 @@ def register_metric(
 
     Parameters
     ----------
-    function : callable
+    function : callable, optional
         With ``input="counts"``: ``f(table) -> float`` on one K x K confusion
         table (true classes on axis 0, classes in the probe's order); fast, and
         its interval comes from resampling the table. With ``input="rows"``:
         ``f(y_true, y_pred) -> float`` on each slice's labels; slow (one call
         per slice and per bootstrap resample) but works for any task.
+    numerator, denominator : list of (true label, predicted label), optional
+        Instead of ``function``: the metric is the rows in the ``numerator``
+        cells of the confusion table over the rows in the ``denominator`` cells
+        (every numerator cell must be a denominator cell: the value is a share of
+        rows). Such a ratio gets a Wilson score interval and exact small-count
+        tests, like ``recall``, instead of resampling. Labels are matched against
+        the probe's classes (as text) when the metric is used.
     higher_is_better : bool
         Direction, used when comparing models.
     tasks : sequence of str
@@ -157,6 +190,11 @@ def register_metric(
     >>> "false_negatives" in available_metrics("binary")
     True
     >>> unregister_metric("false_negatives")
+    >>> register_metric("missed_rate", numerator=[(1, 0)], denominator=[(1, 0), (1, 1)],
+    ...                 higher_is_better=False)
+    >>> resolve_metric("missed_rate", task="binary", classes=[0, 1], has_scores=False)
+    <metric missed_rate>
+    >>> unregister_metric("missed_rate")
     """
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValidationError(
@@ -167,9 +205,15 @@ def register_metric(
             f"register_metric: a metric named {name!r} exists already. Choose another name"
             + (" or pass overwrite=True." if name in _CUSTOM else ".")
         )
+    if numerator is not None or denominator is not None:
+        _CUSTOM[name] = _cell_ratio_entry(
+            name, function, numerator, denominator, higher_is_better, tasks
+        )
+        return
     if not callable(function):
         raise ValidationError(
-            f"register_metric: 'function' must be callable; received {function!r}."
+            f"register_metric: 'function' must be callable (or pass numerator= and "
+            f"denominator= cells); received {function!r}."
         )
     if input not in ("counts", "rows"):
         raise ValidationError(
@@ -193,6 +237,67 @@ def register_metric(
     _CUSTOM[name] = _Entry(tuple(tasks), build)
 
 
+def _cell_ratio_entry(
+    name: str,
+    function: object,
+    numerator: Sequence[tuple[Any, Any]] | None,
+    denominator: Sequence[tuple[Any, Any]] | None,
+    higher_is_better: bool,
+    tasks: Sequence[str],
+) -> _Entry:
+    """The registry entry of a metric declared as a ratio of confusion cells (checked now)."""
+    if function is not None:
+        raise ValidationError(
+            f"register_metric: {name!r} received both a function and numerator/denominator "
+            "cells; pass one of them."
+        )
+    pairs = {"numerator": numerator, "denominator": denominator}
+    for argument, cells in pairs.items():
+        if cells is None or isinstance(cells, str) or len(list(cells)) == 0:
+            raise ValidationError(
+                f"register_metric: {argument!r} must list (true label, predicted label) cells, "
+                f"e.g. [(0, 1)]; received {cells!r}."
+            )
+        for cell in cells:
+            if not isinstance(cell, tuple | list) or len(cell) != 2:
+                raise ValidationError(
+                    f"register_metric: each {argument} cell is a (true label, predicted label) "
+                    f"pair; received {cell!r}."
+                )
+    if "regression" in tasks or not tasks or any(t not in _CLASSIFICATION for t in tasks):
+        raise ValidationError(
+            "register_metric: a ratio of confusion cells applies to classification tasks "
+            f"('binary', 'multiclass'); received tasks={list(tasks)}."
+        )
+    assert numerator is not None and denominator is not None
+    as_text = {
+        argument: {(str(t), str(p)) for t, p in cells or ()} for argument, cells in pairs.items()
+    }
+    outside = sorted(as_text["numerator"] - as_text["denominator"])
+    if outside:
+        raise ValidationError(
+            f"register_metric: numerator cells {outside} of {name!r} are not denominator "
+            "cells, so the value would not be a share of rows. Add them to the denominator, "
+            "or register a counts function for other ratios."
+        )
+
+    def build(classes: list[Any]) -> Metric:
+        def mask(cells: Sequence[tuple[Any, Any]]) -> np.ndarray:
+            marked = np.zeros((len(classes), len(classes)), dtype=bool)
+            for true, predicted in cells:
+                marked[
+                    _match_label(str(true), classes, name)[1],
+                    _match_label(str(predicted), classes, name)[1],
+                ] = True
+            return marked
+
+        return CellRatio(
+            name, mask(numerator), mask(denominator), higher_is_better=higher_is_better
+        )
+
+    return _Entry(tuple(tasks), build)
+
+
 def unregister_metric(name: str) -> None:
     """Remove a custom metric registered with :func:`register_metric`."""
     if name not in _CUSTOM:
@@ -214,8 +319,53 @@ def _match_label(label_text: str, classes: Sequence[Any], name: str) -> tuple[An
     )
 
 
-def resolve_metric(name: str, *, task: Task, classes: Sequence[Any], has_scores: bool) -> Metric:
-    """Return the metric object for ``name``, or raise an error that says what is valid."""
+def default_positive(classes: Sequence[Any]) -> Any:
+    """The positive class of a binary task when none is named: ``1`` or ``True``, else None.
+
+    Examples
+    --------
+    >>> default_positive([0, 1]), default_positive([False, True]), default_positive(["no", "yes"])
+    (1, True, None)
+    """
+    for label in classes:
+        if isinstance(label, bool | np.bool_ | int | np.integer) and label == 1:
+            return label
+    return None
+
+
+def _positive_class(name: str, classes: Sequence[Any], positive: Any) -> tuple[Any, int]:
+    """The label and index a bare per-class name means on a binary task."""
+    if positive is None:
+        positive = default_positive(classes)
+    if positive is None:
+        shown = ", ".join(repr(c) for c in classes)
+        raise ValidationError(
+            f"metrics: {name!r} on a binary task means the positive class, and this probe has "
+            f"none: its classes are {shown} (no 1 or True). Pass Probe(..., positive=...) "
+            f"with one of them, or name the class, e.g. '{name}[{classes[-1]}]'."
+        )
+    for index, label in enumerate(classes):
+        if label == positive or str(label) == str(positive):
+            return label, index
+    raise ValidationError(  # the facade checks positive= first; a direct caller may not
+        f"metrics: positive class {positive!r} is not a class of this probe; "
+        f"classes: {list(classes)}."
+    )
+
+
+def resolve_metric(
+    name: str,
+    *,
+    task: Task,
+    classes: Sequence[Any],
+    has_scores: bool,
+    positive: Any = None,
+) -> Metric:
+    """Return the metric object for ``name``, or raise an error that says what is valid.
+
+    ``positive`` is the class a bare per-class name (``recall``, ``fpr``) means on a
+    binary task; None: :func:`default_positive`.
+    """
     if not isinstance(name, str):
         raise ValidationError(
             f"metrics: each metric is named by a str such as 'accuracy'; received {name!r}."
@@ -231,7 +381,7 @@ def resolve_metric(name: str, *, task: Task, classes: Sequence[Any], has_scores:
             )
         _check_scores(name, family.needs_scores, has_scores)
         label, index = _match_label(per_class["label"], classes, name)
-        return family.build(label, index)
+        return family.build(label, index, len(classes))
     if name in entries:
         entry = entries[name]
         if task not in entry.tasks:
@@ -241,6 +391,13 @@ def resolve_metric(name: str, *, task: Task, classes: Sequence[Any], has_scores:
             )
         _check_scores(name, entry.needs_scores, has_scores)
         return entry.build(list(classes))
+    if name in _FAMILIES and task == "binary":
+        family = _FAMILIES[name]
+        _check_scores(name, family.needs_scores, has_scores)
+        label, index = _positive_class(name, classes, positive)
+        metric = family.build(label, index, len(classes))
+        metric.name = name
+        return metric
     valid = available_metrics(task, classes)
     hint = did_you_mean(name, valid + list(_FAMILIES))
     if name in _FAMILIES:
@@ -262,7 +419,12 @@ def _check_scores(name: str, needs_scores: bool, has_scores: bool) -> None:
 
 
 def resolve_metrics(
-    names: Sequence[str] | str | None, *, task: Task, classes: Sequence[Any], has_scores: bool
+    names: Sequence[str] | str | None,
+    *,
+    task: Task,
+    classes: Sequence[Any],
+    has_scores: bool,
+    positive: Any = None,
 ) -> list[Metric]:
     """Resolve a list of names (None: the task's defaults); duplicates are an error."""
     if names is None:
@@ -278,4 +440,7 @@ def resolve_metrics(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValidationError(f"metrics: {duplicates} listed more than once; list each once.")
-    return [resolve_metric(n, task=task, classes=classes, has_scores=has_scores) for n in names]
+    return [
+        resolve_metric(n, task=task, classes=classes, has_scores=has_scores, positive=positive)
+        for n in names
+    ]
