@@ -951,7 +951,7 @@ def _naive_interval(groups: Any, metric: str) -> tuple[float, float]:
 
     From the two extreme groups' own (not simultaneous) Wilson intervals, as if those two
     had been chosen before seeing the data. ``groups``: ``disparity``'s
-    ``attrs["groups"]`` (records, or a frame).
+    ``attrs["groups"]`` (records).
     """
     per_group = pd.DataFrame(groups)
     compared = per_group[per_group["excluded"] == ""]

@@ -192,12 +192,7 @@ def disparity_row(
             f"the test, or run the suite on one model (e.g. model={table['model'].iloc[0]!r})."
         )
     row: dict[str, Any] = {str(key): value for key, value in table.iloc[0].items()}
-    groups = table.attrs.get("groups")  # per-group rows: a list of records (or a DataFrame)
-    records: list[dict[str, Any]] = []
-    if isinstance(groups, list):
-        records = groups
-    elif groups is not None:
-        records = groups.to_dict("records")
+    records: list[dict[str, Any]] = table.attrs.get("groups", [])  # per-group records
     row["n"] = sum(
         int(r["n"]) for r in records if r.get("model") == row["model"] and not r.get("excluded")
     )
