@@ -248,7 +248,8 @@ BADGE = "⚑"
 class Cell:
     """A table cell (or header): escaped ``text``, an optional tooltip and extra style.
 
-    ``badge`` is a short mark drawn before the text, with ``badge_title`` on hover.
+    ``badge`` is a short mark drawn before the text, with ``badge_title`` on hover;
+    ``css_class`` names the cell for style sheets (e.g. a column a narrow view hides).
     """
 
     text: str
@@ -256,9 +257,12 @@ class Cell:
     style: str = ""
     badge: str = ""
     badge_title: str = ""
+    css_class: str = ""
 
     def html(self, tag: str, base_style: str) -> str:
         title = f' title="{escape(self.title)}"' if self.title else ""
+        if self.css_class:
+            title += f' class="{escape(self.css_class)}"'
         badge = (
             f'<span class="mlprobe-badge" title="{escape(self.badge_title)}" '
             f'style="color:#b15c00">{escape(self.badge)}</span> '
@@ -436,7 +440,7 @@ def breakdown_html(
         suffix = f" {name}" if several else ""
         header.append(Cell(f"gap{suffix}", HELP["gap"]))
         if impact is not None:
-            header.append(Cell(f"{impact.text}{suffix}", impact.title))
+            header.append(Cell(f"{impact.text}{suffix}", impact.title, css_class=IMPACT_CLASS))
         header.append(Cell(f"q{suffix}", HELP["q"]))
     header.append(Cell(""))
     numeric = [False] + [True] * (len(header) - 2) + [False]
@@ -506,8 +510,13 @@ def breakdown_html(
         row_styles=styles,
         row_classes=classes,
         sticky_header=max_height is not None,
+        css_class="mlprobe-table mlprobe-several-models" if several else "mlprobe-table",
     )
     return _scrolling(table, max_height)
+
+
+#: the class of the impact column's cells: a narrow view may hide them (the sort stays)
+IMPACT_CLASS = "mlprobe-impact"
 
 
 def impact_header(frame: pd.DataFrame, metric: str) -> Cell | None:
@@ -520,7 +529,7 @@ def impact_header(frame: pd.DataFrame, metric: str) -> Cell | None:
         return None
     first = str(frame.attrs.get("metrics", [metric])[0])
     label = "impact" if first == metric else f"impact ({first})"
-    return Cell(label, HELP["impact"].format(metric=first))
+    return Cell(label, HELP["impact"].format(metric=first), css_class=IMPACT_CLASS)
 
 
 def impact_cell(record: Mapping[Hashable, Any], confidence: float = 0.95) -> Cell:
@@ -531,6 +540,7 @@ def impact_cell(record: Mapping[Hashable, Any], confidence: float = 0.95) -> Cel
     return Cell(
         format_number(record.get("impact", float("nan")), signed=True),
         title="" if interval == "–" else f"{confidence:.0%} interval {interval}",
+        css_class=IMPACT_CLASS,
     )
 
 

@@ -18,7 +18,10 @@ __all__ = ["BreakdownPane", "picker_layout"]
 
 #: the table scrolls inside the pane past this height (the chart stays in view)
 TABLE_HEIGHT = "300px"
-DISPARITY_STYLE = "font-size:12px;font-family:sans-serif;margin:4px 0;color:#333;"
+DISPARITY_STYLE = (
+    "font-size:12px;font-family:sans-serif;margin:4px 0;color:#333;white-space:normal;"
+    "overflow-wrap:anywhere;line-height:1.35;"
+)
 
 SORT_LABELS = {
     "worst": "worst first",

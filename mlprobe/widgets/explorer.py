@@ -66,6 +66,9 @@ EXPLORER_CSS = """<style>
 .mlprobe-explorer .mlprobe-tabs > .widget-tab-contents { padding: 8px 10px; }
 .mlprobe-explorer .mlprobe-table-scroll,
 .mlprobe-explorer .mlprobe-compare-table { overflow-x: auto; max-width: 100%; }
+/* an HTML widget's content is a flex item: without this it grows to a wide table's width
+   and the table's own scroll box never scrolls */
+.mlprobe-explorer .widget-html-content { min-width: 0; max-width: 100%; }
 .mlprobe-explorer .mlprobe-table { line-height: 1.3; }
 .mlprobe-explorer .mlprobe-table th, .mlprobe-explorer .mlprobe-table td {
     padding: 3px 5px !important;
@@ -82,6 +85,8 @@ EXPLORER_CSS = """<style>
         padding: 2px 4px !important;
     }
     .mlprobe-explorer .mlprobe-table td:first-child { max-width: 7.5em !important; }
+    /* several models side by side leave no room for impact: the "fix first" sort still works */
+    .mlprobe-explorer .mlprobe-several-models .mlprobe-impact { display: none; }
 }
 </style>"""
 TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest")
