@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mlprobe.core.metrics import available_metrics, register_metric, unregister_metric
     from mlprobe.core.slicing.predicates import col
     from mlprobe.core.slicing.slices import Slice
+    from mlprobe.history import History
     from mlprobe.probe import Probe
     from mlprobe.render.display import set_display
     from mlprobe.spec import Baseline, GroupTest, SliceTest, Suite, SuiteFileError, SuiteResult
@@ -37,6 +38,7 @@ from mlprobe._version import __version__
 #: public name -> the module that defines it
 _LAZY = {
     "Probe": "mlprobe.probe",
+    "History": "mlprobe.history",
     "Slice": "mlprobe.core.slicing.slices",
     "col": "mlprobe.core.slicing.predicates",
     "available_metrics": "mlprobe.core.metrics",
@@ -71,6 +73,7 @@ __all__ = [
     "ColumnNotFoundError",
     "DataError",
     "GroupTest",
+    "History",
     "MlprobeError",
     "ParseError",
     "Probe",

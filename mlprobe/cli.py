@@ -1,4 +1,4 @@
-"""The ``mlprobe`` command line: ``demo``, ``test`` and ``validate``.
+"""The ``mlprobe`` command line: ``demo``, ``test``, ``validate``, ``doc`` and ``history``.
 
 ``mlprobe test`` runs suite files on a table of stored predictions (CSV or
 Parquet, written by any framework), so CI needs no Python model code::
@@ -8,6 +8,8 @@ Parquet, written by any framework), so CI needs no Python model code::
     mlprobe test tests/*.mlprobe.yaml --data eval.csv --target income \\
         --model v1=pred_v1 --model v2=pred_v2
     mlprobe validate tests/*.mlprobe.yaml
+    mlprobe doc tests/income.mlprobe.yaml --history runs.db -o criteria.html
+    mlprobe history runs.db --markdown
 
 Exit codes: 0 every test passed (inconclusive ones allowed), 1 some test
 failed or errored, 2 bad usage, unreadable data, a bad suite file or unknown
@@ -126,6 +128,20 @@ def _parser() -> argparse.ArgumentParser:
         "'mlprobe[duckdb]'), or read and counted by Spark (local unless SPARK_REMOTE or the "
         "usual Spark settings name a cluster; pip install 'mlprobe[spark]')",
     )
+    test.add_argument(
+        "--record",
+        metavar="DB",
+        help="record each suite's outcomes as one run in a run store: a SQLite file (created; "
+        "its folder must exist) or a SQLAlchemy URL such as postgresql+psycopg://user@host/db; "
+        "needs --version. Read it back with mlprobe.History",
+    )
+    test.add_argument(
+        "--version",
+        dest="record_version",
+        metavar="LABEL",
+        help="the label of the model version the recorded runs are filed under (e.g. v7); "
+        "with --record",
+    )
     test.set_defaults(subparser=test)  # for usage errors found after parsing
     validate = commands.add_parser(
         "validate",
@@ -135,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("suites", nargs="+", metavar="SUITE", help="suite files to check")
+    _add_criteria_commands(commands)
     return parser
 
 
@@ -147,11 +164,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(sys.stdout)
     if args.command == "validate":
         return _validate(args.suites, sys.stdout, sys.stderr)
+    if args.command in ("doc", "history"):
+        return _criteria_command(args, sys.stdout, sys.stderr)
     if args.command == "test":
         if args.scores and args.models:
             args.subparser.error(
                 "--scores applies to a single model (--predictions); with --model there is no "
                 "way to tell whose probabilities they are."
+            )
+        if args.record is not None and not args.record_version:
+            args.subparser.error(
+                "--record needs --version LABEL: the model version the run is recorded under "
+                "(e.g. --record runs.db --version v7)."
+            )
+        if args.record_version is not None and args.record is None:
+            args.subparser.error(
+                "--version labels a recorded run; give --record DB too (e.g. --record runs.db "
+                f"--version {args.record_version})."
             )
         if args.models:
             names = [name for name, _ in args.models]
@@ -327,17 +356,22 @@ def _make_engine_probe(args: argparse.Namespace) -> Any:
     )
 
 
-def _run_suite(suite: Any, probe: Any) -> tuple[Any, list[tuple[Any, Any]]]:
-    """Run each test once, or once per model for tests that name none on a several-model probe."""
+def _run_suite(
+    suite: Any, probe: Any, *, counts: bool = False
+) -> tuple[Any, list[tuple[Any, Any]]]:
+    """Run each test once, or once per model for tests that name none on a several-model probe.
+
+    ``counts``: keep the sufficient counts behind each value (for --record).
+    """
     from mlprobe.spec import SuiteResult, run_test
 
     pairs = []
     for test in suite.tests:
         if test.model is not None or len(probe.models) == 1:
-            pairs.append((test, run_test(test, probe)))
+            pairs.append((test, run_test(test, probe, counts=counts)))
             continue
         for name in probe.models:
-            outcome = run_test(test, probe, model=name)
+            outcome = run_test(test, probe, model=name, counts=counts)
             pairs.append((test, replace(outcome, id=f"{test.id}[{name}]")))
     return SuiteResult(suite.name, [o for _, o in pairs]), pairs
 
@@ -440,11 +474,32 @@ def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _test_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.junit:
+        _check_junit_path(args.junit)
+    store = _open_store(args.record) if args.record is not None else None
+    try:
+        return _test_suites(args, out, err, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _open_store(record: str) -> Any:
+    """The run store of --record, opened (created, migrated) before any test runs."""
+    from mlprobe.errors import MlprobeError
+    from mlprobe.spec.run_store import RunStore
+
+    try:
+        return RunStore.open(record, argument="--record")
+    except MlprobeError as error:
+        text = str(error)
+        raise _Bad(text if text.startswith("--record") else f"--record: {text}") from None
+
+
+def _test_suites(args: argparse.Namespace, out: TextIO, err: TextIO, store: Any) -> int:
     from mlprobe.terminal import escape
     from mlprobe.testing import format_outcome
 
-    if args.junit:
-        _check_junit_path(args.junit)
     suites = _load_suites(args.suites, err)
     if suites is None:
         return 2
@@ -456,7 +511,7 @@ def _test_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(escape(f"{probe!r} from {args.data}"), file=out)
     results, details = [], []
     for path, suite in zip(args.suites, suites, strict=True):
-        result, pairs = _run_suite(suite, probe)
+        result, pairs = _run_suite(suite, probe, counts=store is not None)
         results.append(result)
         count = len(pairs)
         heading = escape(f"{suite.name} ({path})", multiline=False)
@@ -479,6 +534,8 @@ def _test_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{v} {k}s" if k == "error" and v > 1 else f"{v} {k}" for k, v in counts.items() if v
     )
     verdict = "FAILED" if counts["failed"] or counts["error"] else "OK"
+    if store is not None:
+        _record(store, args, zip(suites, results, strict=True), probe, out)
     print(
         f"\n{verdict}: {len(suites)} suite{'' if len(suites) == 1 else 's'}, "
         f"{total} test{'' if total == 1 else 's'}" + (f": {tally}" if tally else ""),
@@ -492,6 +549,226 @@ def _test_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise _Bad(f"--junit: cannot write {args.junit!r}: {reason}.") from None
         print(escape(f"JUnit XML written to {args.junit}"), file=out)
     return 1 if verdict == "FAILED" else 0
+
+
+# --- doc and history ---------------------------------------------------------------------
+
+_DOC_EPILOG = """\
+The format follows the extension of -o: .md (or .markdown) writes Markdown, .html (or .htm) one
+self-contained offline page; -o - or no -o prints the Markdown. With --history, each test shows
+its latest outcome per model version (and, in HTML, a small trend chart).
+
+exit codes:
+  0  the document was written
+  2  bad usage, a bad suite file, an unreadable run store or an unwritable output
+"""
+_HISTORY_EPILOG = """\
+One row per test, one column per version (in recording order): the latest run of each version.
+
+exit codes:
+  0  the matrix was printed (or nothing is recorded yet)
+  2  bad usage, an unreadable run store, or no runs of the --suite named
+"""
+_MARKDOWN = (".md", ".markdown")
+_HTML = (".html", ".htm")
+
+
+def _add_criteria_commands(commands: Any) -> None:
+    """The ``doc`` and ``history`` subcommands."""
+    doc = commands.add_parser(
+        "doc",
+        help="write a suite as the team's success criteria (Markdown or HTML)",
+        description="Write a suite file as readable success criteria: one sentence per test, "
+        "grouped by tags; with --history, the latest outcome per model version.",
+        epilog=_DOC_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    doc.add_argument("suite", metavar="SUITE", help="a suite file (.mlprobe.yaml or .json)")
+    doc.add_argument(
+        "--history", metavar="DB", help="a run store: a SQLite file or a SQLAlchemy URL"
+    )
+    doc.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="criteria.md or criteria.html; - (the default) prints Markdown",
+    )
+    history = commands.add_parser(
+        "history",
+        help="print the version x test matrix of a run store",
+        description="Print each test's value (or outcome) per recorded model version.",
+        epilog=_HISTORY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    history.add_argument("db", metavar="DB", help="a run store: a SQLite file or a SQLAlchemy URL")
+    history.add_argument("--suite", metavar="NAME", help="only this suite's tests")
+    history.add_argument(
+        "--value",
+        choices=["observed", "outcome"],
+        default="observed",
+        help="what each cell shows (default: observed)",
+    )
+    history.add_argument(
+        "--markdown", action="store_true", help="a Markdown table, e.g. for a CI job summary"
+    )
+
+
+def _open_history(location: str) -> Any:
+    """``mlprobe.History(location)``: read-only, never creates a store."""
+    try:
+        from mlprobe.history import History
+    except ImportError:  # pragma: no cover - until the run store lands in this install
+        raise _Bad(
+            f"{location}: reading a run store needs mlprobe.History, which this install lacks."
+        ) from None
+    return History(location)
+
+
+def _criteria_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``mlprobe doc`` or ``mlprobe history``; every error is one line and exit code 2."""
+    from mlprobe.errors import MlprobeError
+
+    try:
+        if args.command == "doc":
+            return _doc(args, out, err)
+        return _history(args, out)
+    except (_Bad, MlprobeError) as error:
+        out.flush()
+        print(_one_line_error(error), file=err)
+        return 2
+
+
+def _doc_format(output: str | None) -> str:
+    if output is None or output == "-":
+        return "markdown"
+    name = output.lower()
+    if name.endswith(_MARKDOWN):
+        return "markdown"
+    if name.endswith(_HTML):
+        return "html"
+    raise _Bad(
+        f"-o: cannot tell the format of {output!r}; give a .md or .html file, or - to print "
+        "Markdown."
+    )
+
+
+def _trend_svgs(suite: Any, history: Any, err: TextIO) -> dict[str, str]:
+    """Test id -> its trend chart as SVG (none when vl-convert is missing: a note on stderr)."""
+    from mlprobe.errors import MlprobeError
+    from mlprobe.render.history_charts import trend_spec
+    from mlprobe.render.static import chart_svg
+    from mlprobe.spec import GroupTest
+
+    charts: dict[str, str] = {}
+    for test in suite.tests:
+        try:
+            frame = history.trend(test.id, suite=suite.name)
+        except MlprobeError:  # a test (or suite) never recorded: no chart
+            continue
+        if len(frame) == 0:
+            continue
+        metric = f"{test.metric} {test.statistic}" if isinstance(test, GroupTest) else test.metric
+        try:
+            charts[test.id] = chart_svg(trend_spec(frame, metric=metric))
+        except MlprobeError as error:  # vl-convert-python is not installed
+            print(_one_line_error(error).replace("error:", "note:", 1), file=err)
+            print("note: the page has no trend charts", file=err)
+            return {}
+    return charts
+
+
+def _doc(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from mlprobe.spec import Suite
+    from mlprobe.spec.files import write_atomic
+    from mlprobe.terminal import escape
+
+    kind = _doc_format(args.output)
+    if args.output not in (None, "-") and Path(args.output).is_dir():
+        raise _Bad(f"-o: {args.output!r} is a folder; give the path of the file to write.")
+    suite = Suite.load(args.suite)
+    history = _open_history(args.history) if args.history else None
+    if kind == "html":
+        charts = _trend_svgs(suite, history, err) if history is not None else None
+        text = suite.to_html(history=history, charts=charts)
+    else:
+        text = suite.to_markdown(history=history)
+    if args.output in (None, "-"):
+        out.write(text)
+        return 0
+    try:
+        write_atomic(args.output, text)
+    except OSError as error:
+        raise _Bad(f"-o: cannot write {args.output!r}: {error.strerror or error}.") from None
+    label = "HTML" if kind == "html" else "Markdown"
+    print(escape(f"Criteria ({label}) written to {args.output}"), file=out)
+    return 0
+
+
+def _matrix_text(matrix: Any) -> str:
+    """Tests as rows, versions as columns, aligned; outcomes failed/error in capitals."""
+    from mlprobe.spec.criteria import format_value
+    from mlprobe.terminal import escape
+
+    def cell(value: Any) -> str:
+        if isinstance(value, str):
+            return value.upper() if value in ("failed", "error") else value
+        return format_value(value)
+
+    header = ["test", *(str(v) for v in matrix.index)]
+    rows = [[str(c), *(cell(v) for v in matrix[c].tolist())] for c in matrix.columns]
+    rows = [[escape(text, multiline=False) for text in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            text.ljust(width) if i == 0 else text.rjust(width)
+            for i, (text, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )
+
+
+def _history(args: argparse.Namespace, out: TextIO) -> int:
+    from mlprobe.spec.criteria import matrix_markdown
+    from mlprobe.terminal import escape
+
+    history = _open_history(args.db)
+    matrix = history.matrix(suite=args.suite, value=args.value)
+    if matrix.shape[0] == 0 or matrix.shape[1] == 0:
+        if args.suite is not None:
+            runs = history.runs()
+            known = sorted({str(s) for s in runs["suite"]}) if len(runs) else []
+            raise _Bad(
+                f"--suite: no runs of suite {args.suite!r} in {args.db}; "
+                + (f"suites recorded: {', '.join(known)}." if known else "nothing is recorded yet.")
+            )
+        print(escape(f"no runs recorded in {args.db} yet"), file=out)
+        return 0
+    print(matrix_markdown(matrix) if args.markdown else _matrix_text(matrix), file=out)
+    return 0
+
+
+def _record(store: Any, args: argparse.Namespace, runs: Any, probe: Any, out: TextIO) -> None:
+    """Record each suite's result as one run (the data's fingerprint taken once)."""
+    from mlprobe.errors import MlprobeError
+    from mlprobe.spec.run_store import data_fingerprint
+    from mlprobe.terminal import escape
+
+    try:
+        fingerprint = data_fingerprint(probe)
+        for suite, result in runs:
+            run_id = store.record(
+                result, suite=suite, fingerprint=fingerprint, version=args.record_version,
+                model=probe.models[0] if len(probe.models) == 1 else None,
+            )  # fmt: skip
+            print(
+                escape(
+                    f"recorded run {run_id} of {suite.name} as version {args.record_version} "
+                    f"in {store.location.shown}"
+                ),
+                file=out,
+            )
+    except MlprobeError as error:
+        raise _Bad(f"--record: {error}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

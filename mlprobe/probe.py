@@ -831,8 +831,26 @@ class Probe:
         *,
         model: str | None = None,
         confidence: float = CONFIDENCE,
-    ) -> dict[str, float]:
-        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
+        counts: bool = False,
+    ) -> dict[str, Any]:
+        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``.
+
+        With ``counts=True`` the dict also holds ``"counts"``: the sufficient counts behind
+        the value, JSON-ready -- ``{"successes", "trials"}`` for a share of rows,
+        ``{"table"}`` (K x K confusion counts) for a metric of the confusion table,
+        ``{"power_sums": [n, s1, s2, s3, s4]}`` for a mean over rows -- or None (e.g. AUC).
+        The run store records them (``suite.run(probe, record=...)``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlprobe import Probe
+        >>> probe = Probe(pd.DataFrame({"y": [1, 0, 1, 1]}), target="y", predictions=[1, 0, 0, 1])
+        >>> probe.metric("accuracy", counts=True)["counts"]
+        {'successes': 3, 'trials': 4}
+        """
+        if not isinstance(counts, bool):
+            raise ValidationError(f"counts: expected True or False; received {counts!r}.")
         name = self._check_model(model)
         metric_object = resolve_metric(
             metric,
@@ -844,7 +862,7 @@ class Probe:
         chosen = as_slice(slice) if slice is not None else None
         grouping = self._backend.one_group(chosen, name, [metric_object])
         stats = GroupStats(grouping, self._backend.arrays(name))
-        return metric_summary(metric_object, stats, confidence)
+        return metric_summary(metric_object, stats, confidence, counts=counts)
 
     def groups(self, by: str | Sequence[str], *, bins: Bins = None) -> list[Slice]:
         """The slices ``breakdown(by=...)`` would show: one per group (numeric columns binned).
@@ -1051,6 +1069,7 @@ class Probe:
         path: str | None = None,
         confidence: float = CONFIDENCE,
         min_support: int = MIN_SUPPORT,
+        history: str | os.PathLike[str] | None = None,
     ) -> Any:
         """The interactive explorer (an ipywidgets widget) for Jupyter, VS Code and Notebook 7.
 
@@ -1075,6 +1094,9 @@ class Probe:
             Suite name of saved tests (default: the target column's name).
         path : str, optional
             Suite file tests are saved to (default ``tests/<name>.mlprobe.yaml``).
+        history : str or path, optional
+            A run store (``suite.run(probe, record=..., version=...)``): the *Tests* tab
+            then shows every recorded version's outcome per test, and a test's trend.
         """
         try:
             from mlprobe.widgets import Explorer
@@ -1094,6 +1116,7 @@ class Probe:
             path=path,
             confidence=confidence,
             min_support=min_support,
+            history=None if history is None else str(history),
         )
 
     @checked("confidence", "min_support")
@@ -1109,6 +1132,7 @@ class Probe:
         title: str | None = None,
         confidence: float = CONFIDENCE,
         min_support: int = MIN_SUPPORT,
+        history: str | os.PathLike[str] | None = None,
     ) -> Path:
         """Write one self-contained HTML file: breakdowns, charts, confusion matrices, suite results.
 
@@ -1137,6 +1161,10 @@ class Probe:
             Default ``"mlprobe report: <target>"``.
         confidence, min_support
             As in :meth:`breakdown`.
+        history : str or path, optional
+            A run store (``suite.run(probe, record=..., version=...)``): the report adds
+            every recorded version's value and outcome per test (of ``suite`` when it was
+            recorded, else of every suite) and each test's trend.
 
         Examples
         --------
@@ -1161,6 +1189,7 @@ class Probe:
             title=title,
             confidence=confidence,
             min_support=min_support,
+            history=history,
         )
 
     def _require_classification(self, what: str) -> None:

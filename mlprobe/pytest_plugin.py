@@ -43,6 +43,13 @@ slice tests, named by their id; their reports show the columns compared
 (``groups: by race``) where a slice test shows its slice, and the difference
 (or ratio) between the groups as the observed value.
 
+Recording: ``--mlprobe-record runs.db --mlprobe-version v7`` (or the ini options
+``mlprobe_record`` and ``mlprobe_version``) records, at the end of the session, the
+outcomes of each suite file as one run in a run store (a SQLite file or a SQLAlchemy
+URL; see :class:`mlprobe.History`). The store is opened when the session starts, so a
+bad path stops it at once; items that did not run (deselected, a missing fixture) are
+not recorded.
+
 Outcomes: passed; failed and error fail the item with the slice, metric,
 observed value, interval, threshold, n and description; inconclusive skips it
 with the reason, or fails it under ``--mlprobe-strict``.
@@ -87,12 +94,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "test-id[v2]. Without it, a test runs on every model of a several-model probe as one "
         "item.",
     )
+    group.addoption(
+        "--mlprobe-record",
+        default=None,
+        dest="mlprobe_record",
+        metavar="DB",
+        help="record each suite file's outcomes as one run in this run store at the end of the "
+        "session: a SQLite file (created; its folder must exist) or a SQLAlchemy URL. Needs "
+        "--mlprobe-version.",
+    )
+    group.addoption(
+        "--mlprobe-version",
+        default=None,
+        dest="mlprobe_version",
+        metavar="LABEL",
+        help="the label of the model version recorded runs are filed under (e.g. v7).",
+    )
+    parser.addini("mlprobe_record", default=None, help="the run store, as --mlprobe-record.")
+    parser.addini("mlprobe_version", default=None, help="the version label, as --mlprobe-version.")
     parser.addini(
         "mlprobe_models",
         type="args",
         default=[],
         help="the models to test, as --mlprobe-model (which takes precedence).",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With --mlprobe-record: check it has a version, and open the store before any test runs."""
+    record = config.getoption("mlprobe_record", None) or config.getini("mlprobe_record") or None
+    version = config.getoption("mlprobe_version", None) or config.getini("mlprobe_version") or None
+    if record is None and version is None:
+        return
+    if record is None:
+        raise pytest.UsageError(
+            f"--mlprobe-version {version} labels a recorded run; give --mlprobe-record DB too "
+            "(or the ini option mlprobe_record)."
+        )
+    if version is None:
+        raise pytest.UsageError(
+            "--mlprobe-record needs --mlprobe-version LABEL (or the ini option "
+            "mlprobe_version): the model version the runs are recorded under, e.g. "
+            f"--mlprobe-record {record} --mlprobe-version v7."
+        )
+    from mlprobe.pytest_suite import start_recording  # the heavy part, only when recording
+
+    start_recording(config, str(record), str(version))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
@@ -118,3 +165,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         lineno = item.reportinfo()[1]
         report.longrepr = (str(item.path), (lineno or 0) + 1, report.longrepr[2])
     return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record each suite file's outcomes as one run (with --mlprobe-record)."""
+    nodes = sys.modules.get("mlprobe.pytest_suite")
+    if nodes is not None:
+        nodes.finish_recording(session)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say which runs were recorded (or why recording failed)."""
+    nodes = sys.modules.get("mlprobe.pytest_suite")
+    if nodes is not None:
+        for line, failed in nodes.recording_lines(config):
+            terminalreporter.write_line(line, red=failed, bold=failed)

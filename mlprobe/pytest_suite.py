@@ -10,7 +10,7 @@ import os
 import re
 import types
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -32,6 +32,116 @@ __all__ = ["SliceTestFailed", "SliceTestItem", "SuiteFile"]
 
 #: the (suite file, fixture) pairs whose missing fixture has been explained in this run
 _MISSING_REPORTED = pytest.StashKey[set[tuple[str, str]]]()
+
+
+@dataclass
+class _SuiteRun:
+    """What one suite file's items ran, for the run recorded at the end of the session."""
+
+    suite: Suite
+    fingerprint: tuple[int, str] | None
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    models: set[str | None] = field(default_factory=set)
+
+
+@dataclass
+class _Recording:
+    """The session's recording: the open store, the version, the outcomes per suite file."""
+
+    store: Any
+    version: str
+    runs: dict[str, _SuiteRun] = field(default_factory=dict)
+    fingerprints: list[tuple[Any, tuple[int, str]]] = field(default_factory=list)
+    lines: list[tuple[str, bool]] = field(default_factory=list)
+
+    def fingerprint(self, probe: Any) -> tuple[int, str] | None:
+        """The probe's data fingerprint, taken once per probe while its fixture is alive."""
+        from mlprobe.spec.run_store import data_fingerprint
+
+        for seen, value in self.fingerprints:
+            if seen is probe:
+                return value
+        try:
+            value = data_fingerprint(probe)
+        except Exception:  # recorded as unknown below; the test itself still runs
+            return None
+        self.fingerprints.append((probe, value))
+        return value
+
+
+_RECORDING = pytest.StashKey[_Recording]()
+
+
+def start_recording(config: pytest.Config, record: str, version: str) -> None:
+    """Open the run store of --mlprobe-record (a usage error when it cannot be opened)."""
+    from mlprobe.errors import MlprobeError
+    from mlprobe.spec.run_store import RunStore, _label
+
+    try:
+        _label(version, "--mlprobe-version")
+        store = RunStore.open(record, argument="--mlprobe-record")
+    except MlprobeError as error:
+        text = str(error)
+        raise pytest.UsageError(
+            text if text.startswith("--mlprobe") else f"--mlprobe-record: {text}"
+        ) from None
+    config.stash[_RECORDING] = _Recording(store, version)
+
+
+def _recording(config: pytest.Config) -> _Recording | None:
+    return config.stash.get(_RECORDING, None)
+
+
+def finish_recording(session: pytest.Session) -> None:
+    """Write one run per suite file that ran, then close the store."""
+    from mlprobe.errors import MlprobeError
+    from mlprobe.spec import SuiteResult
+
+    recording = _recording(session.config)
+    if recording is None:
+        return
+    try:
+        for path, run in recording.runs.items():
+            if run.fingerprint is None:
+                recording.lines.append(
+                    (
+                        f"mlprobe: not recorded: {path}: the data's fingerprint could not be taken",
+                        True,
+                    )
+                )
+                continue
+            models = [m for m in run.models if m is not None]
+            run_id = recording.store.record(
+                SuiteResult(run.suite.name, run.outcomes),
+                suite=run.suite,
+                fingerprint=run.fingerprint,
+                version=recording.version,
+                model=models[0] if len(run.models) == 1 and models else None,
+            )
+            count = len(run.outcomes)
+            recording.lines.append(
+                (
+                    escape(
+                        f"mlprobe: recorded run {run_id} of {run.suite.name} ({count} outcome"
+                        f"{'' if count == 1 else 's'}) as version {recording.version} in "
+                        f"{recording.store.location.shown}"
+                    ),
+                    False,
+                )
+            )
+    except MlprobeError as error:
+        recording.lines.append((escape(f"mlprobe: recording failed: {error}"), True))
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    finally:
+        recording.store.close()
+
+
+def recording_lines(config: pytest.Config) -> list[tuple[str, bool]]:
+    """The lines the terminal summary shows about recording: ``(text, is_failure)``."""
+    recording = _recording(config)
+    return list(recording.lines) if recording is not None else []
+
 
 _ID_LINE = re.compile(r"""(?:^|[\s{,-])["']?id["']?\s*:\s*["']?([A-Za-z0-9][A-Za-z0-9_.-]*)""")
 
@@ -196,12 +306,19 @@ class SliceTestItem(pytest.Function):
             )
         test = self.slice_test
         models = list(getattr(probe, "models", ()))
+        recording = _recording(self.config)
+        counts = recording is not None
         if self.model is None and test.model is None and len(models) > 1:
             outcomes = [  # the CLI's policy: once per model, reported as test-id[model]
-                replace(run_test(test, probe, model=m), id=f"{test.id}[{m}]") for m in models
+                replace(run_test(test, probe, model=m, counts=counts), id=f"{test.id}[{m}]")
+                for m in models
             ]
         else:
-            outcomes = [run_test(test, probe, model=self.model)]
+            outcomes = [run_test(test, probe, model=self.model, counts=counts)]
+            if self.name != test.id:  # one item per model: recorded as test-id[model]
+                outcomes = [replace(outcomes[0], id=self.name)]
+        if recording is not None:
+            self._keep(recording, probe, outcomes, models)
         strict = bool(self.config.getoption("mlprobe_strict"))
         bad = [
             o
@@ -225,6 +342,22 @@ class SliceTestItem(pytest.Function):
         if any(o.outcome == "inconclusive" for o in bad):
             text += "\n  (inconclusive counts as a failure under --mlprobe-strict)"
         raise SliceTestFailed(bad[0], text)
+
+    def _keep(
+        self, recording: _Recording, probe: Any, outcomes: list[TestOutcome], models: list[str]
+    ) -> None:
+        """Add this item's outcomes to its suite file's run."""
+        key = str(self.path)
+        run = recording.runs.get(key)
+        if run is None:
+            run = recording.runs[key] = _SuiteRun(self.suite, recording.fingerprint(probe))
+        run.outcomes.extend(outcomes)
+        if self.model is not None:
+            run.models.add(self.model)
+        elif len(models) == 1 and self.slice_test.model is None:
+            run.models.add(models[0])
+        else:
+            run.models.add(self.slice_test.model)
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]

@@ -14,6 +14,7 @@ import os
 import reprlib
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from mlprobe.render.report_html import (
     ComparisonSection,
     ComparisonView,
     ConfusionView,
+    HistoryView,
     ReportContent,
     ReportFacts,
     SuiteView,
@@ -40,6 +42,7 @@ from mlprobe.render.report_html import (
     render_report,
 )
 from mlprobe.spec.files import write_atomic
+from mlprobe.spec.history_store import RunHistory
 from mlprobe.spec.suite import Suite
 
 if TYPE_CHECKING:
@@ -71,6 +74,7 @@ def write_report(
     title: str | None = None,
     confidence: float = CONFIDENCE,
     min_support: int = MIN_SUPPORT,
+    history: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write one self-contained HTML report of ``probe`` to ``path``; return the path.
 
@@ -163,6 +167,7 @@ def write_report(
             f"({type(title).__name__})."
         )
     loaded_suite = _load_suite(suite)
+    recorded = None if history is None else _history(history, loaded_suite)
     content = _content(
         probe,
         sections,
@@ -172,8 +177,45 @@ def write_report(
         suite=loaded_suite,
         title=title,
     )
+    if recorded is not None:
+        content = replace(content, history=recorded)
     write_atomic(target, render_report(content))
     return target
+
+
+#: trend charts drawn in a report's history section (the tables hold every test)
+MAX_TRENDS = 12
+
+
+def _history(history: object, suite: Suite | None) -> HistoryView:
+    """The recorded runs of ``suite`` (of every suite without one) in the run store ``history``."""
+    if not isinstance(history, str | os.PathLike):
+        raise ValidationError(
+            "history: expected the path (or SQLAlchemy URL) of a run store written by "
+            f"suite.run(probe, record=..., version=...); received {_short.repr(history)} "
+            f"({type(history).__name__})."
+        )
+    reader = RunHistory(history)
+    try:
+        recorded = set(reader.runs()["suite"])
+        name = suite.name if suite is not None and suite.name in recorded else None
+        observed = reader.matrix(suite=name, value="observed")
+        outcomes = reader.matrix(suite=name, value="outcome")
+        columns = [str(c) for c in observed.columns]
+        trends = {}
+        for column in columns[:MAX_TRENDS]:
+            owner, _, test_id = column.rpartition("/") if name is None else ("", "", column)
+            trends[column] = reader.trend(test_id or column, suite=name or owner or None)
+    finally:
+        reader.close()
+    return HistoryView(
+        source=str(history),
+        suite=name,
+        observed=observed,
+        outcomes=outcomes,
+        trends=trends,
+        more=max(0, len(columns) - MAX_TRENDS),
+    )
 
 
 def _content(

@@ -559,3 +559,59 @@ def test_positive_names_the_class_bare_metric_names_mean(tmp_path: Path) -> None
     assert rows["fpr-overall"][0] == "passed" and rows["fpr-by-g"][0] == "passed"
     bad = _cli(*args, "--positive", "maybe")
     assert bad.returncode == 2 and "positive: 'maybe' is not a class" in bad.stderr
+
+
+# --- recording runs (issue 17) ------------------------------------------------------------
+
+
+def test_record_writes_one_run_per_suite_under_the_version(files: dict[str, Path]) -> None:
+    import mlprobe as mp
+
+    store = files["csv"].parent / "runs.db"
+    common = ("--data", files["csv"], "--target", "y", "--record", store)
+    run = _cli("test", files["passing"], files["failing"], *common, "--predictions", "p",
+               "--version", "v1")  # fmt: skip
+    assert run.returncode == 1, run.stderr  # the failing suite still fails; both are recorded
+    assert f"recorded run 1 of passing as version v1 in {store}" in run.stdout
+    assert f"recorded run 2 of failing as version v1 in {store}" in run.stdout
+    run = _cli("test", files["passing"], *common, "--model", "a=p", "--model", "b=p2",
+               "--version", "v2")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    h = mp.History(store)
+    assert h.versions() == ["v1", "v2"]
+    frame = h.runs(version="v2")
+    assert list(frame["test_id"]) == [
+        "a-accuracy[a]",
+        "a-accuracy[b]",
+        "few-rows[a]",
+        "few-rows[b]",
+    ]
+    assert frame["model"].isna().all()  # several models in one run
+    first = h.runs(suite="passing", version="v1")
+    assert list(first["model"]) == ["model", "model"]
+    assert first["counts"].iloc[0] == {"successes": 100, "trials": 100}
+
+
+def test_record_without_version_is_a_usage_error(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = files["csv"].parent / "runs.db"
+    common = (
+        "test",
+        files["passing"],
+        "--data",
+        files["csv"],
+        "--target",
+        "y",
+        "--predictions",
+        "p",
+    )
+    code, _, err = _main(capsys, *common, "--record", store)
+    assert code == 2 and "--record needs --version LABEL" in err
+    code, _, err = _main(capsys, *common, "--version", "v1")
+    assert code == 2 and "--version labels a recorded run; give --record DB too" in err
+    code, out, err = _main(capsys, *common, "--record", files["csv"].parent / "no" / "r.db",
+                           "--version", "v1")  # fmt: skip
+    assert code == 2 and "--record: " in err and "does not exist; create it first" in err
+    assert out == ""  # refused before any test ran
+    assert not store.exists()

@@ -71,6 +71,16 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ("print(path.read_text())", "expect: {max_difference: 0.05}"),
         ("result = mp.Suite.load(path).run(probe)", "1 passed, 2 failed, 1 inconclusive"),
     ],
+    "06-versions.ipynb": [
+        (
+            "result = suite.run(probe, record=store",
+            "v3 <SuiteResult 'income-model': 1 passed, 3 failed>",
+        ),
+        ('history.matrix(value="outcome")', "failed"),
+        ('history.regressions("v3"', "regressed"),
+        ('history.trend("big-gains-recall")', "0.580"),
+        ("Markdown(suite.to_markdown(history=history))", "v3 **FAILED** 0.58"),
+    ],
 }
 
 #: Per notebook: (text in a cell's source, text its static HTML copy must contain), checked in a
@@ -91,6 +101,7 @@ def _output_text(cell: dict) -> str:
             parts.append(output["text"])
         elif output["output_type"] in ("execute_result", "display_data"):
             parts.append(output["data"].get("text/plain", ""))
+            parts.append(output["data"].get("text/markdown", ""))
     return "\n".join(parts)
 
 

@@ -522,3 +522,57 @@ def test_loading_the_plugin_does_not_import_pandas() -> None:
     code = "import sys, mlprobe.pytest_plugin; print('pandas' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# --- recording runs (issue 17) ------------------------------------------------------------
+
+
+def test_mlprobe_record_records_each_suite_file_once(project: pytest.Pytester) -> None:
+    _write(project.path, "small.mlprobe.yaml", INCONCLUSIVE)
+    store = project.path / "runs.db"
+    result = _run(project, "--mlprobe-record", str(store), "--mlprobe-version", "v7")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*mlprobe: recorded run * of income-model (2 outcomes) as version v7 in *runs.db",
+         "*mlprobe: recorded run * of small (1 outcome) as version v7 in *runs.db"]
+    )  # fmt: skip
+    h = mp.History(store)
+    frame = h.runs()
+    assert sorted(frame["suite"].unique()) == ["income-model", "small"]
+    assert frame["run_id"].nunique() == 2 and set(frame["version"]) == {"v7"}
+    by_id = frame.set_index("test_id")
+    assert by_id.loc["b-accuracy", "outcome"] == "failed"
+    assert by_id.loc["few-rows", "outcome"] == "inconclusive"
+    assert by_id.loc["a-accuracy", "counts"] == {"successes": 100, "trials": 100}
+    # -k: only the selected items are recorded
+    result = _run(project, "-k", "a-accuracy", "--mlprobe-record", str(store),
+                  "--mlprobe-version", "v8")  # fmt: skip
+    assert list(h.runs(version="v8")["test_id"]) == ["a-accuracy"]
+
+
+def test_mlprobe_record_from_ini_and_usage_errors(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nmlprobe_record = ini.db\nmlprobe_version = v1\n")
+    result = _run(project)
+    result.assert_outcomes(passed=1, failed=1)
+    assert mp.History(project.path / "ini.db").versions() == ["v1"]
+    project.makeini("[pytest]\n")
+    result = _run(project, "--mlprobe-record", "runs.db")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mlprobe-record needs --mlprobe-version LABEL*"])
+    result = _run(project, "--mlprobe-record", "nowhere/runs.db", "--mlprobe-version", "v1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the folder 'nowhere' does not exist*"])
+
+
+def test_mlprobe_record_with_one_item_per_model(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST.replace('predictions="p"', 'predictions={"v1": "p", "v2": "y"}'))
+    _write(pytester.path, "income.mlprobe.yaml", SUITE)
+    store = pytester.path / "runs.db"
+    result = _run(pytester, "--mlprobe-model", "v1", "--mlprobe-model", "v2",
+                  "--mlprobe-record", str(store), "--mlprobe-version", "r1")  # fmt: skip
+    result.assert_outcomes(passed=3, failed=1)
+    frame = mp.History(store).runs()
+    assert sorted(frame["test_id"]) == sorted(
+        ["a-accuracy[v1]", "a-accuracy[v2]", "b-accuracy[v1]", "b-accuracy[v2]"]
+    )
+    assert frame["run_id"].nunique() == 1

@@ -750,3 +750,32 @@ def test_suite_section_shows_group_tests(
     assert rows["g-gap"][-1] == "by g" and rows["b"][-1] == "g == 'b'"
     assert rows["g-none"][1] == "error"
     assert "by column &#x27;nope&#x27; is not in the data" in html_text
+
+
+# --- history across versions (issue 17) -----------------------------------------------------
+
+
+def test_a_run_store_adds_every_version_and_each_test_s_trend(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"g": ["a", "b"] * 100, "y": [0, 1, 1, 0] * 50, "p": [0, 1, 0, 0] * 50})
+    probe = mp.Probe(frame, target="y", predictions={"v1": "p", "v2": "y"})
+    suite = mp.Suite(
+        "gates",
+        [
+            mp.SliceTest(id="a-accuracy", slice="g == 'a'", metric="accuracy", at_least=0.8),
+            mp.GroupTest(id="g-fnr", by="g", metric="fnr", max_difference=0.2),
+        ],
+    )
+    store = tmp_path / "runs.db"
+    for version in ("v1", "v2"):
+        suite.run(probe, model=version, record=store, version=version)
+    page = probe.report(tmp_path / "r.html", by="g", suite=suite, history=store).read_text(
+        encoding="utf-8"
+    )
+    parsed = read_page(page)
+    assert '<section id="history">' in page and "History across versions" in page
+    observed, outcomes = parsed.table_with("version \\ test_id", "a-accuracy", "g-fnr")
+    assert observed[1:] == [["v1", "0.500", "1.000"], ["v2", "1.000", "0.000"]]
+    assert outcomes[1:] == [["v1", "failed", "failed"], ["v2", "passed", "passed"]]
+    assert "a-accuracy: observed value per recorded run" in page
+    with pytest.raises(mp.ValidationError, match="history: expected the path"):
+        probe.report(tmp_path / "r.html", history=3)  # type: ignore[arg-type]

@@ -104,8 +104,12 @@ class Evaluator(Protocol):
         *,
         model: str | None = None,
         confidence: float = CONFIDENCE,
-    ) -> dict[str, float]:
-        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``."""
+        counts: bool = False,
+    ) -> dict[str, Any]:
+        """One metric on one slice: ``{"value", "ci_low", "ci_high", "n"}``; with
+        ``counts=True`` also ``"counts"``, the JSON-ready sufficient counts behind the value
+        (or None). Only the run store asks for them, so an evaluator that records no runs
+        may leave the argument out."""
         ...
 
     def compare(

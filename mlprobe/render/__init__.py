@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mlprobe.render.charts import breakdown_chart, compare_chart, confusion_chart
     from mlprobe.render.display import ResultFrame, as_result, set_display
+    from mlprobe.render.history_charts import trend_chart, trend_spec
     from mlprobe.render.static import chart_svg, svg_data_uri, svg_img
     from mlprobe.render.tables import breakdown_html, compare_html, frame_html
 
@@ -25,6 +26,8 @@ _LAZY = {
     "ResultFrame": "mlprobe.render.display",
     "as_result": "mlprobe.render.display",
     "set_display": "mlprobe.render.display",
+    "trend_chart": "mlprobe.render.history_charts",
+    "trend_spec": "mlprobe.render.history_charts",
     "chart_svg": "mlprobe.render.static",
     "svg_data_uri": "mlprobe.render.static",
     "svg_img": "mlprobe.render.static",
@@ -59,4 +62,6 @@ __all__ = [
     "set_display",
     "svg_data_uri",
     "svg_img",
+    "trend_chart",
+    "trend_spec",
 ]

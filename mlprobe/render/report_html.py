@@ -33,8 +33,9 @@ import pandas as pd
 from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
 from mlprobe.render.disparity import disparity_html, disparity_sentence
+from mlprobe.render.history_charts import trend_spec
 from mlprobe.render.static import chart_svg, svg_img
-from mlprobe.render.tables import breakdown_html, compare_html, sort_breakdown
+from mlprobe.render.tables import breakdown_html, compare_html, frame_html, sort_breakdown
 
 __all__ = [
     "MAX_CHART_SLICES",
@@ -44,6 +45,7 @@ __all__ = [
     "ComparisonSection",
     "ComparisonView",
     "ConfusionView",
+    "HistoryView",
     "ReportContent",
     "ReportFacts",
     "SuiteView",
@@ -155,6 +157,20 @@ class SuiteView:
 
 
 @dataclass(frozen=True)
+class HistoryView:
+    """Recorded runs of a suite (a run store): the version-by-test matrices and trends."""
+
+    source: str
+    suite: str | None
+    observed: pd.DataFrame
+    outcomes: pd.DataFrame
+    #: test id -> its trend (``History.trend``), for the charts
+    trends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: tests recorded beyond those charted
+    more: int = 0
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything the report shows, computed: the input of :func:`render_report`."""
 
@@ -168,6 +184,8 @@ class ReportContent:
     notes: Sequence[str] = field(default_factory=tuple)
     #: the report's slices ranked by what fixing each buys (``Probe.priorities``), or None
     priorities: pd.DataFrame | None = None
+    #: recorded versions of the suite (``report(history=...)``), or None
+    history: HistoryView | None = None
 
 
 # --- reading a breakdown ------------------------------------------------------------------
@@ -367,12 +385,41 @@ def render_report(content: ReportContent, *, charts: bool = True) -> str:
         parts.append(_comparison_section(content.comparison, facts, draw))
     if content.suite is not None:
         parts.append(_suite_section(content.suite))
+    if content.history is not None:
+        parts.append(_history_section(content.history, draw))
     parts.append(
         f"<footer>Made by mlprobe {_e(facts.version)} on {_e(facts.generated)}. "
         "A self-contained file: no script, no network, charts drawn as SVG.</footer>"
     )
     parts.append("</main></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _history_section(view: HistoryView, draw: Any) -> str:
+    """Every recorded version's value and outcome per test, and each test's trend."""
+    which = f" of suite {view.suite}" if view.suite else ""
+    parts = [
+        '<section id="history"><h2>History across versions</h2>',
+        f"<p>Runs{_e(which)} recorded in <code>{_e(view.source)}</code>: one row per version "
+        "(its latest run), in recording order.</p>",
+    ]
+    if view.observed.empty:
+        parts.append("<p>No run recorded yet.</p></section>")
+        return "".join(parts)
+    parts.append("<h3>Observed value per test</h3>")
+    parts.append(f'<div class="table-wrap">{frame_html(view.observed)}</div>')
+    parts.append("<h3>Outcome per test</h3>")
+    parts.append(f'<div class="table-wrap">{frame_html(view.outcomes)}</div>')
+    for test_id, trend in view.trends.items():
+        spec = trend_spec(trend, title=test_id)
+        parts.append(draw(spec, f"{test_id}: observed value per recorded run"))
+    if view.more:
+        parts.append(
+            f'<p class="note">Trends of the first {len(view.trends)} tests shown; '
+            f"{view.more} more are in the tables.</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _draw_chart(spec: Spec, alt_text: str) -> str:
@@ -420,6 +467,8 @@ def _contents(content: ReportContent) -> str:
         )
     if content.suite is not None:
         links.append(("suite", f"Suite: {content.suite.name}"))
+    if content.history is not None:
+        links.append(("history", "History across versions"))
     items = "".join(f'<li><a href="#{_e(a)}">{_e(t)}</a></li>' for a, t in links)
     return f"<nav><ol>{items}</ol></nav>"
 

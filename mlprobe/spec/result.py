@@ -51,9 +51,13 @@ class SuiteResult:
     tests do not fail a run (the pytest option ``--mlprobe-strict`` makes them).
     """
 
-    def __init__(self, suite_name: str, outcomes: Sequence[TestOutcome]) -> None:
+    def __init__(
+        self, suite_name: str, outcomes: Sequence[TestOutcome], *, run_id: int | None = None
+    ) -> None:
         self.suite_name = suite_name
         self.items = list(outcomes)
+        #: the id of the run in the run store, when the run was recorded (else None)
+        self.run_id = run_id
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:

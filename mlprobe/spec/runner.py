@@ -22,7 +22,7 @@ The runner uses only the probe's public API (``metric``, ``disparity``, ``task``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from mlprobe.core.arguments import CONFIDENCE
@@ -64,6 +64,16 @@ class TestOutcome:
     description: str = ""
     model: str | None = None
     kind: Kind = "slice"
+    #: the direction of ``observed``: True higher is better, False lower, None unknown (an
+    #: error before the metric was resolved); a group test's difference is lower-better, its
+    #: ratio higher-better
+    higher_is_better: bool | None = None
+    #: the best value, for a metric judged by its distance to it (a bias: 0); else None
+    ideal: float | None = None
+    #: the sufficient counts behind ``observed`` (JSON-ready; see
+    #: :func:`mlprobe.core.analyses.breakdown.sufficient_counts`), when asked for and the
+    #: metric has them
+    counts: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def _fmt(value: float) -> str:
@@ -99,8 +109,14 @@ def _wants_higher(test: SliceTest, higher_is_better: bool) -> bool:
     return higher_is_better
 
 
-def run_test(test: AnyTest, probe: Evaluator, *, model: str | None = None) -> TestOutcome:
-    """Run one test; every failure to run becomes an ``error`` outcome, never an exception."""
+def run_test(
+    test: AnyTest, probe: Evaluator, *, model: str | None = None, counts: bool = False
+) -> TestOutcome:
+    """Run one test; every failure to run becomes an ``error`` outcome, never an exception.
+
+    ``counts=True`` also asks the probe for the sufficient counts behind a slice test's value
+    (``probe.metric(..., counts=True)``) and keeps them in the outcome, for the run store.
+    """
     if isinstance(test, GroupTest):
         return _run_group_test(test, probe, test.model or model)
     model = test.model or model
@@ -113,22 +129,41 @@ def run_test(test: AnyTest, probe: Evaluator, *, model: str | None = None) -> Te
         model=model,
     )
     try:
-        direction = resolve_metric(
+        resolved = resolve_metric(
             test.metric,
             task=probe.task,
             classes=probe.classes,
             has_scores=True,
             positive=probe.positive,
-        ).higher_is_better
+        )
+        direction = resolved.higher_is_better
+        base = replace(
+            base,
+            higher_is_better=None if resolved.ideal is not None else direction,
+            ideal=None if resolved.ideal is None else float(resolved.ideal),
+        )
         confidence = test.confidence or CONFIDENCE
-        result = probe.metric(test.metric, test.slice, model=model, confidence=confidence)
+        if counts:
+            result = probe.metric(
+                test.metric, test.slice, model=model, confidence=confidence, counts=True
+            )
+        else:
+            result = probe.metric(test.metric, test.slice, model=model, confidence=confidence)
         threshold = _threshold(test, probe, model, direction)
     except MlprobeError as error:
         return replace(base, reason=str(error))
     except Exception as error:  # a broken probe or model: reported, and the suite goes on
         return replace(base, reason=f"{type(error).__name__}: {error}")
     observed, low, high, n = result["value"], result["ci_low"], result["ci_high"], int(result["n"])
-    base = replace(base, observed=observed, ci_low=low, ci_high=high, threshold=threshold, n=n)
+    base = replace(
+        base,
+        observed=observed,
+        ci_low=low,
+        ci_high=high,
+        threshold=threshold,
+        n=n,
+        counts=result.get("counts") if counts else None,
+    )
     higher = _wants_higher(test, direction)
     expected = f"expected {'at least' if higher else 'at most'} {_fmt(threshold)}"
     seen = f"{test.metric} = {_fmt(observed)} [{_fmt(low)}, {_fmt(high)}] on {n} rows"
@@ -223,6 +258,7 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
         description=test.description,
         model=model,
         kind="group",
+        higher_is_better=statistic == "ratio",  # a ratio is better high, a difference low
     )
     try:
         row = disparity_row(test, probe, model, confidence=test.confidence or CONFIDENCE)

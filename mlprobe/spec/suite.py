@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mlprobe.core.slicing.slices import Slice
+    from mlprobe.spec.criteria import HistoryReader
 
 __all__ = ["DEFAULT_FIXTURE", "Suite"]
 
@@ -470,11 +471,88 @@ class Suite:
         )
         return cls(name, [*tests], description=description)
 
+    # --- as written criteria ---------------------------------------------------------------
+
+    def to_markdown(self, history: HistoryReader | None = None) -> str:
+        """The suite as the team's written success criteria, in Markdown.
+
+        Grouped by tags, each test as a sentence with its description and where its
+        threshold came from; with ``history`` (e.g. :class:`mlprobe.History`), each
+        test's latest outcome per version and a table of the latest outcomes. Suitable
+        for a pull-request comment or a CI job summary. See
+        :func:`mlprobe.spec.criteria.criteria_markdown`.
+        """
+        from mlprobe.spec.criteria import criteria_markdown
+
+        return criteria_markdown(self, history=history)
+
+    def to_html(
+        self, history: HistoryReader | None = None, charts: Mapping[str, str] | None = None
+    ) -> str:
+        """The suite as written success criteria: one self-contained, offline HTML page.
+
+        ``charts`` maps test ids to SVG images (e.g. trend charts) shown under each
+        test. See :func:`mlprobe.spec.criteria.criteria_html`.
+        """
+        from mlprobe.spec.criteria import criteria_html
+
+        return criteria_html(self, history=history, charts=charts)
+
     # --- against a probe -----------------------------------------------------------------
 
-    def run(self, probe: Evaluator, *, model: str | None = None) -> SuiteResult:
-        """Run every test on ``probe`` (``model`` for tests that name none)."""
-        return SuiteResult(self.name, [run_test(t, probe, model=model) for t in self.tests])
+    def run(
+        self,
+        probe: Evaluator,
+        *,
+        model: str | None = None,
+        record: str | os.PathLike[str] | None = None,
+        version: str | None = None,
+    ) -> SuiteResult:
+        """Run every test on ``probe`` (``model`` for tests that name none).
+
+        Parameters
+        ----------
+        record : str or path, optional
+            A run store to record the outcomes in: a file path (SQLite; its folder must
+            exist, the file is created) or a SQLAlchemy URL
+            (``postgresql+psycopg://user@host/db``). One run is written in one
+            transaction: per test its value, interval, n, the counts behind the value,
+            the outcome and the test's definition hash, with the data's fingerprint, the
+            git commit and branch (when run in a repository) and the time. Read it back
+            with :class:`mlprobe.History`.
+        version : str
+            The label of the model version the run is recorded under (e.g. ``"v7"``);
+            required with ``record``.
+
+        Returns
+        -------
+        SuiteResult
+            Its ``run_id`` is the recorded run's id (None when not recorded).
+        """
+        if record is None:
+            if version is not None:
+                raise ValidationError(
+                    f"Suite.run: version={version!r} labels a recorded run, and no record= "
+                    "was given; pass record='runs.db' (or a SQLAlchemy URL) too, or drop version=."
+                )
+            return SuiteResult(self.name, [run_test(t, probe, model=model) for t in self.tests])
+        if version is None:
+            raise ValidationError(
+                "Suite.run: record= needs version=, the label of the model version this run is "
+                "recorded under (e.g. version='v7'; on the command line --version, in pytest "
+                "--mlprobe-version)."
+            )
+        from mlprobe.spec.run_store import RunStore, _label
+
+        _label(version, "Suite.run: version")
+        with RunStore.open(record, argument="Suite.run: record") as store:  # fail before running
+            result = SuiteResult(
+                self.name, [run_test(t, probe, model=model, counts=True) for t in self.tests]
+            )
+            result.run_id = store.record(
+                result, suite=self, probe=probe, version=version, model=model
+            )
+        return result
 
     def with_baselines(self, probe: Evaluator, model: str | None = None) -> Suite:
         """A copy whose tests record the probe's current values as their baselines.

@@ -41,6 +41,7 @@ from mlprobe.widgets.state import (
     user_action,
 )
 from mlprobe.widgets.suggest_pane import SuggestPane
+from mlprobe.widgets.tests_pane import TestsPane
 
 if TYPE_CHECKING:
     from mlprobe.core.evaluator import ExplorableProbe as Probe
@@ -89,7 +90,7 @@ EXPLORER_CSS = """<style>
     .mlprobe-explorer .mlprobe-several-models .mlprobe-impact { display: none; }
 }
 </style>"""
-TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest")
+TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest", "Tests")
 
 
 def _state(explorer: Explorer) -> ExplorerState:
@@ -104,7 +105,7 @@ class Explorer(w.VBox):
     state : ExplorerState
         The slices, the selected slice, metric and model; set them from code
         as well as through the controls.
-    builder, slice_list, breakdown, confusion, rows, models, save, suggest : panes
+    builder, slice_list, breakdown, confusion, rows, models, save, suggest, tests : panes
         The parts, each with its controls as attributes (useful in tests).
     last_refresh_seconds : float
         Kernel time of the last breakdown refresh (table, chart and list).
@@ -123,6 +124,7 @@ class Explorer(w.VBox):
         path: str | None = None,
         confidence: float = 0.95,
         min_support: int = 30,
+        history: str | None = None,
     ) -> None:
         metrics = probe.available_metrics()
         metric = metric or default_metrics(probe.task)[0]
@@ -148,6 +150,7 @@ class Explorer(w.VBox):
         self.suggest = SuggestPane(
             self.state, on_save=lambda: self.show_tab("Save test"), save_pane=self.save
         )
+        self.tests = TestsPane(self.state, save_pane=self.save, history=history)
         self.last_refresh_seconds = float("nan")
         self._static_handle: Any = None
         self._static_timer: asyncio.TimerHandle | None = None
@@ -189,12 +192,18 @@ class Explorer(w.VBox):
                 self.models.widget,
                 self.save.widget,
                 self.suggest.widget,
+                self.tests.widget,
             ],
             titles=TABS,
             layout=w.Layout(width="auto", min_width="0"),
         )
         self.tabs.add_class("mlprobe-tabs")
-        self._lazy: dict[int, LazyPane] = {1: self.confusion, 2: self.rows, 3: self.models}
+        self._lazy: dict[int, LazyPane] = {
+            1: self.confusion,
+            2: self.rows,
+            3: self.models,
+            TABS.index("Tests"): self.tests,
+        }
         # every row wraps rather than clips: a laptop with the file browser open (an output
         # area of ~850 px) up to a wide screen
         header = w.HBox(

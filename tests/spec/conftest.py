@@ -7,6 +7,7 @@ plugin would otherwise collect ``golden/*.mlprobe.yaml`` as slice tests.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,27 @@ def probe(frame: pd.DataFrame) -> mp.Probe:
 def single_probe(frame: pd.DataFrame) -> mp.Probe:
     """One model, named ``model``: v1's predictions."""
     return mp.Probe(frame, target="y", predictions="v1")
+
+
+# --- run stores: SQLite files and a throwaway PostgreSQL server ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A ``postgresql+psycopg://`` URL of a server started for this session (pg_server.py)."""
+    from pg_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty run store, on each backend: a SQLite file path, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.db")
+    from pg_server import fresh_database
+
+    server = request.getfixturevalue("postgres_url")
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[-50:]
+    return fresh_database(server, name)

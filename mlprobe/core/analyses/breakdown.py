@@ -46,6 +46,7 @@ __all__ = [
     "metric_summary",
     "overall_rows",
     "priorities_table",
+    "sufficient_counts",
 ]
 
 #: Name of the row that holds all rows.
@@ -213,15 +214,64 @@ def _assemble(
     return columns
 
 
-def metric_summary(metric: Metric, stats: GroupStats, confidence: float) -> dict[str, float]:
-    """One metric on the first (only) group of ``stats``: ``{"value", "ci_low", "ci_high", "n"}``."""
+def metric_summary(
+    metric: Metric, stats: GroupStats, confidence: float, *, counts: bool = False
+) -> dict[str, Any]:
+    """One metric on the first (only) group of ``stats``: ``{"value", "ci_low", "ci_high", "n"}``.
+
+    With ``counts=True`` also ``"counts"``: the sufficient counts behind the value, JSON-ready
+    (:func:`sufficient_counts`), or None for a metric that has none.
+    """
     values = metric.compute(stats, confidence)
-    return {
+    summary: dict[str, Any] = {
         "value": float(values.value[0]),
         "ci_low": float(values.low[0]),
         "ci_high": float(values.high[0]),
         "n": int(stats.sizes()[0]),
     }
+    if counts:
+        summary["counts"] = sufficient_counts(values)
+    return summary
+
+
+def _plain_number(value: float) -> int | float | None:
+    """A count as an int when it is whole, else a float; None for NaN or infinity."""
+    number = float(value)
+    if not np.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def sufficient_counts(values: MetricValues, group: int = 0) -> dict[str, Any] | None:
+    """The counts a metric's value of one group comes from, as plain JSON-ready data.
+
+    ``{"successes": s, "trials": t}`` for a share of rows (accuracy, recall...),
+    ``{"table": [[...], ...]}`` (the K x K confusion counts, true class by row) for a metric
+    of the confusion table (F1, balanced accuracy...), ``{"power_sums": [n, s1, s2, s3, s4]}``
+    (sums of the row quantity's first four powers) for a mean over rows (MAE, MSE, log loss);
+    None for a metric with no such counts (AUC, R²). A metric with several kinds gives them all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlprobe.core.metrics import MetricValues
+    >>> one = np.array([0.5])
+    >>> sufficient_counts(MetricValues(one, one, one, one, np.array([3.0]), np.array([6.0])))
+    {'successes': 3, 'trials': 6}
+    """
+    out: dict[str, Any] = {}
+    if values.successes is not None and values.trials is not None:
+        out["successes"] = _plain_number(values.successes[group])
+        out["trials"] = _plain_number(values.trials[group])
+    if values.tables is not None:
+        table = np.asarray(values.tables[group], dtype=np.float64)
+        out["table"] = [[_plain_number(cell) for cell in row] for row in table]
+    if values.moments is not None:
+        sums = values.moments
+        out["power_sums"] = [
+            _plain_number(part[group]) for part in (sums.n, sums.s1, sums.s2, sums.s3, sums.s4)
+        ]
+    return out or None
 
 
 #: the columns of a priorities table

@@ -245,6 +245,8 @@ def _spread(
     among = value[compared]
     min_index = int(compared[np.argmin(among)])
     max_index = int(compared[np.argmax(among)])
+    if max_index == min_index and len(compared) > 1:  # every group alike: still name two
+        max_index = int(compared[-1])
     low_c, high_c = low[compared], high[compared]
     difference = (
         float(value[max_index] - value[min_index]),

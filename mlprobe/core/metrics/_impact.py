@@ -39,7 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Impact", "additive_impact", "mover_difference", "no_impact", "table_impact"]
+from mlprobe.core.statistics.intervals import mover_difference
+
+__all__ = ["Impact", "additive_impact", "no_impact", "table_impact"]
 
 #: posterior draws per slice for the interval of a table metric's impact
 DRAWS = 1000
@@ -62,29 +64,6 @@ def no_impact(n_groups: int) -> Impact:
     """NaN impact: the metric defines no counterfactual (yet)."""
     nan = np.full(n_groups, np.nan)
     return Impact(nan, nan.copy(), nan.copy())
-
-
-def mover_difference(
-    a: np.ndarray,
-    a_low: np.ndarray,
-    a_high: np.ndarray,
-    b: np.ndarray,
-    b_low: np.ndarray,
-    b_high: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of ``a - b`` for independent estimates, from their own intervals (MOVER).
-
-    >>> low, high = mover_difference(
-    ...     np.array([0.5]), np.array([0.4]), np.array([0.6]),
-    ...     np.array([0.3]), np.array([0.25]), np.array([0.36]),
-    ... )
-    >>> round(float(low[0]), 4), round(float(high[0]), 4)
-    (0.0834, 0.3118)
-    """
-    difference = a - b
-    low = difference - np.sqrt((a - a_low) ** 2 + (b_high - b) ** 2)
-    high = difference + np.sqrt((a_high - a) ** 2 + (b - b_low) ** 2)
-    return low, high
 
 
 def additive_impact(

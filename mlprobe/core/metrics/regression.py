@@ -17,9 +17,9 @@ from mlprobe.core.metrics._base import (
     RowMeanMetric,
     mean_p_value,
 )
-from mlprobe.core.metrics._impact import Impact, mover_difference
+from mlprobe.core.metrics._impact import Impact
 from mlprobe.core.statistics._moments import PowerSums
-from mlprobe.core.statistics.intervals import implied_standard_error, t_value
+from mlprobe.core.statistics.intervals import implied_standard_error, mover_difference, t_value
 
 __all__ = ["MAE", "MSE", "R2", "RMSE", "MeanError"]
 
