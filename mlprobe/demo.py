@@ -12,6 +12,7 @@ import pandas as pd
 
 from mlprobe.datasets import load_adult
 from mlprobe.probe import Probe
+from mlprobe.render.display import compact_text
 from mlprobe.render.tables import format_q
 
 __all__ = ["fix_first", "format_breakdown", "run_demo"]
@@ -21,27 +22,10 @@ METRICS = [f"recall[{POSITIVE}]", f"precision[{POSITIVE}]", "accuracy"]
 GROUP_COLUMNS = ["sex", "race", "marital_status"]
 
 
-def _interval(frame: pd.DataFrame, metric: str) -> pd.Series:
-    return frame.apply(
-        lambda row: (
-            "n/a"
-            if np.isnan(row[metric])
-            else f"{row[metric]:.3f} [{row[metric + '_ci_low']:.3f}, {row[metric + '_ci_high']:.3f}]"
-        ),
-        axis=1,
-    )
-
-
 def format_breakdown(frame: pd.DataFrame) -> str:
-    """A breakdown as a plain-text table: value [interval] per metric, gap, q-value, flags."""
-    metrics = frame.attrs["metrics"]
-    shown = pd.DataFrame({"slice": frame["slice"], "n": frame["n"]})
-    for metric in metrics:
-        shown[metric] = _interval(frame, metric)
-    shown[f"gap ({metrics[0]})"] = frame["gap"].map(lambda v: "" if np.isnan(v) else f"{v:+.3f}")
-    shown["q"] = frame["q_value"].map(lambda v: "" if np.isnan(v) else format_q(v))
-    shown["flag"] = np.where(frame["low_support"], "few rows", "")
-    return shown.to_string(index=False)
+    """A breakdown as plain text: the same compact view a notebook or terminal shows
+    (:func:`mlprobe.render.display.compact_text`)."""
+    return compact_text(frame)
 
 
 def _q_phrase(value: float) -> str:

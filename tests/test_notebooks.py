@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbconvert")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
@@ -22,6 +23,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 #: Per cell: nbclient can stall (jupyter/nbclient#312), so never run without a timeout.
 CELL_TIMEOUT = 180
 _PREFIX_MARKER = "mlprobe-test-kernel-prefix:"
+TEXT_FORM = "mlprobe explorer — run the notebook to interact; the last state is shown below"
 
 #: Per notebook: (text in a cell's source, text its output must contain).
 EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
@@ -45,15 +47,13 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ('"--junit"', "exit code: 1"),
     ],
     "03-explore.ipynb": [
-        ('probe.explore(by="sex"', "Explorer("),
+        ('probe.explore(by="sex"', "mlprobe explorer — run the notebook to interact"),
         ("explorer.state.add_slices", "selected: older women; recall 0.351 on 455 rows"),
     ],
     "04-discover.ipynb": [
-        (
-            "found = probe.find_slices(",
-            "marital_status == 'Married-civ-spouse' and capital_gain == 0",
-        ),
-        ("fix_first = probe.priorities(", "benefit_ci_low"),
+        ("print(worst)", "marital_status == 'Married-civ-spouse' and capital_gain == 0"),
+        ("found = probe.find_slices(", "all 16 columns: .raw()"),
+        ("fix_first = probe.priorities(", "benefit"),
         (
             "print(path.read_text())",
             "id: marital-status-eq-married-civ-spouse-and-capital-gain-eq-0",
@@ -166,6 +166,18 @@ def test_notebook_runs(path: Path) -> None:
         assert expected in outputs, (
             f"{path.name}: the output of the cell with {source_part!r} lacks {expected!r}:\n{outputs}"
         )
+
+    # a reader without a kernel (an nbconvert HTML export, as GitHub and nbviewer show it)
+    # sees one clean line for a widget, never its raw repr
+    from nbconvert import HTMLExporter
+
+    shared = nbformat.from_dict(nb)  # as saved without widget state (GitHub, nbviewer)
+    shared.metadata.pop("widgets", None)
+    page, _ = HTMLExporter().from_notebook_node(shared)
+    for raw in ("Explorer(children=", "HBox(children=", "VBox(children=", "HTML(value="):
+        assert raw not in page, f"{path.name}: the HTML export shows a widget's raw repr {raw!r}"
+    if "probe.explore(" in "".join(c.source for c in code_cells):
+        assert TEXT_FORM in page, f"{path.name}: the explorer's text form is missing"
 
     for source_part, expected in EXPECTED_STATIC_HTML.get(path.name, []):
         (cell,) = [c for c in code_cells if source_part in c.source]

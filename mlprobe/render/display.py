@@ -77,6 +77,8 @@ from mlprobe.render.tables import (
 __all__ = ["ResultFrame", "as_result", "display_options", "set_display"]
 
 #: the display settings (see :func:`set_display`)
+#: columns the terminal view leaves out before it cuts slice names (a share is n over all)
+SPARE_COLUMNS = ("share", "excess")
 _OPTIONS: dict[str, Any] = {"compact": True, "width": 120, "name_width": 40}
 
 #: columns holding a difference: written with their sign
@@ -488,8 +490,8 @@ def compact_text(frame: pd.DataFrame) -> str:
     """The terminal view of a result: one line per row, fitted to the display width.
 
     Until the lines fit ``set_display(width=...)``, intervals are dropped (impact
-    and benefit first, then from the right), long slice names are cut, and last
-    the interval of the first value goes too.
+    and benefit first, then from the right), then the share and excess columns, then
+    long slice names are cut, and last the interval of the first value goes too.
     """
     view = _view(frame)
     width = int(_OPTIONS["width"])
@@ -505,10 +507,16 @@ def compact_text(frame: pd.DataFrame) -> str:
         column.text = column.short
         text = _text(view, name_width)
     first = droppable[0] if droppable else None
-    tries = [(name_width, False), (30, False), (24, False)]
+    # then the columns a reader can spare (all still in .raw()), before names get cut
+    spare = [c for c in view.columns if c.header.text in SPARE_COLUMNS]
+    tries: list[tuple[int, bool, bool]] = [(name_width, False, False)]
+    tries += [(name_width, True, False)] if spare else []
+    tries += [(32, True, False)]
     if first is not None and first.short is not None:
-        tries += [(name_width, True), (30, True), (24, True)]
-    for cut, drop_first in tries:
+        tries += [(name_width, True, True), (30, True, True), (24, True, True)]
+    shown = list(view.columns)
+    for cut, without_spare, drop_first in tries:
+        view.columns = [c for c in shown if not (without_spare and c in spare)]
         if first is not None and first.short is not None:
             first.text = first.short if drop_first else first.full
         text = _text(view, cut)
@@ -521,8 +529,36 @@ def _widest(text: str) -> int:
     return max((len(line) for line in text.splitlines()), default=0)
 
 
-def _cut(name: str, width: int) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _cut_names(names: Sequence[str], width: int) -> list[str]:
+    """Names cut to ``width``: a prefix they all share (``marital_status == '``) goes first,
+    so the part that tells them apart stays; then the end of what is still too long.
+
+    Examples
+    --------
+    >>> _cut_names(["marital_status == 'Married-AF-spouse'", "marital_status == 'Divorced'"], 22)
+    ["…'Married-AF-spouse'", "…'Divorced'"]
+    >>> _cut_names(["age < 26", "a very long slice name indeed"], 12)
+    ['age < 26', 'a very long…']
+    >>> _cut_names(["overall", "marital_status == 'Married-civ-spouse'"], 22)
+    ['overall', "marital_status == 'Ma…"]
+    """
+    long = [n for n in names if len(n) > width]
+    if not long:
+        return list(names)
+    others = list(dict.fromkeys(n for n in names if n != "overall"))
+    if len(others) < 2:  # one name shares everything with itself: nothing to elide
+        others = []
+    shared = min(others, key=len) if others else ""
+    for name in others:
+        while not name.startswith(shared):
+            shared = shared[:-1]
+    shared = shared[: shared.rfind(" ") + 1]  # whole words: "x == " before "'value'"
+    out = []
+    for name in names:
+        if len(name) > width and len(shared) > 3 and name.startswith(shared):
+            name = "…" + name[len(shared) :]
+        out.append(name if len(name) <= width else name[: width - 1] + "…")
+    return out
 
 
 def _text(view: _View, name_width: int) -> str:
@@ -532,7 +568,7 @@ def _text(view: _View, name_width: int) -> str:
     for i, column in enumerate(view.columns):
         values = column.text
         if column.header.text == "slice":
-            values = [_cut(v, name_width) for v in values]
+            values = _cut_names(values, name_width)
         header = column.header.text
         if not column.numeric:  # left-aligned: pad to one width (pandas right-aligns)
             size = max([len(header), *(len(v) for v in values)])

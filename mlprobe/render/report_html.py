@@ -35,7 +35,15 @@ from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
 from mlprobe.render.disparity import disparity_html, disparity_sentence
 from mlprobe.render.history_charts import trend_spec
 from mlprobe.render.static import chart_svg, svg_img
-from mlprobe.render.tables import breakdown_html, compare_html, frame_html, sort_breakdown
+from mlprobe.render.tables import (
+    breakdown_html,
+    compare_html,
+    format_interval,
+    format_number,
+    format_q,
+    frame_html,
+    sort_breakdown,
+)
 
 __all__ = [
     "MAX_CHART_SLICES",
@@ -247,25 +255,16 @@ def _isnan(value: Any) -> bool:
 
 
 def _num(value: Any, digits: int = 3, *, signed: bool = False) -> str:
-    if _isnan(value):
-        return "–"
-    return f"{float(value):+.{digits}f}" if signed else f"{float(value):.{digits}f}"
+    """A metric value (never a count): ``0.592``, ``+0.012``, or "–"."""
+    return format_number(None if _isnan(value) else float(value), digits, signed=signed)
 
 
 def _count(value: Any) -> str:
-    return "–" if _isnan(value) else f"{int(value):,}"
+    return format_number(None if _isnan(value) else int(value))
 
 
-def _q(value: Any) -> str:
-    if _isnan(value):
-        return "–"
-    return f"{value:.2g}" if value >= 0.001 else "<0.001"
-
-
-def _interval(low: Any, high: Any, *, signed: bool = False) -> str:
-    if _isnan(low) or _isnan(high):
-        return "–"
-    return f"[{_num(low, signed=signed)}, {_num(high, signed=signed)}]"
+_q = format_q
+_interval = format_interval
 
 
 def _with_interval(record: dict[str, Any], metric: str) -> str:

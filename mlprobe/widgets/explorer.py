@@ -90,6 +90,8 @@ EXPLORER_CSS = """<style>
     .mlprobe-explorer .mlprobe-several-models .mlprobe-impact { display: none; }
 }
 </style>"""
+#: what a reader without a kernel sees in place of the widget (its text/plain form)
+TEXT_FORM = "mlprobe explorer — run the notebook to interact; the last state is shown below"
 TABS = ("Breakdown", "Confusion", "Rows", "Models", "Save test", "Suggest", "Tests")
 
 
@@ -261,6 +263,11 @@ class Explorer(w.VBox):
         self.state.add_slices(initial, select=False)
         if not initial:
             self.refresh()
+
+    def __repr__(self) -> str:
+        """One clean line where the widget cannot run (GitHub, nbviewer, an HTML export);
+        the static copy of the last state follows it there."""
+        return TEXT_FORM
 
     # --- reacting to changes ---------------------------------------------------------------
 

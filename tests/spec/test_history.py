@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import mlprobe as mp
+from mlprobe.core.statistics.intervals import mover_difference
 from mlprobe.datasets import load_adult
 from mlprobe.spec.errors import RunStoreError
-from mlprobe.core.statistics.intervals import mover_difference
 from mlprobe.spec.history_store import REGRESSION_COLUMNS, TREND_COLUMNS
 
 
