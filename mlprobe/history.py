@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlprobe.render.display import as_result
 from mlprobe.spec.history_store import RunHistory
 
 __all__ = ["History"]
@@ -71,7 +72,9 @@ class History:
         until: Any = None,
     ) -> pd.DataFrame:
         """One row per recorded outcome, in recording order (see :meth:`RunHistory.runs`)."""
-        return self.reader.runs(suite=suite, test=test, version=version, since=since, until=until)
+        return as_result(
+            self.reader.runs(suite=suite, test=test, version=version, since=since, until=until)
+        )
 
     def versions(self, suite: str | None = None) -> list[str]:
         """Version labels, in the order of their first recorded run."""
@@ -80,18 +83,18 @@ class History:
     def matrix(self, suite: str | None = None, value: str = "observed") -> pd.DataFrame:
         """Versions x tests, each cell from the latest run of the version (see
         :meth:`RunHistory.matrix`)."""
-        return self.reader.matrix(suite=suite, value=value)
+        return as_result(self.reader.matrix(suite=suite, value=value))
 
     def trend(self, test_id: str, suite: str | None = None) -> pd.DataFrame:
         """One test over every recorded run (see :meth:`RunHistory.trend`)."""
-        return self.reader.trend(test_id, suite=suite)
+        return as_result(self.reader.trend(test_id, suite=suite))
 
     def regressions(
         self, version: str, against: str = "previous", suite: str | None = None
     ) -> pd.DataFrame:
         """Per test: ``version`` against another version, the difference with its interval
         and a verdict (see :meth:`RunHistory.regressions`)."""
-        return self.reader.regressions(version, against=against, suite=suite)
+        return as_result(self.reader.regressions(version, against=against, suite=suite))
 
     def trend_chart(self, test_id: str, suite: str | None = None) -> Any:
         """An offline chart of :meth:`trend`: the observed value per recorded run with its

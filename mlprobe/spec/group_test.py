@@ -37,7 +37,14 @@ from typing import Any
 from mlprobe.core.arguments import MIN_SUPPORT
 from mlprobe.core.slicing.groups import check_bins
 from mlprobe.errors import ValidationError
-from mlprobe.spec.slice_test import _ID, Baseline, SliceTest, _number
+from mlprobe.spec.slice_test import (
+    _ID,
+    Baseline,
+    SliceTest,
+    _number,
+    check_shared_fields,
+    measured_fields,
+)
 
 __all__ = ["GROUP_EXPECTATIONS", "AnyTest", "GroupTest"]
 
@@ -132,34 +139,7 @@ class GroupTest:
                 f"{where}: 'min_support' must be a whole number of rows >= 0 (per group); "
                 f"received {self.min_support!r}."
             )
-        if self.confidence is not None and not (
-            isinstance(self.confidence, int | float)
-            and not isinstance(self.confidence, bool)
-            and 0 < self.confidence < 1
-        ):
-            raise ValidationError(
-                f"{where}: 'confidence' must be None or between 0 and 1 (e.g. 0.95); "
-                f"received {self.confidence!r}."
-            )
-        if isinstance(self.tags, str) or not isinstance(self.tags, Iterable):
-            raise ValidationError(f"{where}: 'tags' must be a list of str; received {self.tags!r}.")
-        object.__setattr__(self, "tags", tuple(self.tags))
-        if not all(isinstance(tag, str) and tag for tag in self.tags):
-            raise ValidationError(
-                f"{where}: 'tags' must be non-empty strs; received {list(self.tags)!r}."
-            )
-        if self.model is not None and (not isinstance(self.model, str) or not self.model):
-            raise ValidationError(
-                f"{where}: 'model' must be None or a model name; received {self.model!r}."
-            )
-        if not isinstance(self.description, str):
-            raise ValidationError(
-                f"{where}: 'description' must be a str; received {self.description!r}."
-            )
-        if self.baseline is not None and not isinstance(self.baseline, Baseline):
-            raise ValidationError(
-                f"{where}: 'baseline' must be None or a Baseline; received {self.baseline!r}."
-            )
+        check_shared_fields(self, where)
 
     def _check_by(self, where: str) -> None:
         by = self.by
@@ -255,19 +235,7 @@ class GroupTest:
         out["by"] = self.by if isinstance(self.by, str) else list(self.by)
         if self.bins is not None:
             out["bins"] = self.bins if isinstance(self.bins, int) else list(self.bins)
-        out["metric"] = self.metric
-        out["expect"] = {self.expectation: self.threshold_value}
-        if self.min_support != MIN_SUPPORT:
-            out["min_support"] = self.min_support
-        if self.confidence is not None:
-            out["confidence"] = self.confidence
-        if self.model is not None:
-            out["model"] = self.model
-        if self.tags:
-            out["tags"] = list(self.tags)
-        if self.baseline is not None:
-            out["baseline"] = self.baseline.to_dict()
-        return out
+        return {**out, **measured_fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "test") -> GroupTest:

@@ -27,7 +27,7 @@ from mlprobe.core.arguments import MIN_SUPPORT
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
-__all__ = ["EXPECTATIONS", "Baseline", "SliceTest"]
+__all__ = ["EXPECTATIONS", "Baseline", "SliceTest", "check_shared_fields", "measured_fields"]
 
 #: The kinds of expectation, in the order they are documented.
 EXPECTATIONS = ("at_least", "at_most", "max_gap_to_overall", "max_drop_from_baseline")
@@ -102,6 +102,59 @@ class Baseline:
         return cls(data.get("value"), data.get("n"), data.get("model"), data.get("recorded"))
 
 
+def measured_fields(test: Any) -> dict[str, Any]:
+    """What every kind of test writes after what it measures on: the metric, the
+    expectation, then the options that differ from their defaults (file order)."""
+    out: dict[str, Any] = {
+        "metric": test.metric,
+        "expect": {test.expectation: test.threshold_value},
+    }
+    if test.min_support != MIN_SUPPORT:
+        out["min_support"] = test.min_support
+    if test.confidence is not None:
+        out["confidence"] = test.confidence
+    if test.model is not None:
+        out["model"] = test.model
+    if test.tags:
+        out["tags"] = list(test.tags)
+    if test.baseline is not None:
+        out["baseline"] = test.baseline.to_dict()
+    return out
+
+
+def check_shared_fields(test: Any, where: str) -> None:
+    """Check (and normalize) the fields every kind of test has: ``confidence``, ``tags``,
+    ``model``, ``description``, ``baseline``. ``where`` names the test in messages."""
+    confidence = test.confidence
+    if confidence is not None and not (
+        isinstance(confidence, int | float) and not isinstance(confidence, bool)
+        and 0 < confidence < 1
+    ):  # fmt: skip
+        raise ValidationError(
+            f"{where}: 'confidence' must be None or between 0 and 1 (e.g. 0.95); "
+            f"received {confidence!r}."
+        )
+    if isinstance(test.tags, str) or not isinstance(test.tags, Iterable):
+        raise ValidationError(f"{where}: 'tags' must be a list of str; received {test.tags!r}.")
+    object.__setattr__(test, "tags", tuple(test.tags))
+    if not all(isinstance(tag, str) and tag for tag in test.tags):
+        raise ValidationError(
+            f"{where}: 'tags' must be non-empty strs; received {list(test.tags)!r}."
+        )
+    if test.model is not None and (not isinstance(test.model, str) or not test.model):
+        raise ValidationError(
+            f"{where}: 'model' must be None or a model name; received {test.model!r}."
+        )
+    if not isinstance(test.description, str):
+        raise ValidationError(
+            f"{where}: 'description' must be a str; received {test.description!r}."
+        )
+    if test.baseline is not None and not isinstance(test.baseline, Baseline):
+        raise ValidationError(
+            f"{where}: 'baseline' must be None or a Baseline; received {test.baseline!r}."
+        )
+
+
 @dataclass(frozen=True)
 class SliceTest:
     """A test that a metric on a slice meets an expectation.
@@ -172,32 +225,7 @@ class SliceTest:
             raise ValidationError(
                 f"{where}: 'min_support' must be a whole number >= 0; received {self.min_support!r}."
             )
-        if self.confidence is not None and not (
-            isinstance(self.confidence, int | float) and 0 < self.confidence < 1
-        ):
-            raise ValidationError(
-                f"{where}: 'confidence' must be None or between 0 and 1 (e.g. 0.95); "
-                f"received {self.confidence!r}."
-            )
-        if isinstance(self.tags, str) or not isinstance(self.tags, Iterable):
-            raise ValidationError(f"{where}: 'tags' must be a list of str; received {self.tags!r}.")
-        object.__setattr__(self, "tags", tuple(self.tags))
-        if not all(isinstance(tag, str) and tag for tag in self.tags):
-            raise ValidationError(
-                f"{where}: 'tags' must be non-empty strs; received {list(self.tags)!r}."
-            )
-        if self.model is not None and (not isinstance(self.model, str) or not self.model):
-            raise ValidationError(
-                f"{where}: 'model' must be None or a model name; received {self.model!r}."
-            )
-        if not isinstance(self.description, str):
-            raise ValidationError(
-                f"{where}: 'description' must be a str; received {self.description!r}."
-            )
-        if self.baseline is not None and not isinstance(self.baseline, Baseline):
-            raise ValidationError(
-                f"{where}: 'baseline' must be None or a Baseline; received {self.baseline!r}."
-            )
+        check_shared_fields(self, where)
 
     @property
     def expectation(self) -> str:
@@ -220,19 +248,7 @@ class SliceTest:
         if self.description:
             out["description"] = self.description
         out["slice"] = self.slice.to_dict()
-        out["metric"] = self.metric
-        out["expect"] = {self.expectation: self.threshold_value}
-        if self.min_support != MIN_SUPPORT:
-            out["min_support"] = self.min_support
-        if self.confidence is not None:
-            out["confidence"] = self.confidence
-        if self.model is not None:
-            out["model"] = self.model
-        if self.tags:
-            out["tags"] = list(self.tags)
-        if self.baseline is not None:
-            out["baseline"] = self.baseline.to_dict()
-        return out
+        return {**out, **measured_fields(self)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "test") -> SliceTest:
