@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_breakdown.py                 # 1e5 and 1e6 rows
     python benchmarks/bench_breakdown.py --rows 100000   # one size
+    python benchmarks/bench_breakdown.py --scores-only --large  # issue 18: AUC, regression; 1e7 too
 
 Three questions are timed on a seeded synthetic table (8 categorical columns of
 2..50 levels, 6 numeric columns, a 5-class target, predictions ~70% right with
@@ -32,6 +33,14 @@ the breakdowns (its construction is timed separately); its encoded columns and
 ``by=`` groupings are then cached, as they are for a user who asks several
 questions of one probe. The cost of a first question on a fresh probe is
 printed separately ("first call").
+
+A second part (issue 18) times ROC AUC and the regression metrics on 20 overlapping
+predicate slices (the slices of ``bench_engines.py``, on a numpy copy of its table):
+mlprobe with intervals, gaps, impacts and p-values, against the floors the issue names,
+measured in the same run: for ROC AUC a numpy loop that sorts the scores once and counts,
+per slice, the negatives below each positive (no ties, no intervals); for MAE, RMSE, mean
+error and R2 a loop that selects each slice's rows with its mask. At 1e6 rows it prints the
+ratios; ``--large`` adds absolute times at 1e7 rows.
 """
 
 from __future__ import annotations
@@ -765,6 +774,164 @@ def print_summary(sizes: list[dict[str, Any]]) -> None:
         )
 
 
+# --- issue 18: ROC AUC and regression metrics on 20 overlapping slices ---------------------
+
+SCORE_SLICES = [
+    "age >= 60",
+    "age < 25",
+    "age >= 30 and age < 45",
+    "channel == 'phone'",
+    "channel in ['web', 'partner']",
+    "region == 'r0'",
+    "region == 'r3' and channel == 'store'",
+    "not (region in ['r1', 'r2'])",
+    "income > 40000",
+    "income between 20000 and 30000",
+    "tenure < 1",
+    "tenure >= 5 and age >= 50",
+    "tenure is null",
+    "region == 'r7' or age >= 80",
+    "@target == 1 and channel == 'phone'",
+    "@prediction == 1 and region == 'r5'",
+    "age >= 40 and income < 15000",
+    "channel != 'web' and tenure >= 2",
+    "region in ['r4', 'r5', 'r6'] and age < 30",
+    "not (age >= 30 and channel == 'store')",
+]
+REGRESSION_SLICES = [
+    {
+        "@target == 1 and channel == 'phone'": "@target > 50000 and channel == 'phone'",
+        "@prediction == 1 and region == 'r5'": "@prediction > 50000 and region == 'r5'",
+    }.get(s, s)
+    for s in SCORE_SLICES
+]
+SCORE_TARGETS = {"auc / one-sort loop": 1.5, "regression / masked loop": 1.5}
+LARGE_TARGETS_S = {"roc_auc": 3.0, "regression": 2.0}
+
+
+def make_score_table(n: int, seed: int = 42) -> pd.DataFrame:
+    """bench_engines.py's table in numpy: region, channel, age, income, tenure (5% missing),
+    a binary target y, predictions v1, a continuous score and a predicted income."""
+    rng = np.random.default_rng(seed)
+    region = pd.Categorical.from_codes(rng.integers(0, 8, n), [f"r{i}" for i in range(8)])
+    channel_codes = rng.integers(0, 4, n)
+    channel = pd.Categorical.from_codes(channel_codes, ["web", "store", "phone", "partner"])
+    age = rng.integers(18, 90, n)
+    income = np.round(np.exp(10 + rng.random(n)), 2)
+    tenure = np.where(rng.random(n) < 0.05, np.nan, np.round(rng.exponential(3, n), 2))
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    phone = channel_codes == 2
+    v1 = np.where(rng.random(n) < np.where(phone, 0.7, 0.88), y, 1 - y)
+    logit = -1.3 + np.where(phone, 1.0, 2.2) * y + 0.01 * (age - 50) + rng.normal(size=n)
+    score = 1 / (1 + np.exp(-logit))
+    income_hat = np.round(income * np.where(phone, 1.10, 1.02) + 3000 * rng.normal(size=n), 2)
+    return pd.DataFrame(
+        {
+            "region": region,
+            "channel": channel,
+            "age": age,
+            "income": income,
+            "tenure": tenure,
+            "y": y,
+            "v1": v1,
+            "score": score,
+            "income_hat": income_hat,
+        }
+    )
+
+
+def auc_loop(scores: np.ndarray, y: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """The floor: one sort, then per slice the negatives below each positive (no ties)."""
+    order = np.argsort(scores, kind="stable")
+    positive = y[order] == 1
+    out = np.empty(len(masks))
+    for i, mask in enumerate(masks):
+        mine = positive[mask[order]]
+        negatives_below = np.cumsum(~mine)
+        n_pos = np.count_nonzero(mine)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[i] = negatives_below[mine].sum() / (n_pos * (len(mine) - n_pos))
+    return out
+
+
+def regression_loop(
+    target: np.ndarray, prediction: np.ndarray, masks: list[np.ndarray]
+) -> np.ndarray:
+    """The floor: per slice, its rows by mask, then MAE, RMSE, mean error and R2."""
+    error = prediction - target
+    out = np.full((len(masks), 4), np.nan)
+    for i, mask in enumerate(masks):
+        e, t = error[mask], target[mask]
+        if len(e):
+            squares = (e * e).mean()
+            out[i] = np.abs(e).mean(), np.sqrt(squares), e.mean(), 1 - squares / t.var()
+    return out
+
+
+def run_score_metrics(n: int, *, quick: bool) -> dict[str, Any]:
+    """ROC AUC and regression metrics of 20 slices: mlprobe and the floors, same run."""
+    print(f"\n=== issue 18: {n:,} rows, 20 overlapping slices ===", flush=True)
+    data = make_score_table(n)
+    repeats = 2 if quick or n > 2_000_000 else 5
+    row: dict[str, Any] = {"rows": n}
+    probe = mp.Probe(data, target="y", predictions="v1", scores=data["score"].to_numpy())
+    slices = [Slice.parse(s) for s in SCORE_SLICES]
+    masks = [probe.mask(s) for s in slices]
+    y = data["y"].to_numpy()
+    row["auc_loop_ms"], floor, _ = best_ms(
+        lambda: auc_loop(data["score"].to_numpy(), y, masks), repeats=repeats
+    )
+    row["auc_first_ms"], _, _ = best_ms(
+        lambda: mp.Probe(
+            data, target="y", predictions="v1", scores=data["score"].to_numpy()
+        ).breakdown(slices=slices, metrics=["roc_auc"]),
+        repeats=1,
+        warmup=0,
+    )
+    row["auc_ms"], table, _ = best_ms(
+        lambda: probe.breakdown(slices=slices, metrics=["roc_auc"]), repeats=repeats
+    )
+    ours = table["roc_auc"].to_numpy()[1:]
+    assert np.allclose(ours, floor, rtol=1e-9, equal_nan=True), "roc_auc differs from the loop"
+    regression = mp.Probe(data, target="income", predictions="income_hat", task="regression")
+    reg_slices = [Slice.parse(s) for s in REGRESSION_SLICES]
+    reg_masks = [regression.mask(s) for s in reg_slices]
+    target, prediction = data["income"].to_numpy(), data["income_hat"].to_numpy()
+    row["reg_loop_ms"], floor, _ = best_ms(
+        lambda: regression_loop(target, prediction, reg_masks), repeats=repeats
+    )
+    metrics = ["mae", "rmse", "mean_error", "r2"]
+    row["reg_ms"], table, _ = best_ms(
+        lambda: regression.breakdown(slices=reg_slices, metrics=metrics), repeats=repeats
+    )
+    ours = table[metrics].to_numpy()[1:]
+    assert np.allclose(ours, floor, rtol=1e-9, equal_nan=True), "regression differs from the loop"
+    row["auc_ratio"] = row["auc_ms"] / row["auc_loop_ms"]
+    row["reg_ratio"] = row["reg_ms"] / row["reg_loop_ms"]
+    width = 62
+    for label, key in (
+        ("ROC AUC, one-sort numpy loop (no intervals, no ties)", "auc_loop_ms"),
+        ("ROC AUC, mlprobe warm (intervals, gap, impact, p-values)", "auc_ms"),
+        ("ROC AUC, mlprobe on a fresh probe (sorts the scores)", "auc_first_ms"),
+        ("MAE, RMSE, mean error, R2: masked numpy loop", "reg_loop_ms"),
+        ("MAE, RMSE, mean error, R2: mlprobe (intervals, p-values)", "reg_ms"),
+    ):
+        print(f"    {label:<{width}} {row[key]:10.1f} ms", flush=True)
+    for label, key in (
+        ("auc / one-sort loop", "auc_ratio"),
+        ("regression / masked loop", "reg_ratio"),
+    ):
+        limit = SCORE_TARGETS[label]
+        mark = "PASS" if row[key] <= limit else "MISS"
+        print(f"    {label:<{width}} {row[key]:9.2f}x  {mark} (<= {limit:g})")
+    if n >= 10_000_000:
+        for name, key in (("roc_auc", "auc_ms"), ("regression", "reg_ms")):
+            limit = LARGE_TARGETS_S[name]
+            mark = "PASS" if row[key] / 1e3 <= limit else "MISS"
+            print(f"    {name} at {n:,} rows: {row[key] / 1e3:.2f} s  {mark} (<= {limit:g} s)")
+    return row
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -786,6 +953,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help=f"run MetricFrame on all 50 slices (~3 min at 1e5) instead of {FAIRLEARN_SLICES}, scaled",
     )
+    parser.add_argument(
+        "--scores-only",
+        action="store_true",
+        help="only the ROC AUC and regression part (issue 18)",
+    )
+    parser.add_argument(
+        "--large", action="store_true", help="also time ROC AUC and regression at 1e7 rows"
+    )
     args = parser.parse_args(argv)
     import sklearn
 
@@ -795,16 +970,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.cpu_count()} cpus; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
     )
     started = time.perf_counter()
-    sizes = [
-        run_size(
-            n,
-            with_fairlearn=n <= args.fairlearn_max_rows,
-            quick=args.quick,
-            fairlearn_all_slices=args.fairlearn_all_slices,
-        )
-        for n in args.rows
-    ]
-    print_summary(sizes)
+    if not args.scores_only:
+        sizes = [
+            run_size(
+                n,
+                with_fairlearn=n <= args.fairlearn_max_rows,
+                quick=args.quick,
+                fairlearn_all_slices=args.fairlearn_all_slices,
+            )
+            for n in args.rows
+        ]
+        print_summary(sizes)
+    for n in [1_000_000] + ([10_000_000] if args.large else []):
+        run_score_metrics(n, quick=args.quick)
     print(f"\ntotal {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 

@@ -47,6 +47,7 @@ from mlprobe.core.metrics import (
     resolve_metric,
     resolve_metrics,
 )
+from mlprobe.core.metrics.scores import RocAuc
 from mlprobe.core.slicing._discretize import check_bin_count
 from mlprobe.core.slicing.groups import Bins
 from mlprobe.core.slicing.predicates import (
@@ -99,6 +100,8 @@ class Probe:
         (``recall``, ``precision``, ``f1``, ``fpr``, ``fnr``, ``tnr``, ``npv``,
         ``selection_rate``, ``prevalence``) mean. Default: ``1`` or ``True``
         when it is a class; otherwise those names ask for it.
+    auc_bins : None
+        Engines only (:meth:`from_parquet`); in memory ROC AUC is always exact.
 
     Slices may use the reserved columns ``@target`` (the true label) and
     ``@prediction`` (the prediction of the model being evaluated;
@@ -133,7 +136,15 @@ class Probe:
         task: str | None = None,
         features: Sequence[str] | None = None,
         positive: Any = None,
+        auc_bins: int | None = None,
     ) -> None:
+        if auc_bins is not None:
+            raise ValidationError(
+                "auc_bins: binned ROC AUC is an option of the engines (Probe.from_parquet, "
+                "from_duckdb, from_spark), where the exact AUC of many distinct scores costs "
+                f"a sort of the whole table; in memory the exact AUC is cheap. Drop auc_bins="
+                f"{auc_bins!r}."
+            )
         self._backend = MemoryBackend(
             data,
             target=target,
@@ -184,14 +195,16 @@ class Probe:
         scores: Any = None,
         task: str | None = None,
         positive: Any = None,
+        auc_bins: int | None = None,
+        memory_limit: str | None = None,
     ) -> Probe:
         """A probe over Parquet files (a path or a glob) that DuckDB scans where they are.
 
         Breakdowns, confusion matrices, metrics, comparisons and ``Suite.run`` give
         the same numbers as an in-memory probe on the same rows, from counts and
-        sums computed in one scan per 50 slices (ROC AUC: a grouped query per class
-        and batch of up to 20 slices, fewer when scores have many distinct values);
-        the rows are never loaded into Python, so tables far beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
+        sums computed in one scan per 50 slices (ROC AUC: one sort of narrow rows per
+        class for all slices, merged in batches); the rows are never loaded into Python
+        at once, so tables far beyond memory work. Needs ``pip install 'mlprobe[duckdb]'``.
 
         Parameters
         ----------
@@ -209,6 +222,16 @@ class Probe:
             Inferred from the columns as for ``Probe(...)`` when None.
         positive : label, optional
             Binary tasks: the positive class, as for ``Probe(...)``.
+        auc_bins : int, optional
+            ROC AUC from the scores cut into this many equal-width bins of [0, 1] (e.g.
+            ``100_000``), for speed: pairs in one bin count half, so each AUC is within
+            ``(share of its positive-negative pairs in one bin) / 2`` of the exact value;
+            a breakdown with ``roc_auc`` lists each group's bound in
+            ``attrs["auc_error_bounds"]`` (records: model, class, slice, bound,
+            rest_bound). Default: exact.
+        memory_limit : str, optional
+            DuckDB's memory limit (default ``"1GB"``); beyond it DuckDB spills to a
+            temporary folder, removed with the probe.
 
         Examples
         --------
@@ -230,7 +253,12 @@ class Probe:
 
         return cls._over(
             SqlBackend(
-                DuckDBSource(path), target=target, predictions=predictions, scores=scores, task=task
+                DuckDBSource(path, memory_limit=memory_limit),
+                target=target,
+                predictions=predictions,
+                scores=scores,
+                task=task,
+                auc_bins=auc_bins,
             ),
             positive,
         )
@@ -246,13 +274,16 @@ class Probe:
         task: str | None = None,
         connection: Any = None,
         positive: Any = None,
+        auc_bins: int | None = None,
+        memory_limit: str | None = None,
     ) -> Probe:
         """A probe over a DuckDB relation, an Arrow table or a pandas DataFrame, counted by DuckDB.
 
         The same methods and numbers as :meth:`from_parquet`. ``connection`` is the
         DuckDB connection to register the table on (a new one by default); the
         probe registers it under a fresh name of its own and touches nothing else
-        of the connection's.
+        of the connection's (``memory_limit`` applies to a connection the probe opens
+        itself). ``auc_bins`` as for :meth:`from_parquet`.
 
         Examples
         --------
@@ -266,9 +297,16 @@ class Probe:
         from mlprobe.engines.duckdb_source import DuckDBSource
         from mlprobe.engines.sql_backend import SqlBackend
 
-        source = DuckDBSource(data, connection=connection)
+        source = DuckDBSource(data, connection=connection, memory_limit=memory_limit)
         return cls._over(
-            SqlBackend(source, target=target, predictions=predictions, scores=scores, task=task),
+            SqlBackend(
+                source,
+                target=target,
+                predictions=predictions,
+                scores=scores,
+                task=task,
+                auc_bins=auc_bins,
+            ),
             positive,
         )
 
@@ -282,11 +320,13 @@ class Probe:
         scores: Any = None,
         task: str | None = None,
         positive: Any = None,
+        auc_bins: int | None = None,
     ) -> Probe:
         """A probe over a Spark DataFrame (Spark Connect included), counted by Spark.
 
         The same methods and numbers as :meth:`from_parquet`; the counts are one
-        Spark SQL query per 50 slices, values bound as parameters (Spark 3.5+).
+        Spark SQL query per 50 slices, values bound as parameters (Spark 3.5+);
+        ``auc_bins`` as for :meth:`from_parquet`.
         Needs ``pip install 'mlprobe[spark]'`` and Java.
         """
         require_extra("spark", what="Probe.from_spark")
@@ -300,6 +340,7 @@ class Probe:
                 predictions=predictions,
                 scores=scores,
                 task=task,
+                auc_bins=auc_bins,
             ),
             positive,
         )
@@ -592,7 +633,12 @@ class Probe:
         chosen, by_groups = self._call_slices(by, slices, bins, models)
         groupings = self._backend.groupings(chosen, by_groups, models, metric_objects)
         request = BreakdownRequest(chosen, groupings, metric_objects, confidence, min_support)
-        return as_result(breakdown_table(request, {m: self._backend.arrays(m) for m in models}))
+        table = breakdown_table(request, {m: self._backend.arrays(m) for m in models})
+        if any(isinstance(m, RocAuc) for m in metric_objects):
+            bounds = self._backend.auc_error_bounds()
+            if len(bounds):  # binned scores (auc_bins): how far each AUC may be from exact
+                table.attrs["auc_error_bounds"] = bounds.to_dict("records")
+        return as_result(table)
 
     @checked("confidence", "min_support")
     def disparity(

@@ -96,6 +96,12 @@ class Backend(Protocol):
         """Whether the model has class probabilities."""
         ...
 
+    def auc_error_bounds(self) -> pd.DataFrame:
+        """How far each ROC AUC of the latest call may be from the exact one (an engine's
+        ``auc_bins``): columns ``model``, ``class``, ``slice``, ``bound``, ``rest_bound``;
+        empty where every AUC is exact."""
+        ...
+
     def groups(self, columns: list[str], bins: Bins) -> list[Slice]:
         """The slices of ``by=columns``: one per value, or per bin of a numeric column."""
         ...

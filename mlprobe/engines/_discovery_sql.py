@@ -125,6 +125,10 @@ class EngineNumbers:
         )
         [(points,)] = [_select(self._engine, [_filtered(quantile, self._present(above))], [])]
         found = self._step([float(q) for q in points], exp.LTE, exp.Max, above)
+        if any(math.isnan(v) for v in found):  # an interpolated point below every value
+            # (subnormal neighbours such as 0 and 5e-324): the smallest value is the one below
+            smallest = self.smallest_above(-math.inf if above is None else above)
+            found = [smallest if math.isnan(v) else v for v in found]
         for _ in range(len(levels) + 1):  # one step mends a midpoint that rounded (adjacent floats)
             below, up_to = self._ranks(found, above)
             late = [lt > j for lt, j in zip(below, positions, strict=True)]

@@ -16,6 +16,16 @@ all rows (``"overall"``) or the rows outside each slice (``"complement"``):
 
       2U = sum over scores s of  pos(s) * (2 neg(< s) + neg(s))
 
+  That is how Spark computes it. An engine that can stream a sorted result back in
+  batches (DuckDB: ``batches``) sorts the rows once per class instead, as narrow rows
+  ``(score, positive, slice flags as bits)``, and merges them in numpy
+  (:mod:`mlprobe.engines._auc_merge`): one sort for all slices, their complements and all
+  rows, in memory the engine can spill, where the per-score table took ~136 bytes per
+  distinct score and slice and one scan per slice at 5e7 distinct scores.
+- with ``auc_bins=B``, the ROC AUC of scores cut into B equal-width bins of [0, 1]: pairs in
+  different bins are ranked exactly, pairs in one bin count half, so each group's AUC is
+  within ``tied pairs / (2 P N)`` of the exact one (:attr:`RowQuery.auc_bounds`).
+
 Each slice's condition is evaluated once per row in a subquery, as a
 two-valued flag (a row whose condition is unknown is outside the slice).
 """
@@ -32,6 +42,7 @@ from sqlglot import exp
 from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
+from mlprobe.engines._auc_merge import FLAG_BITS, merge_sorted
 from mlprobe.engines._counting import SqlSource
 from mlprobe.engines._row_terms_sql import RowTermSql
 from mlprobe.engines.sql import ColumnKind, Parameters, compile_predicate
@@ -51,6 +62,11 @@ AUC_TABLE_BYTES = 2**30
 #: benchmarks/bench_engines.py (105 with one running sum; the second, for DeLong's sums of the
 #: negatives, took 1.3 times the memory at 4e6 distinct scores and 21 groups)
 AUC_BYTES_PER_SCORE = 136
+#: rows per batch of a sorted stream (numpy works on arrays of (2 slices + 1) x this)
+STREAM_BATCH = 1 << 16
+#: a sorted stream is grouped by (score, positive, flags) first when there are at least this
+#: many rows per distinct score (few distinct scores: many rows share each)
+GROUP_TIES = 8
 
 View = Literal["slices", "overall", "complement"]
 #: a column of sums: a term, its model, and the group's center (centered terms)
@@ -75,6 +91,14 @@ class RowQuery:
     wanted : list of (RowTerm, model)
         Terms to fetch in the same scan as the first one asked for (the
         metrics' :meth:`~mlprobe.core.metrics.Metric.row_terms`).
+    labels : (ndarray, ndarray), optional
+        Rows per true class of each slice (G, K) and of all rows (K,), counted already: the
+        positives a sorted stream needs up front (else counted by a query of its own).
+    auc_bins : int, optional
+        ROC AUC from scores cut into this many equal-width bins of [0, 1] (None: exact).
+    auc_bounds : dict, optional
+        Where a binned AUC records its error bound per group:
+        ``{(model, class index): {"slices": ..., "overall": ..., "complement": ...}}``.
     """
 
     engine: SqlSource
@@ -84,6 +108,9 @@ class RowQuery:
     aliases: Mapping[str, str]
     wanted: list[tuple[RowTerm, str]] = field(default_factory=list)
     cache: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
+    labels: tuple[np.ndarray, np.ndarray] | None = None
+    auc_bins: int | None = None
+    auc_bounds: dict[tuple[str, int], dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 class SqlRows:
@@ -92,6 +119,8 @@ class SqlRows:
     def __init__(self, query: RowQuery, view: View = "slices") -> None:
         self.shared = query
         self.view = view
+        #: tied pairs of the last binned AUC batch (slices, all rows, complements)
+        self._tied = np.zeros(0)
 
     def overall(self) -> SqlRows:
         """All rows as one group."""
@@ -245,29 +274,219 @@ class SqlRows:
         cache = self.shared.cache
         key = (self.view, "auc", model, class_index)
         if key not in cache:
-            # the slices' query answers all rows too: no query of its own for the overall view
-            slices = self._groups("slices")
-            inside = np.zeros((_AUC_FIELDS, len(slices)))
-            outside = np.zeros((_AUC_FIELDS, len(slices)))
-            overall = np.zeros((_AUC_FIELDS, 1))
-            step = self._auc_batch_size(model, class_index)
-            for start in range(0, max(len(slices), 1), step):
-                batch = slices[start : start + step]
-                found = self._auc_batch(batch, model, class_index)
-                inside[:, start : start + len(batch)] = found[0]
-                outside[:, start : start + len(batch)] = found[1]
-                overall = found[2]
+            if getattr(self.shared.engine, "batches", None) is not None:
+                inside, outside, overall = self._auc_merged(model, class_index)
+            else:
+                inside, outside, overall = self._auc_grouped(model, class_index)
             cache[("overall", "auc", model, class_index)] = overall
             cache[("slices", "auc", model, class_index)] = inside
             cache[("complement", "auc", model, class_index)] = outside
         return AucCounts(*(row.copy() for row in cache[key]))
+
+    def _auc_grouped(
+        self, model: str, class_index: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The :class:`AucCounts` fields of the slices, complements and all rows from
+        per-score tables and running sums (:meth:`_auc_batch`), a query per batch of slices."""
+        slices = self._groups("slices")
+        inside = np.zeros((_AUC_FIELDS, len(slices)))
+        outside = np.zeros((_AUC_FIELDS, len(slices)))
+        overall = np.zeros((_AUC_FIELDS, 1))
+        ties = np.zeros((3, len(slices)))  # slices, complements; all rows in [2, 0]
+        step = self._auc_batch_size(model, class_index)
+        for start in range(0, max(len(slices), 1), step):
+            batch = slices[start : start + step]
+            found = self._auc_batch(batch, model, class_index)
+            inside[:, start : start + len(batch)] = found[0]
+            outside[:, start : start + len(batch)] = found[1]
+            overall = found[2]
+            if self.shared.auc_bins is not None:
+                count = len(batch)
+                ties[0, start : start + count] = self._tied[:count]
+                ties[2, :1] = self._tied[count : count + 1]
+                ties[1, start : start + count] = self._tied[count + 1 :]
+        if self.shared.auc_bins is not None:
+            self._record_bounds(
+                model,
+                class_index,
+                np.concatenate([ties[0], ties[2, :1], ties[1]]),
+                np.concatenate([inside[1], overall[1], outside[1]]),
+                np.concatenate([inside[2], overall[2], outside[2]]),
+            )
+        return inside, outside, overall
+
+    def _record_bounds(
+        self, model: str, class_index: int, ties: np.ndarray, p: np.ndarray, n: np.ndarray
+    ) -> None:
+        """Each group's binned-AUC error bound, ``ties / (2 P N)`` (slices, all rows,
+        complements), where :meth:`SqlBackend.auc_error_bounds` finds it."""
+        g = len(self.shared.slices)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bound = np.where(p * n > 0, ties / (2 * p * n), np.nan)
+        self.shared.auc_bounds[(model, class_index)] = {
+            "names": np.array([chosen.name for chosen in self.shared.slices], dtype=object),
+            "slices": bound[:g],
+            "overall": bound[g : g + 1],
+            "complement": bound[g + 1 :],
+        }
+
+    def _score(self, model: str, class_index: int) -> exp.Expression:
+        """The score ranked: the class's probability, or its bin (``auc_bins``)."""
+        score = self.shared.terms.score(model, class_index)
+        bins = self.shared.auc_bins
+        if bins is None:
+            return score
+        scaled = exp.Mul(this=score, expression=exp.Literal.number(bins))
+        top = exp.Literal.number(bins - 1)
+        # the bin of [0, 1] (a score of 1, or just outside [0, 1], in the end bins)
+        return exp.Case(
+            ifs=[
+                exp.If(this=exp.GTE(this=scaled, expression=top.copy()), true=top),
+                exp.If(
+                    this=exp.LT(this=scaled.copy(), expression=exp.Literal.number(0)),
+                    true=exp.Literal.number(0),
+                ),
+            ],
+            default=exp.Floor(this=scaled.copy()),
+        )
+
+    def _auc_merged(
+        self, model: str, class_index: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The :class:`AucCounts` fields from one sorted stream of narrow rows
+        (:mod:`mlprobe.engines._auc_merge`): ``SELECT score, positive, flags [, COUNT(*)] ...
+        ORDER BY score``, grouped first when scores repeat (few distinct scores or bins)."""
+        params = Parameters()
+        slices = self.shared.slices
+        g = len(slices)
+        positive = self.shared.terms.is_class(class_index, params)
+        positive_flag = exp.Case(ifs=[exp.If(this=positive, true=exp.true())], default=exp.false())
+        flags: list[exp.Expression] = []
+        for start in range(0, g, FLAG_BITS):
+            terms: list[exp.Expression] = []
+            for bit, chosen in enumerate(slices[start : start + FLAG_BITS]):
+                condition = compile_predicate(
+                    chosen.predicate, self.shared.kinds, aliases=self.shared.aliases, params=params
+                ).expression
+                terms.append(
+                    exp.Case(
+                        ifs=[exp.If(this=condition, true=_bigint(1 << bit))], default=_bigint(0)
+                    )
+                )
+            total = terms[0]
+            for term in terms[1:]:
+                total = exp.Add(this=total, expression=term)
+            flags.append(total)
+        score = self._score(model, class_index)
+        names = ["mlprobe_s", "mlprobe_y", *(f"mlprobe_f{i}" for i in range(len(flags)))]
+        columns = [
+            exp.alias_(e, name)
+            for e, name in zip([score, positive_flag, *flags], names, strict=True)
+        ]
+        grouped = self._ties_repeat(model, class_index)
+        if grouped:
+            inner = exp.select(*columns, copy=False).from_(self.shared.engine.source(), copy=False)
+            query = (
+                exp.select(*(_col(n) for n in names), exp.Count(this=exp.Star()), copy=False)
+                .from_(inner.subquery("mlprobe_rows", copy=False), copy=False)
+                .group_by(*(_col(n) for n in names), copy=False)
+            )
+        else:
+            query = exp.select(*columns, copy=False).from_(self.shared.engine.source(), copy=False)
+        query = query.order_by(_col("mlprobe_s"), copy=False)
+        positives = self._positives(class_index)
+
+        def batches() -> Any:
+            engine: Any = self.shared.engine
+            for batch in engine.batches(query, params.values, STREAM_BATCH):
+                arrays = [
+                    batch.column(i).to_numpy(zero_copy_only=False) for i in range(batch.num_columns)
+                ]
+                weights = arrays[-1] if grouped else None
+                yield arrays[0], arrays[1].astype(bool), arrays[2 : 2 + len(flags)], weights
+
+        merged = merge_sorted(batches(), g, positives)
+        n_rows = self._group_rows()
+        p = np.concatenate([positives, positives[g] - positives[:g]])
+        n = n_rows - p
+        fields = np.stack([merged.twice_u, p, n, merged.positive_squares, merged.negative_squares])
+        if self.shared.auc_bins is not None:
+            self._record_bounds(model, class_index, merged.ties, p, n)
+        return fields[:, :g], fields[:, g + 1 :], fields[:, g : g + 1]
+
+    def _ties_repeat(self, model: str, class_index: int) -> bool:
+        """Whether the scores (or bins) repeat enough that grouping the rows pays."""
+        if self.shared.auc_bins is not None:
+            return True
+        key = ("distinct scores", model, class_index)
+        cache = self.shared.cache
+        if key not in cache:
+            score = self.shared.terms.score(model, class_index)
+            query = exp.select(
+                exp.ApproxDistinct(this=score), exp.Count(this=exp.Star()), copy=False
+            ).from_(self.shared.engine.source(), copy=False)
+            [(distinct, rows)] = self.shared.engine.rows(query, [])
+            cache[key] = np.array([float(distinct or 0), float(rows or 0)])
+        distinct, rows = cache[key][0], cache[key][-1]
+        return bool(distinct * GROUP_TIES <= rows)
+
+    def _label_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows per true class of each slice (G, K) and of all rows (K,)."""
+        if self.shared.labels is None:
+            self.shared.labels = self._count_labels()
+        return self.shared.labels
+
+    def _count_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """``SUM(CASE WHEN slice AND target = c ...)``: one scan, for a query without counts."""
+        params = Parameters()
+        k = len(self.shared.terms.outputs.classes)
+        groups = [*self._groups("slices"), *self._groups("overall")]
+        aggregates: list[Any] = []
+        flagged_extra = [
+            exp.alias_(
+                exp.Case(
+                    ifs=[exp.If(this=self.shared.terms.is_class(c, params), true=exp.true())],
+                    default=exp.false(),
+                ),
+                f"mlprobe_c{c}",
+            )
+            for c in range(k)
+        ]
+        for gi in range(len(groups)):
+            for c in range(k):
+                condition = exp.and_(
+                    exp.column(_FLAG.format(gi), quoted=True), _col(f"mlprobe_c{c}")
+                )
+                aggregates.append(
+                    exp.Count(
+                        this=exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))])
+                    )
+                )
+        query = exp.select(*aggregates, copy=False).from_(
+            self._flagged(groups, params, extra=flagged_extra), copy=False
+        )
+        [row] = self.shared.engine.rows(query, params.values)
+        counts = np.array([float(v or 0) for v in row]).reshape(len(groups), k)
+        return counts[:-1], counts[-1]
+
+    def _positives(self, class_index: int) -> np.ndarray:
+        """Positives of ``class_index`` in each slice, then in all rows: shape (G + 1,)."""
+        per_slice, overall = self._label_counts()
+        return np.append(per_slice[:, class_index], overall[class_index]).astype(np.float64)
+
+    def _group_rows(self) -> np.ndarray:
+        """Rows of each slice, all rows, then each complement: shape (2 G + 1,)."""
+        per_slice, overall = self._label_counts()
+        sizes = per_slice.sum(axis=1)
+        total = overall.sum()
+        return np.concatenate([sizes, [total], total - sizes]).astype(np.float64)
 
     def _auc_batch_size(self, model: str, class_index: int) -> int:
         """Slices per ROC AUC query, so that its per-score table stays near AUC_TABLE_BYTES."""
         key = ("distinct scores", model, class_index)
         cache = self.shared.cache
         if key not in cache:
-            score = self.shared.terms.score(model, class_index)
+            score = self._score(model, class_index)
             query = exp.select(exp.ApproxDistinct(this=score)).from_(
                 self.shared.engine.source(), copy=False
             )
@@ -290,7 +509,7 @@ class SqlRows:
         same of ``P - p``, ``N - n``, ``B - b`` and ``A - a``.
         """
         params = Parameters()
-        score = exp.alias_(self.shared.terms.score(model, class_index), "mlprobe_score")
+        score = exp.alias_(self._score(model, class_index), "mlprobe_score")
         positive = exp.alias_(self.shared.terms.is_class(class_index, params), "mlprobe_positive")
         everything = len(groups)  # all rows: one more group, flagged TRUE
         flagged = self._flagged(
@@ -345,11 +564,23 @@ class SqlRows:
                 _squares(rest_p, rest_n, rest_b),
                 _squares(rest_n, rest_p, rest_a),
             ]
+        ties = 0
+        if self.shared.auc_bins is not None:  # tied pairs: the binned AUC's error bound
+            for g in range(everything + 1):
+                p, n = _col(f"p{g}"), _col(f"n{g}")
+                totals.append(_tied_pairs(p, n))
+            for g in range(everything):
+                p, n = _col(f"p{g}"), _col(f"n{g}")
+                totals.append(_tied_pairs(_minus(p_all, p), _minus(n_all, n)))
+            ties = 2 * everything + 1
         [row] = self.shared.engine.rows(
             exp.select(*totals, copy=False).from_(ranked, copy=False), params.values
         )
         # a table without rows sums to NULL
         values = np.array([0.0 if v is None else float(v) for v in row], dtype=np.float64)
+        if ties:
+            self._tied = values[len(values) - ties :]
+            values = values[: len(values) - ties]
         width = _AUC_FIELDS * (everything + 1)
         per_group = values[:width].reshape(everything + 1, _AUC_FIELDS).T
         inside, overall = per_group[:, :everything], per_group[:, everything:]
@@ -458,6 +689,20 @@ _AUC_FIELDS = 5
 
 def _col(name: str) -> exp.Expression:
     return exp.column(name)
+
+
+def _tied_pairs(p: exp.Expression, n: exp.Expression) -> exp.Expression:
+    """``SUM(p * n)`` in DOUBLE: positive-negative pairs tied on a score."""
+    return exp.Sum(
+        this=exp.Mul(
+            this=exp.cast(p.copy(), exp.DataType.Type.DOUBLE),
+            expression=exp.cast(n.copy(), exp.DataType.Type.DOUBLE),
+        )
+    )
+
+
+def _bigint(value: int) -> exp.Expression:
+    return exp.cast(exp.Literal.number(value), exp.DataType.Type.BIGINT)
 
 
 def _minus(a: exp.Expression, b: exp.Expression) -> exp.Expression:

@@ -144,6 +144,10 @@ class MemoryBackend:
     def has_scores(self, model: str) -> bool:
         return self._arrays[model].scores is not None
 
+    def auc_error_bounds(self) -> pd.DataFrame:
+        """Empty: the AUC in memory is exact."""
+        return pd.DataFrame(columns=["model", "class", "slice", "bound", "rest_bound"])
+
     def nbytes(self) -> int:
         """Bytes of the arrays the probe holds of its own (not views of the user's data).
 

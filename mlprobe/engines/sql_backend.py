@@ -122,6 +122,9 @@ class SqlBackend:
         column per class in the order of :attr:`classes`; a dict with several models.
     task : {"binary", "multiclass", "regression"}, optional
         Inferred from the columns when None, as :class:`mlprobe.Probe` does.
+    auc_bins : int, optional
+        ROC AUC from the scores cut into this many equal-width bins of [0, 1] (at least 2),
+        with each value's error bound in :meth:`auc_error_bounds`; None (default): exact.
     """
 
     def __init__(
@@ -132,7 +135,11 @@ class SqlBackend:
         predictions: str | Mapping[str, str],
         scores: Any = None,
         task: str | None = None,
+        auc_bins: int | None = None,
     ) -> None:
+        self._auc_bins = check_auc_bins(auc_bins)
+        #: error bounds of binned ROC AUCs, per (model, class index), of the last call
+        self._auc_bounds: dict[tuple[str, int], dict[str, np.ndarray]] = {}
         self._engine: SqlSource = engine
         self._kinds: dict[str, ColumnKind] = engine.kinds()
         if not isinstance(target, str):
@@ -331,8 +338,18 @@ class SqlBackend:
         return found, every_row
 
     def _rows(
-        self, slices: Sequence[Slice], aliases: Mapping[str, str], wanted: list[tuple[Any, str]]
+        self,
+        slices: Sequence[Slice],
+        aliases: Mapping[str, str],
+        wanted: list[tuple[Any, str]],
+        tables: np.ndarray,
+        overall: np.ndarray,
     ) -> SqlRows:
+        labels = None
+        if self._task != "regression":  # rows per true class: the first axis of the tables
+            k = len(self._classes)
+            per_slice = tables.reshape(len(slices), k, k ** (tables.ndim - 2)).sum(axis=2)
+            labels = (per_slice, overall.reshape(k, -1).sum(axis=1))
         query = RowQuery(
             self._engine,
             slices,
@@ -340,8 +357,35 @@ class SqlBackend:
             self._kinds,
             aliases,
             wanted,
+            labels=labels,
+            auc_bins=self._auc_bins,
+            auc_bounds=self._auc_bounds,
         )
         return SqlRows(query)
+
+    def auc_error_bounds(self) -> pd.DataFrame:
+        """With ``auc_bins``: how far each binned ROC AUC may be from the exact one, for the
+        groups of the latest call that computed it per model and class: columns ``model``,
+        ``class``, ``slice`` (``"overall"`` first), ``bound`` (the group's) and
+        ``rest_bound`` (the rest of the rows'). The bound is the share of the group's
+        positive-negative pairs that fall in one bin, halved; NaN without positives or
+        negatives. Empty without ``auc_bins``."""
+        parts = []
+        for (model, class_index), found in self._auc_bounds.items():
+            names = ["overall", *found["names"]]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "model": model,
+                        "class": [self._classes[class_index]] * len(names),
+                        "slice": names,
+                        "bound": np.concatenate([found["overall"], found["slices"]]),
+                        "rest_bound": np.concatenate([[np.nan], found["complement"]]),
+                    }
+                )
+            )
+        columns = ["model", "class", "slice", "bound", "rest_bound"]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
     def _counts(
         self, slices: Sequence[Slice], model: str, metrics: Sequence[Metric] = ()
@@ -349,7 +393,7 @@ class SqlBackend:
         aliases = self._aliases(model)
         tables, overall = self._count_tables(slices, self._labels(model), aliases)
         wanted = [(t, model) for m in metrics for t in m.row_terms()]
-        return CountedGroups(tables, overall, self._rows(slices, aliases, wanted))
+        return CountedGroups(tables, overall, self._rows(slices, aliases, wanted, tables, overall))
 
     def _joint_counts(
         self, slices: Sequence[Slice], a: str, b: str, metric: Metric
@@ -359,7 +403,7 @@ class SqlBackend:
         wanted = [(t, m) for t in metric.row_terms() for m in (a, b)]
         if isinstance(metric, RowMeanMetric):  # paired: the per-row differences b - a
             wanted += [(RowTerm(metric.quantity, p, versus=a), b) for p in (1, 2)]
-        rows = self._rows(slices, aliases, wanted)
+        rows = self._rows(slices, aliases, wanted, tables, overall)
         if self._task == "regression":
             return CountedGroups(tables, overall, rows)
         return JointCounts(tables, overall, rows)
@@ -834,6 +878,19 @@ class SqlBackend:
             features=features,
             bins=bins,
         )
+
+
+def check_auc_bins(auc_bins: Any) -> int | None:
+    """``auc_bins=``: None, or a whole number of bins of at least 2."""
+    if auc_bins is None:
+        return None
+    if isinstance(auc_bins, bool) or not isinstance(auc_bins, int | np.integer) or auc_bins < 2:
+        raise ValidationError(
+            "auc_bins: expected a whole number of score bins of at least 2 (e.g. 100_000: "
+            f"each ROC AUC within its reported bound of the exact one), or None for the exact "
+            f"ROC AUC; received {auc_bins!r}."
+        )
+    return int(auc_bins)
 
 
 #: cells of a joint table (true x each model's prediction) counted in one scan at most

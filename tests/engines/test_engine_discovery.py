@@ -197,6 +197,7 @@ def test_a_probe_without_scores_cannot_rank_by_log_loss_anywhere() -> None:
     ),
     above_first=st.booleans(),
 )
+@example(values=[0.0, 5e-324, 5e-324], above_first=True)  # a midpoint below every value
 @example(values=[0.0, -5e-324], above_first=False)  # a midpoint of adjacent floats rounds
 @example(values=[1.0, 1.0000000000000002, 1.0, 3.0], above_first=False)
 def test_engine_lower_quantiles_are_numpy_s_exactly(values: list[float], above_first: bool) -> None:

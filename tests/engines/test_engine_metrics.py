@@ -309,26 +309,39 @@ def assert_same_rank_counts(
     *,
     model: str = "v1",
     batch: int | None = None,
+    path: str = "sorted",
 ) -> None:
     """The engine's AucCounts of the slices, their complements and all rows equal the in-memory
-    ones (``grouped_rank_counts``) field by field, exactly (integers below 2^53), from one query
-    per batch of slices and class."""
+    ones (``grouped_rank_counts``) field by field, exactly (integers below 2^53).
+
+    ``path="sorted"``: DuckDB's one sorted stream per class for all slices
+    (:mod:`mlprobe.engines._auc_merge`), also grouped by score first (``"sorted-grouped"``);
+    ``"per-score"``: the per-score query with running sums that Spark runs, one per batch of
+    slices and class."""
     chosen = [as_slice(s) for s in slices]
     stats = GroupStats(
         MaskSet([memory.mask(s, model=model) for s in chosen]), memory._backend.arrays(model)
     )
     source = engine._backend._engine
-    run, windows = source.rows, []
+    run, stream, queries = source.rows, getattr(source, "batches", None), []
+    if stream is None:  # Spark: the per-score query only
+        path = "per-score"
 
     def rows(query: Any, params: list[Any]) -> list[tuple[Any, ...]]:
         if query.find(row_sums.exp.Window) is not None:
-            windows.append(query)
+            queries.append(query)
         return run(query, params)
+
+    def batches(query: Any, params: list[Any], size: int) -> Any:
+        queries.append(query)
+        return stream(query, params, min(size, 7))  # several batches, runs across them
 
     with pytest.MonkeyPatch.context() as patch:
         if batch is not None:
             patch.setattr(row_sums, "AUC_BATCH", batch)
         patch.setattr(source, "rows", rows)
+        patch.setattr(source, "batches", None if path == "per-score" else batches, raising=False)
+        patch.setattr(row_sums, "GROUP_TIES", 0 if path == "sorted-grouped" else 10**9)
         counted = engine._backend._counts(  # type: ignore[attr-defined]
             chosen, model
         )
@@ -342,8 +355,10 @@ def assert_same_rank_counts(
                 ("overall", counted.overall()),
             )
         }
-    per_class = math.ceil(max(len(chosen), 1) / (batch or row_sums.AUC_BATCH))
-    assert len(windows) == per_class * len(class_indices)
+    per_class = 1
+    if path == "per-score":
+        per_class = math.ceil(max(len(chosen), 1) / (batch or row_sums.AUC_BATCH))
+    assert len(queries) == per_class * len(class_indices)
     for c in class_indices:
         for view, want in (
             ("complement", stats.rest().auc(c)),
@@ -359,11 +374,15 @@ def assert_same_rank_counts(
                 )
 
 
+PATHS = ["sorted", "sorted-grouped", "per-score"]
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("batch", [None, 3], ids=["one-batch", "batches-of-3"])
-def test_auc_counts_match_memory(batch: int | None) -> None:
+def test_auc_counts_match_memory(batch: int | None, path: str) -> None:
     memory, engine = rank_probes(rank_frame(5, 700))
-    assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 1, 2], batch=batch)
-    assert_same_rank_counts(memory, engine, [], [1], model="v2")  # all rows only
+    assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 1, 2], batch=batch, path=path)
+    assert_same_rank_counts(memory, engine, [], [1], model="v2", path=path)  # all rows only
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -374,7 +393,8 @@ def test_auc_counts_match_memory_on_tiny_tables(seed: int, n: int) -> None:
     # the first row's predictions name the classes its target does not: all three are known
     frame.loc[0, ["v1", "v2"]] = [c for c in ("cat", "dog", "eel") if c != frame.at[0, "y"]]
     memory, engine = rank_probes(frame)
-    assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 2], batch=4)
+    for path in PATHS:
+        assert_same_rank_counts(memory, engine, RANK_SLICES, [0, 2], batch=4, path=path)
 
 
 def wide_count_arrays(n: int) -> dict[str, np.ndarray]:
@@ -397,14 +417,16 @@ def assert_wide_counts_match(engine: mp.Probe, arrays: dict[str, np.ndarray]) ->
         [as_slice(s) for s in WIDE_SLICES], model
     )
     order = np.argsort(arrays["s"], kind="stable")
-    for view, grouping, rows in (
-        ("slices", MaskSet(masks), counted),
-        ("complement", MaskSet(masks).complement(), counted.complement()),
-        ("overall", MaskSet([np.ones(len(order), dtype=bool)]), counted.overall()),
+    for view, group_masks, rows in (
+        ("slices", masks, counted),
+        ("complement", [~m for m in masks], counted.complement()),
+        ("overall", [np.ones(len(order), dtype=bool)], counted.overall()),
     ):
-        sorted_rows, groups = grouping.sorted_rows(order)
+        # each group's rows in score order, group after group
+        sorted_rows = np.concatenate([order[m[order]] for m in group_masks])
+        groups = np.concatenate([np.full(m.sum(), g) for g, m in enumerate(group_masks)])
         want = grouped_rank_counts(
-            sorted_rows, groups, grouping.n_groups, arrays["s"], arrays["y"] == 1
+            sorted_rows, groups, len(group_masks), arrays["s"], arrays["y"] == 1
         )
         got = rows.auc(model, 1)
         for field in dataclasses.fields(AucCounts):

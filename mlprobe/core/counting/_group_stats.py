@@ -24,7 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mlprobe.core.counting._centered_sums import can_expand, expanded_sum_about
 from mlprobe.core.counting._row_terms import RowTerm
+from mlprobe.core.counting._row_values import is_plain, row_values
 from mlprobe.core.counting.grouping import (
     CountedGroups,
     Everything,
@@ -34,12 +36,8 @@ from mlprobe.core.counting.grouping import (
     RowFunction,
 )
 from mlprobe.core.intake.model_arrays import ModelArrays
-from mlprobe.core.statistics.ranks import (
-    AucCounts,
-    AucCrossSums,
-    grouped_rank_counts,
-    placement_numerators,
-)
+from mlprobe.core.statistics._sorted_scores import RunTotals
+from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums, placement_numerators
 
 __all__ = ["GroupStats", "RestStats"]
 
@@ -52,6 +50,9 @@ class GroupStats:
         self.arrays = arrays
         self._cache: dict[object, np.ndarray] = {}
         self._overall: GroupStats | None = None
+        self._ranks: dict[int, tuple[AucCounts, AucCounts]] = {}
+        #: all rows' rank totals per class, for this call (shared with the overall statistics)
+        self._totals: dict[int, RunTotals] = {}
 
     @property
     def n_groups(self) -> int:
@@ -90,7 +91,32 @@ class GroupStats:
             counted = self.grouping
             return self._cached(term, lambda: counted.named_sum(term, self.arrays.name))
         grouping = self.grouping
+        if is_plain(term):  # the term says what the rows are: powers by multiplication
+            return self._cached(term, lambda: grouping.sum(row_values(self.arrays, term)))
         return self._cached(term, lambda: grouping.sum(values()))
+
+    def _plain_sum(self, term: RowTerm) -> np.ndarray:
+        """Per-group sum of a plain term; power 0 without ``times``: the group sizes."""
+        if term.power == 0 and term.times is None:
+            return self.sizes().astype(np.float64)
+        return self.sum(term, lambda: row_values(self.arrays, term))
+
+    def _expanded_about(
+        self,
+        term: RowTerm,
+        values: Callable[[], np.ndarray],
+        centers: np.ndarray,
+        function: RowFunction,
+        exact_pass: Callable[[np.ndarray], MaskSet],
+        scale: Callable[[RowTerm], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """``sum_about`` from sums of plain powers (no pass over the rows), and a second pass
+        over the rows of ``exact_pass(groups)`` for the groups where that would cancel."""
+        total, exact = expanded_sum_about(term, self._plain_sum, centers, scale)
+        redo = np.flatnonzero(~exact)
+        if len(redo):
+            total[redo] = exact_pass(redo).sum_about(values(), centers[redo], function)
+        return total
 
     def sum_about(
         self,
@@ -103,22 +129,29 @@ class GroupStats:
         cached); ``term`` describes it, centered, for groups counted elsewhere."""
         if isinstance(self.grouping, CountedGroups):
             return self.grouping.named_sum_about(term, self.arrays.name, centers)
+        if isinstance(self.grouping, MaskSet | Everything) and can_expand(term):
+            masks = self.grouping.masks()
+            return self._expanded_about(
+                term, values, centers, function, lambda redo: MaskSet([masks[g] for g in redo])
+            )
         return self.grouping.sum_about(values(), centers, function)
 
     def auc(self, class_index: int) -> AucCounts:
         """Per group: rank statistics of one class vs the rest (AUC, counts, DeLong's sums)."""
         if isinstance(self.grouping, CountedGroups):
             return self.grouping.auc(self.arrays.name, class_index)
-        arrays = self.arrays
-        assert arrays.scores is not None
-        rows, groups = self.grouping.sorted_rows(arrays.score_order(class_index))
-        return grouped_rank_counts(
-            rows,
-            groups,
-            self.n_groups,
-            arrays.scores[:, class_index],
-            arrays.y_true == class_index,
-        )
+        return self.split_ranks(class_index)[0]
+
+    def split_ranks(self, class_index: int) -> tuple[AucCounts, AucCounts]:
+        """Per group: rank statistics of its rows and of the rest's, from one sort of the
+        class's scores (kept by the model's arrays) and cumulative counts over it."""
+        if class_index not in self._ranks:
+            if class_index not in self._totals:
+                self._totals[class_index] = self.arrays.sorted_scores(class_index).totals()
+            grouping = self.grouping
+            assert not isinstance(grouping, CountedGroups)
+            self._ranks[class_index] = grouping.split_ranks(self._totals[class_index])
+        return self._ranks[class_index]
 
     def auc_cross_sums(self) -> AucCrossSums:
         """All rows' placement sums of every class by true class, for the covariance of the
@@ -150,6 +183,7 @@ class GroupStats:
             overall_of = getattr(self.grouping, "overall", None)
             grouping = overall_of() if callable(overall_of) else Everything(self.arrays.n_rows)
             self._overall = GroupStats(grouping, self.arrays)
+            self._overall._totals = self._totals
             if isinstance(self.grouping, Partition) and self.arrays.n_classes:
                 # the groups cover every row once: the overall table is their sum
                 total = self.tables().sum(axis=0, keepdims=True)
@@ -159,6 +193,11 @@ class GroupStats:
     def rest(self) -> RestStats:
         """Statistics of the rows outside each group."""
         return RestStats(self)
+
+
+#: a rest's sum taken as all rows' minus the group's keeps at least ``1 - 1/this`` of a
+#: double's digits (2**20: a relative error under 3e-10); beyond, it is summed directly
+REST_CANCELLATION = 2.0**20
 
 
 class RestStats(GroupStats):
@@ -176,7 +215,18 @@ class RestStats(GroupStats):
         return self.base.overall().tables()[0] - self.base.tables()
 
     def sum(self, term: RowTerm, values: Callable[[], np.ndarray]) -> np.ndarray:
-        return self.base.overall().sum(term, values)[0] - self.base.sum(term, values)
+        """All rows' sum minus the group's; where that subtraction would lose more than
+        :data:`REST_CANCELLATION`'s share of the digits (a slice holding nearly all of a
+        heavy-tailed sum, e.g. the 8th power of a few huge errors), the rest's own sum."""
+        whole = self.base.overall().sum(term, values)[0]
+        mine = self.base.sum(term, values)
+        rest = whole - mine
+        with np.errstate(invalid="ignore"):
+            lost = np.abs(rest) * REST_CANCELLATION < np.maximum(np.abs(whole), np.abs(mine))
+        if lost.any():
+            direct = self._complement().sum(term, values)
+            rest = np.where(lost, direct, rest)
+        return rest
 
     def _complement(self) -> GroupStats:
         if self._complement_stats is None:
@@ -190,10 +240,31 @@ class RestStats(GroupStats):
         centers: np.ndarray,
         function: RowFunction,
     ) -> np.ndarray:
-        return self._complement().sum_about(term, values, centers, function)
+        if isinstance(self.grouping, CountedGroups) or not can_expand(term):
+            return self._complement().sum_about(term, values, centers, function)
+        overall = self.base.overall()
+        return self._expanded_about(
+            term,
+            values,
+            centers,
+            function,
+            self._complements,
+            # a rest's sums are all rows' minus the group's: they err as much as all rows'
+            scale=lambda plain: overall._plain_sum(plain),
+        )
+
+    def _complements(self, groups: np.ndarray) -> MaskSet:
+        """The rows outside each of ``groups``."""
+        grouping = self.base.grouping
+        if isinstance(grouping, Partition):
+            return MaskSet([grouping.codes != g for g in groups])
+        masks = grouping.masks()
+        return MaskSet([~masks[g] for g in groups])
 
     def auc(self, class_index: int) -> AucCounts:
-        return self._complement().auc(class_index)
+        if isinstance(self.grouping, CountedGroups):
+            return self._complement().auc(class_index)
+        return self.base.split_ranks(class_index)[1]
 
     def masks(self) -> list[np.ndarray]:
         return self._complement().masks()

@@ -27,9 +27,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mlprobe.core.counting._atoms import SliceAtoms
 from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.slicing._bitplanes import counts_in_planes, pack_rows
 from mlprobe.core.slicing._encoding import smallest_int_dtype
+from mlprobe.core.statistics._sorted_scores import RunTotals
+from mlprobe.core.statistics._subset_ranks import subset_and_rest
 from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
 from mlprobe.errors import MlprobeError
 
@@ -90,10 +93,11 @@ class Partition:
         """The rows outside each group."""
         return MaskSet([~m for m in self.masks()])
 
-    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows sorted by (group, position in ``order``), and their group codes."""
-        rows = order[np.argsort(self.codes[order], kind="stable")]
-        return rows, self.codes[rows]
+    def split_ranks(self, totals: RunTotals) -> tuple[AucCounts, AucCounts]:
+        """Per group: rank statistics of its rows and of the rest, over one global sort."""
+        codes = self.codes[totals.sorted.order]
+        positions = np.argsort(codes, kind="stable")
+        return subset_and_rest(totals, positions, codes[positions], self.n_groups)
 
 
 class MaskSet:
@@ -102,6 +106,7 @@ class MaskSet:
     def __init__(self, masks: Sequence[np.ndarray]) -> None:
         self.mask_list = list(masks)
         self.n_groups = len(self.mask_list)
+        self._atoms: SliceAtoms | None = None
 
     def count(self, keys: np.ndarray, width: int) -> np.ndarray:
         """``out[s, k]`` = rows of slice s with ``keys == k``."""
@@ -129,8 +134,11 @@ class MaskSet:
         return np.array([np.count_nonzero(m) for m in self.mask_list], dtype=np.int64)
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        """Per-slice sum of ``values`` (float)."""
-        return np.array([values[m].sum() for m in self.mask_list], dtype=np.float64)
+        """Per-slice sum of ``values`` (float): one pass over the rows per 20 slices, by the
+        rows' membership patterns (:class:`~mlprobe.core.counting._atoms.SliceAtoms`)."""
+        if self._atoms is None:
+            self._atoms = SliceAtoms(self.mask_list)
+        return self._atoms.sum(values)
 
     def sum_about(
         self, values: np.ndarray, centers: np.ndarray, function: RowFunction
@@ -152,12 +160,23 @@ class MaskSet:
         """The rows outside each slice."""
         return MaskSet([~m for m in self.mask_list])
 
-    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of each slice in ``order``, concatenated, and their slice numbers."""
-        parts = [order[m[order]] for m in self.mask_list]
-        groups = np.repeat(np.arange(self.n_groups), [len(p) for p in parts])
-        rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
-        return rows, groups
+    def split_ranks(self, totals: RunTotals) -> tuple[AucCounts, AucCounts]:
+        """Per slice: rank statistics of its rows and of the rest, over one global sort.
+
+        Each slice's rows are its positions in that sort (no sort of their own); the
+        smaller of the slice and its rest is read, and the other follows from all rows'.
+        """
+        order = totals.sorted.order
+        mine, rest = [], []
+        for mask in self.mask_list:
+            in_order = mask[order]
+            larger = 2 * np.count_nonzero(in_order) > len(order)
+            if larger:
+                np.logical_not(in_order, out=in_order)
+            read, other = subset_and_rest(totals, np.flatnonzero(in_order))
+            mine.append(other if larger else read)
+            rest.append(read if larger else other)
+        return AucCounts.stack(mine), AucCounts.stack(rest)
 
 
 class Everything:
@@ -194,9 +213,9 @@ class Everything:
         """No rows."""
         return MaskSet([np.zeros(self.n_rows, dtype=bool)])
 
-    def sorted_rows(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``order`` itself, all in group 0."""
-        return order, np.zeros(len(order), dtype=np.intp)
+    def split_ranks(self, totals: RunTotals) -> tuple[AucCounts, AucCounts]:
+        """All rows' rank statistics, and those of no rows."""
+        return totals.all_rows(), AucCounts(*(np.zeros(1) for _ in range(5)))
 
 
 class RowSource(Protocol):
@@ -288,7 +307,7 @@ class CountedGroups:
             "engine; use a built-in metric, or load the rows into pandas and use mlprobe.Probe."
         )
 
-    sum = sum_about = sorted_rows = masks = _no_rows
+    sum = sum_about = split_ranks = masks = _no_rows
 
 
 class JointCounts(CountedGroups):

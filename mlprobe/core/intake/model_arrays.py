@@ -15,6 +15,7 @@ import numpy as np
 from mlprobe.core.intake.labels import Task
 from mlprobe.core.slicing._bitplanes import key_planes
 from mlprobe.core.slicing._encoding import smallest_int_dtype
+from mlprobe.core.statistics._sorted_scores import SortedScores
 
 __all__ = ["ModelArrays"]
 
@@ -53,11 +54,12 @@ class ModelArrays:
 
     def nbytes(self) -> int:
         """Bytes of the arrays this object holds, but the shared ``y_true``."""
+        sorts = self.__dict__.get("_sorted_scores", {})
         return sum(
             value.nbytes
             for key, value in vars(self).items()
             if isinstance(value, np.ndarray) and key != "y_true"
-        )
+        ) + sum(s.nbytes() for s in sorts.values())
 
     @cached_property
     def cells(self) -> np.ndarray:
@@ -106,12 +108,18 @@ class ModelArrays:
         onehot[np.arange(self.n_rows), self.y_true.astype(np.intp)] = 1.0
         return ((scores - onehot) ** 2).sum(axis=1)
 
+    def sorted_scores(self, class_index: int) -> SortedScores:
+        """The rows sorted once by the score of one class (stable), with their positive
+        flags (``y_true == class_index``) and ties; cached per class."""
+        cache: dict[int, SortedScores] = self.__dict__.setdefault("_sorted_scores", {})
+        if class_index not in cache:
+            scores = self._need_scores()[:, class_index]
+            cache[class_index] = SortedScores.of(scores, self.y_true == class_index)
+        return cache[class_index]
+
     def score_order(self, class_index: int) -> np.ndarray:
         """Rows sorted by the score of one class (stable), cached per class."""
-        cache = self.__dict__.setdefault("_score_orders", {})
-        if class_index not in cache:
-            cache[class_index] = np.argsort(self._need_scores()[:, class_index], kind="stable")
-        return cache[class_index]
+        return self.sorted_scores(class_index).order
 
     # --- regression -----------------------------------------------------------
 

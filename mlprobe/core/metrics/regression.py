@@ -155,7 +155,9 @@ class R2(Metric):
             return arrays.centered_target
 
         sum_d2 = stats.sum_about(self.D2, y, centers, lambda d, rows: d**2)
-        sum_d4 = stats.sum_about(self.D4, y, centers, lambda d, rows: d**4)
+        sum_d4 = stats.sum_about(
+            self.D4, y, centers, lambda d, rows: (d * d) ** 2
+        )  # no pow() per row
         sum_e2d2 = stats.sum_about(
             self.E2_D2, y, centers, lambda d, rows: arrays.error[rows] ** 2 * d**2
         )

@@ -84,6 +84,24 @@ class AucCounts:
         """
         return np.minimum(self.n_positive, self.n_negative)
 
+    @classmethod
+    def stack(cls, parts: list[AucCounts]) -> AucCounts:
+        """The groups of ``parts``, one after another."""
+        if not parts:
+            return cls(*(np.zeros(0) for _ in range(5)))
+        return cls(
+            *(
+                np.concatenate([getattr(part, name) for part in parts])
+                for name in (
+                    "twice_u",
+                    "n_positive",
+                    "n_negative",
+                    "positive_squares",
+                    "negative_squares",
+                )
+            )
+        )
+
     def delong_variance(self) -> np.ndarray:
         """DeLong's variance of the AUC: ``S10 / P + S01 / N``; NaN below 2 positives or negatives."""
         s10, s01 = self.placement_variances()
