@@ -151,6 +151,8 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     ['12,345', '0.592', '–', '–', 'yes', 'a']
     >>> format_number(0.0123, signed=True), format_number(-0.5, 1, signed=True)
     ('+0.012', '-0.5')
+    >>> format_number(-0.00004, signed=True), format_number(-0.00004)  # no "-0.000"
+    ('+0.000', '0.000')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -159,7 +161,10 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+        text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+        if float(text) == 0:  # a tiny negative rounds to "-0.000": no sign to show there
+            text = ("+" if signed else "") + f"{0.0:.{digits}f}"
+        return text
     return str(value)
 
 

@@ -164,7 +164,7 @@ class BreakdownPane:
         if not state.by:
             self.disparity.value = ""
             return
-        columns = ", ".join(f"`{c}`" for c in state.by)
+        columns = " × ".join(state.by)
         try:
             table = state.probe.disparity(
                 list(state.by),
