@@ -283,6 +283,8 @@ def _view(frame: pd.DataFrame) -> _View:
         if name in columns and len(data) and data[name].nunique(dropna=False) == 1:
             hidden.add(name)
             value = data[name].iloc[0]
+            if name == "model" and value == "model":
+                continue  # the one model of a probe built with model=/predictions=: no news
             notes.append(f"{name} {value if isinstance(value, str) else format_number(value)}")
     confidence = attrs.get("confidence", 0.95)
     if bounds:
@@ -511,7 +513,7 @@ def compact_text(frame: pd.DataFrame) -> str:
     spare = [c for c in view.columns if c.header.text in SPARE_COLUMNS]
     tries: list[tuple[int, bool, bool]] = [(name_width, False, False)]
     tries += [(name_width, True, False)] if spare else []
-    tries += [(32, True, False)]
+    tries += [(32, True, False), (26, True, False)]
     if first is not None and first.short is not None:
         tries += [(name_width, True, True), (30, True, True), (24, True, True)]
     shown = list(view.columns)
