@@ -179,3 +179,40 @@ def test_priorities_turn_impact_the_metric_s_better_way() -> None:
         assert row.benefit == pytest.approx(expected)
         assert row.benefit_ci_low <= row.benefit <= row.benefit_ci_high
     assert bias_table["slice"].iloc[0] == "g == 'a'"
+
+
+def test_compare_impact_intervals_of_ratio_metrics_cover_the_true_contribution() -> None:
+    """Seeded simulation: 100 of 1,100 rows where model b is right 60% of the time, 85% on
+    the rest; model a right 80% everywhere; 40% positives. The slice's true part of b's
+    recall (or F1) is b's population value minus its value were b to do there as a does."""
+    rng = np.random.default_rng(9)
+    share, n = 100 / 1100, 1100
+    g = np.r_[np.ones(100, dtype=bool), np.zeros(1000, dtype=bool)]
+
+    def table(right_slice: float, right_rest: float) -> np.ndarray:
+        """Population (true x predicted) shares of a model right so often in slice and rest."""
+        right = share * right_slice + (1 - share) * right_rest
+        return np.array([[0.6 * right, 0.6 * (1 - right)], [0.4 * (1 - right), 0.4 * right]])
+
+    def f1(t: np.ndarray) -> float:
+        return 2 * t[1, 1] / (2 * t[1, 1] + t[0, 1] + t[1, 0])
+
+    def recall(t: np.ndarray) -> float:
+        return t[1, 1] / t[1].sum()
+
+    now, as_a = table(0.6, 0.85), table(0.8, 0.85)
+    truths = {"recall[1]": recall(now) - recall(as_a), "f1[1]": f1(now) - f1(as_a)}
+    hits = dict.fromkeys(truths, 0)
+    runs = 200
+    for _ in range(runs):
+        y = (rng.random(n) < 0.4).astype(int)
+        a = np.where(rng.random(n) < 0.8, y, 1 - y)
+        b = np.where(rng.random(n) < np.where(g, 0.6, 0.85), y, 1 - y)
+        frame = pd.DataFrame({"g": np.where(g, "s", "r"), "y": y})
+        probe = mp.Probe(frame, target="y", predictions={"a": a, "b": b})
+        for metric, truth in truths.items():
+            row = probe.compare("a", "b", slices=["g == 's'"], metric=metric).iloc[1]
+            assert row["impact_ci_low"] <= row["impact"] <= row["impact_ci_high"]
+            hits[metric] += row["impact_ci_low"] <= truth <= row["impact_ci_high"]
+    for metric, hit in hits.items():
+        assert 0.9 <= hit / runs <= 0.995, (metric, hit / runs)

@@ -23,6 +23,7 @@ and every other slice.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -34,6 +35,7 @@ from mlprobe.core.counting.grouping import Grouping
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric
 from mlprobe.core.metrics._base import ProportionMetric, RowMeanMetric
+from mlprobe.core.metrics._impact import CHUNK_CELLS, DRAWS, PRIOR
 from mlprobe.core.metrics.classification import Accuracy, ErrorRate, Recall, TableMetric
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics._moments import PowerSums
@@ -214,7 +216,7 @@ def compare_table(
         ),
     )
     impact, impact_low, impact_high = _contributions(
-        metric, n, delta, low, high, a, b, grouping, overall
+        metric, n, delta, low, high, a, b, grouping, overall, confidence
     )
     frame = pd.DataFrame(
         {
@@ -250,12 +252,15 @@ def _contributions(
     b: ModelArrays,
     grouping: Grouping,
     overall: Grouping,
+    confidence: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per slice, how much of the change on all rows (b - a) comes from it: the change of b's
     overall value if b performed on the slice's rows as a does. Additive metrics: exactly
     ``share * delta``, with the delta's interval scaled alike (a partition's impacts add up to
-    the overall delta). Ratios of confusion counts: recomputed from both models' tables, no
-    interval yet. Other metrics: NaN. The overall row: NaN."""
+    the overall delta). Ratios of confusion counts: recomputed from both models' tables, with
+    an equal-tailed interval from Jeffreys-posterior draws of each true class's joint rates of
+    (a's prediction, b's prediction), in the slice and in the rest. Other metrics: NaN. The
+    overall row: NaN."""
     impact, impact_low, impact_high = (np.full(len(n), np.nan) for _ in range(3))
     if metric.additive:
         share = n[1:] / n[0]
@@ -265,7 +270,9 @@ def _contributions(
             share * high[1:],
         )
     elif isinstance(metric, ProportionMetric | TableMetric) and a.task != "regression":
-        impact[1:] = _table_contributions(metric, a, b, grouping, overall)
+        impact[1:], impact_low[1:], impact_high[1:] = _table_contributions(
+            metric, a, b, grouping, overall, confidence
+        )
     return impact, impact_low, impact_high
 
 
@@ -275,14 +282,61 @@ def _table_contributions(
     b: ModelArrays,
     grouping: Grouping,
     overall: Grouping,
-) -> np.ndarray:
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """b's value on all rows minus its value were b to do on each slice as a does (from the
-    joint (true, a, b) counts, which every backend gives)."""
+    joint (true, a, b) counts, which every backend gives), with its interval."""
     slices = _joint_tables(a, b, GroupStats(grouping, a)).astype(np.float64)
     everything = _joint_tables(a, b, GroupStats(overall, a)).astype(np.float64)[0]
     all_b = everything.sum(axis=-2)
     as_a = all_b[None] - slices.sum(axis=-2) + slices.sum(axis=-1)
-    return _on_tables(metric, all_b[None])[0] - _on_tables(metric, as_a)
+    value = _on_tables(metric, all_b[None])[0] - _on_tables(metric, as_a)
+    low, high = np.full(len(slices), np.nan), np.full(len(slices), np.nan)
+    rng = np.random.default_rng(0)  # seeded: a slice gets the same interval in every call
+    alpha = (1 - confidence) / 2
+    k = slices.shape[-1]
+    per_chunk = max(1, CHUNK_CELLS // (DRAWS * k**3))
+    for start in range(0, len(slices), per_chunk):
+        part = slice(start, start + per_chunk)
+        draws = _contribution_draws(metric, slices[part], everything[None] - slices[part], rng)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN draws: NaN, said below
+            low[part], high[part] = np.nanquantile(draws, [alpha, 1 - alpha], axis=0)
+    known = np.isfinite(value)
+    low = np.where(known, np.minimum(low, value), np.nan)
+    high = np.where(known, np.maximum(high, value), np.nan)
+    return value, low, high
+
+
+def _contribution_draws(
+    metric: ProportionMetric | TableMetric,
+    slice_joint: np.ndarray,
+    rest_joint: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draws of ``f(b's table on all rows) - f(b's table with the slice as a)``: each true
+    class's joint rates of (a, b) predictions drawn from their Jeffreys (Dirichlet ½)
+    posteriors, in the slice and in the rest, times the observed class totals. Shape
+    (DRAWS, groups)."""
+
+    def rates(joint: np.ndarray) -> np.ndarray:
+        cells = joint.reshape(*joint.shape[:-2], -1)  # (groups, K, K*K): per true class
+        gamma = rng.standard_gamma(np.broadcast_to(cells + PRIOR, (DRAWS, *cells.shape)))
+        drawn = gamma / gamma.sum(axis=-1, keepdims=True)
+        return drawn.reshape(DRAWS, *joint.shape)
+
+    k = slice_joint.shape[-1]
+    slice_rows = slice_joint.sum(axis=(-2, -1))[..., None, None]
+    rest_rows = rest_joint.sum(axis=(-2, -1))[..., None, None]
+    mine = slice_rows * rates(slice_joint)  # (DRAWS, groups, K, K, K)
+    rest_b = (rest_rows * rates(rest_joint)).sum(axis=-2)
+    all_b = mine.sum(axis=-2) + rest_b
+    as_a = mine.sum(axis=-1) + rest_b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drawn = _on_tables(metric, all_b.reshape(-1, k, k)) - _on_tables(
+            metric, as_a.reshape(-1, k, k)
+        )
+    return np.asarray(drawn).reshape(DRAWS, -1)
 
 
 def flips_table(a: ModelArrays, b: ModelArrays, mask: np.ndarray | None) -> pd.DataFrame:
