@@ -377,7 +377,9 @@ def _run_suite(
 
 
 def _fmt(value: float) -> str:
-    return "" if math.isnan(value) else f"{value:.4g}"
+    from mlprobe.spec.runner import format_measure
+
+    return format_measure(value, missing="")
 
 
 def _shorten(text: str, width: int = _NOTE_WIDTH) -> str:

@@ -37,15 +37,14 @@ from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.metrics import resolve_metric
 from mlprobe.errors import MlprobeError
 from mlprobe.spec import GroupTest, SliceTest, Suite, SuiteResult, TestOutcome
+from mlprobe.spec.runner import format_measure
 from mlprobe.terminal import escape
 
 __all__ = ["assert_suite", "format_outcome", "threshold_text"]
 
 
 def _fmt(value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "undefined"
-    return f"{value:.4g}"
+    return format_measure(value, missing="undefined")
 
 
 def _higher_wanted(test: SliceTest, probe: Any) -> bool | None:
