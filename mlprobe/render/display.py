@@ -56,11 +56,12 @@ import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.results import ResultFrame, as_result, register_views
 from mlprobe.render.tables import (
     BADGE,
     ELLIPSIS,
@@ -74,7 +75,7 @@ from mlprobe.render.tables import (
     format_share,
 )
 
-__all__ = ["ResultFrame", "as_result", "display_options", "set_display"]
+__all__ = ["ResultFrame", "as_result", "display_options", "set_display"]  # the first two: core's
 
 #: the display settings (see :func:`set_display`)
 #: columns the terminal view leaves out before it cuts slice names (a share is n over all)
@@ -87,6 +88,8 @@ SIGNED = frozenset({"gap", "delta", "impact", "benefit"})
 SECONDARY = frozenset({"impact", "benefit"})
 #: row flags: they style the rows rather than fill a column
 FLAGS = ("low_support", "own_predictions", "is_overall")
+#: columns kept for programs (a suite outcome's counts and direction): in .raw() only
+INTERNAL = ("counts", "higher_is_better", "ideal")
 #: columns that hold one value per table, named under it when they do
 CONSTANTS = ("model", "metric", "component", "overall")
 #: a disparity's extreme groups: the group column and the value shown beside it
@@ -133,62 +136,12 @@ def display_options() -> dict[str, Any]:
     return dict(_OPTIONS)
 
 
-class ResultFrame(pd.DataFrame):
-    """A result of the probe: a :class:`pandas.DataFrame` that displays compactly.
-
-    All columns and values are the raw ones; only ``repr``, ``print`` and the
-    notebook view differ (see the module's description). Operations return plain
-    DataFrames: ``result.head()``, ``result[result.n > 30]``, ``result.copy()``.
-    """
-
-    _metadata: ClassVar[list[str]] = []
-
-    @property
-    def _constructor(self) -> type[pd.DataFrame]:
-        # pandas builds every derived frame with this: derived frames are plain
-        return pd.DataFrame
-
-    def _constructor_from_mgr(self, mgr: Any, axes: Any) -> pd.DataFrame:
-        # pandas >= 2.1 builds derived frames from a block manager through this
-        return pd.DataFrame._from_mgr(mgr, axes=axes)  # type: ignore[attr-defined]
-
-    def raw(self) -> pd.DataFrame:
-        """The same data and ``attrs`` as a plain DataFrame (pandas' display)."""
-        frame = pd.DataFrame(self)
-        frame.attrs = dict(self.attrs)
-        return frame
-
-    def __repr__(self) -> str:
-        if not _OPTIONS["compact"]:
-            return pd.DataFrame.__repr__(self)
-        return compact_text(self)
-
-    def _repr_html_(self) -> str | None:
-        if not _OPTIONS["compact"]:
-            return pd.DataFrame._repr_html_(self)  # type: ignore[attr-defined]
-        return compact_html(self)
+def _text_view(frame: pd.DataFrame) -> str | None:
+    return compact_text(frame) if _OPTIONS["compact"] else None
 
 
-def as_result(frame: pd.DataFrame) -> ResultFrame:
-    """``frame`` (its data and ``attrs``, not copied) as a :class:`ResultFrame`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> result = as_result(pd.DataFrame({"n": [1234]}))
-    >>> isinstance(result, pd.DataFrame), result["n"].sum()
-    (True, np.int64(1234))
-    >>> result
-        n
-    1,234
-    """
-    if isinstance(frame, ResultFrame):
-        return frame
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"as_result: expected a pandas DataFrame; received {type(frame).__name__}.")
-    result = ResultFrame(frame)
-    result.attrs = dict(frame.attrs)
-    return result
+def _html_view(frame: pd.DataFrame) -> str | None:
+    return compact_html(frame) if _OPTIONS["compact"] else None
 
 
 # --- the view: columns of cells ------------------------------------------------------------
@@ -242,6 +195,8 @@ def _bounds(columns: Sequence[Hashable]) -> dict[str, tuple[str, str]]:
     }
     if "value" in names and "ci_low" in names and "ci_high" in names:
         found["value"] = ("ci_low", "ci_high")  # find_slices: the loss of the slice
+    elif "observed" in names and "ci_low" in names and "ci_high" in names:
+        found["observed"] = ("ci_low", "ci_high")  # suite outcomes, history trends
     return found
 
 
@@ -268,7 +223,7 @@ def _view(frame: pd.DataFrame) -> _View:
     columns = list(data.columns)
     bounds = _bounds(columns)
     folded = {c for pair in bounds.values() for c in pair}
-    hidden: set[Hashable] = set(folded) | {c for c in FLAGS if c in columns}
+    hidden: set[Hashable] = set(folded) | {c for c in FLAGS + INTERNAL if c in columns}
     if "q_value" in columns and "p_value" in columns:
         hidden.add("p_value")
     hidden |= {value for group, (value, _) in EXTREMES.items() if group in columns}
@@ -601,3 +556,8 @@ def _text(view: _View, name_width: int) -> str:
         notes = [note for note in notes if not note.startswith("[...]")]  # no interval shown
     lines += [" · ".join(notes)] if notes else []
     return "\n".join(lines)
+
+
+# results made anywhere (core, spec, the facade) display through these views once this module
+# is loaded, as it is by any probe: core cannot import render, so render plugs its view in
+register_views(text=_text_view, html=_html_view)

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
+from mlprobe.core.results import as_result
 from mlprobe.spec.files import write_atomic
 from mlprobe.spec.runner import OUTCOMES, TestOutcome
 
@@ -68,7 +69,7 @@ class SuiteResult:
         """
         frame = pd.DataFrame([asdict(o) for o in self.items], columns=_COLUMNS)
         frame["n"] = frame["n"].astype("Int64")
-        return frame
+        return as_result(frame)
 
     @property
     def passed(self) -> bool:

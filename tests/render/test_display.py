@@ -240,3 +240,18 @@ def test_a_disparity_reads_its_extremes_intervals_and_exclusions(probe: mp.Probe
     assert page is not None and html.escape(lowest) in page
     excluded = list(row["excluded"])
     assert excluded and f'title="{html.escape(excluded[0])}' in page
+
+
+def test_suite_outcomes_and_history_tables_display_compactly(probe: mp.Probe, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    suite = mp.Suite(
+        "s", [mp.SliceTest(id="women", slice="sex == 'Female'", metric="accuracy", at_least=0.9)]
+    )
+    result = suite.run(probe, model="v1", record=tmp_path / "runs.db", version="v1")
+    outcomes = result.outcomes
+    assert isinstance(outcomes, ResultFrame)
+    row = outcomes.iloc[0]
+    text = repr(outcomes)
+    assert f"{row['observed']:.3f}" in text and "ci_low" not in text.splitlines()[0]
+    assert "ci_low" in outcomes.columns  # every raw column kept
+    matrix = mp.History(tmp_path / "runs.db").matrix()
+    assert isinstance(matrix, ResultFrame) and "women" in repr(matrix)
