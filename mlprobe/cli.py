@@ -377,9 +377,10 @@ def _run_suite(
 
 
 def _fmt(value: float) -> str:
-    from mlprobe.spec.runner import format_measure
+    """A number of the outcome table, as every mlprobe table writes it (render's format)."""
+    from mlprobe.render.tables import format_number
 
-    return format_measure(value, missing="")
+    return "" if math.isnan(value) else format_number(float(value))
 
 
 def _shorten(text: str, width: int = _NOTE_WIDTH) -> str:

@@ -117,7 +117,7 @@ def test_passing_suite_on_csv_exits_0_and_prints_a_table(files: dict[str, Path])
         "passed",
         "a-accuracy",
         "accuracy",
-        "1 [0.963, 1]",
+        "1.000 [0.963, 1.000]",
         ">= 0.9",
         "100",
     ]
@@ -150,7 +150,7 @@ def test_failures_exit_1_with_details_and_junit_xml_from_parquet(
         "FAILED",
         "b-accuracy",
         "accuracy",
-        "0.6 [0.502, 0.6906]",
+        "0.600 [0.502, 0.691]",
         ">= 0.8",
         "100",
     ]
@@ -460,7 +460,7 @@ def test_a_group_test_runs_from_the_cli_with_junit(files: dict[str, Path], tmp_p
         "FAILED",
         "g-accuracy-gap",
         "accuracy difference",
-        "0.4 [0.2289, 0.5244]",
+        "0.400 [0.229, 0.524]",
         "<= 0.1",
         "400",
     ]
@@ -468,7 +468,7 @@ def test_a_group_test_runs_from_the_cli_with_junit(files: dict[str, Path], tmp_p
         "passed",
         "g-accuracy-ratio",
         "accuracy ratio",
-        "0.6 [0.4756, 0.7569]",
+        "0.600 [0.476, 0.757]",
         ">= 0.5",
     ]
     assert rows["g-tiny"][0] == "inconclusive"
