@@ -78,6 +78,9 @@ class TestsPane(LazyPane):
                 self.chart.widget,
             ]
         )
+        #: the suite file's name as last loaded, and whether the store holds runs of it
+        self._suite: str | None = None
+        self._recorded_suite: str | None = None
         self.run_button.on_click(self._run_clicked)
         self.history_path.observe(self.invalidate, names="value")
         self.test_picker.observe(self._trend_picked, names="value")
@@ -102,6 +105,7 @@ class TestsPane(LazyPane):
             f"Suite file <code>{html.escape(str(path))}</code> (the <i>Save test</i> tab's), "
             f"run on model <b>{html.escape(model)}</b>."
         )
+        self._suite = None
         if not Path(path).is_file():
             self.outcomes.value = _note(
                 "No suite file there yet: save a test from the Save test tab, or type its path "
@@ -110,6 +114,7 @@ class TestsPane(LazyPane):
         else:
             try:
                 suite = Suite.load(path)
+                self._suite = suite.name
                 result = suite.run(self.state.probe, model=model)
             except MlprobeError as error:
                 self.outcomes.value = _note(f"The suite could not run: {error}")
@@ -138,7 +143,9 @@ class TestsPane(LazyPane):
             self._hide_chart()
             return
         try:
-            suite = self._suite_name(reader)
+            recorded = set(reader.runs()["suite"])
+            self._recorded_suite = self._suite if self._suite in recorded else None
+            suite = self._recorded_suite
             table = reader.matrix(suite=suite, value="outcome")
         except MlprobeError as error:
             self.matrix.value = _note(str(error))
@@ -155,14 +162,6 @@ class TestsPane(LazyPane):
         self.test_picker.value = keep or (tests[0] if tests else None)
         self._draw_trend()
 
-    def _suite_name(self, reader: RunHistory) -> str | None:
-        """The suite file's name when the store holds runs of it, else None (all suites)."""
-        path = self.save_pane.suite_path()
-        if not Path(path).is_file():
-            return None
-        name = Suite.load(path).name
-        return name if name in reader.runs()["suite"].unique() else None
-
     @shown_errors(_state)
     def _draw_trend(self) -> None:
         test = self.test_picker.value
@@ -171,7 +170,7 @@ class TestsPane(LazyPane):
             self._hide_chart()
             return
         try:
-            suite = self._suite_name(reader)
+            suite = self._recorded_suite
             name = test.split("/", 1)[-1] if suite is None and "/" in test else test
             trend = reader.trend(name, suite=suite if suite else None)
         finally:
