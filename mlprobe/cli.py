@@ -377,8 +377,8 @@ def _run_suite(
 
 
 def _fmt(value: float) -> str:
-    """A number of the outcome table, as every mlprobe table writes it (render's format)."""
-    from mlprobe.render.tables import format_number
+    """A number of the outcome table, as every mlprobe table writes it."""
+    from mlprobe.core.number_format import format_number
 
     return "" if math.isnan(value) else format_number(float(value))
 
@@ -709,13 +709,13 @@ def _doc(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _matrix_text(matrix: Any) -> str:
     """Tests as rows, versions as columns, aligned; outcomes failed/error in capitals."""
-    from mlprobe.spec.criteria import format_value
+    from mlprobe.core.number_format import format_number
     from mlprobe.terminal import escape
 
     def cell(value: Any) -> str:
         if isinstance(value, str):
             return value.upper() if value in ("failed", "error") else value
-        return format_value(value)
+        return format_number(value)
 
     header = ["test", *(str(v) for v in matrix.index)]
     rows = [[str(c), *(cell(v) for v in matrix[c].tolist())] for c in matrix.columns]

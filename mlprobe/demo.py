@@ -13,7 +13,12 @@ import pandas as pd
 from mlprobe.datasets import load_adult
 from mlprobe.probe import Probe
 from mlprobe.render.display import compact_text
-from mlprobe.render.tables import format_q
+from mlprobe.render.tables import (
+    format_interval,
+    format_number,
+    format_points,
+    format_q_phrase,
+)
 
 __all__ = ["fix_first", "format_breakdown", "run_demo"]
 
@@ -26,16 +31,6 @@ def format_breakdown(frame: pd.DataFrame) -> str:
     """A breakdown as plain text: the same compact view a notebook or terminal shows
     (:func:`mlprobe.render.display.compact_text`)."""
     return compact_text(frame)
-
-
-def _q_phrase(value: float) -> str:
-    """``= 0.012`` or ``< 0.001``: a q-value after "q", never "= 0" (see :func:`format_q`).
-
-    >>> _q_phrase(0.0123), _q_phrase(0.0)
-    ('= 0.012', '< 0.001')
-    """
-    shown = format_q(value)
-    return shown if shown.startswith("<") else f"= {shown}"
 
 
 def run_demo(out: TextIO) -> int:
@@ -76,7 +71,10 @@ def run_demo(out: TextIO) -> int:
     weakest = everything[(everything["q_value"] < 0.05) & (everything["gap"] < 0)]
     weakest = weakest.sort_values("gap").head(5)
     overall = probe.metric(recall)["value"]
-    print(f"== weakest groups: {recall} clearly below the rest (overall {overall:.3f})", file=out)
+    print(
+        f"== weakest groups: {recall} clearly below the rest (overall {format_number(overall)})",
+        file=out,
+    )
     print(
         f"   (q-values over all {len(everything)} groups above at once, so they differ from "
         "each table's, which counts only that table's groups)",
@@ -86,9 +84,10 @@ def run_demo(out: TextIO) -> int:
         print("none: no group trails the rest beyond chance.", file=out)
     for _, row in weakest.iterrows():
         print(
-            f"- {row['slice']}: {row[recall]:.3f} "
-            f"[{row[recall + '_ci_low']:.3f}, {row[recall + '_ci_high']:.3f}] "
-            f"on {row['n']} rows, {row['gap']:+.3f} vs the rest (q {_q_phrase(row['q_value'])})",
+            f"- {row['slice']}: {format_number(row[recall])} "
+            f"{format_interval(row[recall + '_ci_low'], row[recall + '_ci_high'])} "
+            f"on {format_number(row['n'])} rows, {format_number(row['gap'], signed=True)} vs "
+            f"the rest ({format_q_phrase(row['q_value'])})",
             file=out,
         )
     print(file=out)
@@ -112,9 +111,10 @@ def fix_first(table: pd.DataFrame, top: int = 3) -> str:
         if not row["benefit"] > 0:
             break
         low, high = row["benefit_ci_low"], row["benefit_ci_high"]
-        interval = "" if np.isnan(low) else f" [{100 * low:+.1f}, {100 * high:+.1f}]"
+        interval = "" if np.isnan(low) else f" [{format_points(low)}, {format_points(high)}]"
         lines.append(
-            f"- fixing `{row['slice']}` ({row['n']} rows) buys {100 * row['benefit']:+.1f} "
+            f"- fixing `{row['slice']}` ({format_number(row['n'])} rows) buys "
+            f"{format_points(row['benefit'])} "
             f"points of {metric}{interval}"
         )
     if len(lines) == 1:

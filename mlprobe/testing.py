@@ -35,9 +35,9 @@ from typing import Any
 
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.metrics import resolve_metric
+from mlprobe.core.number_format import format_measure
 from mlprobe.errors import MlprobeError
 from mlprobe.spec import GroupTest, SliceTest, Suite, SuiteResult, TestOutcome
-from mlprobe.spec.runner import format_measure
 from mlprobe.terminal import escape
 
 __all__ = ["assert_suite", "format_outcome", "threshold_text"]

@@ -113,7 +113,7 @@ def test_doc_with_history_markdown(suite_file: Path, store: Path, capsys: Any) -
     assert main(["doc", str(suite_file), "--history", str(store)]) == 0
     out = capsys.readouterr().out
     assert "Versions recorded: v1, v2." in out
-    assert "Latest by version: v1 passed 1 · v2 **FAILED** 0.6" in out
+    assert "Latest by version: v1 passed 1.000 · v2 **FAILED** 0.600" in out
     assert "## Latest outcomes" in out
 
 
@@ -132,7 +132,7 @@ def test_history_prints_the_matrix(store: Path, capsys: Any) -> None:
     assert main(["history", str(store)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["test", "v1", "v2"]
-    assert lines[1].split() == ["a-accuracy", "1", "0.6"]
+    assert lines[1].split() == ["a-accuracy", "1.000", "0.600"]
     assert lines[2].split()[0] == "g-selection"
     assert main(["history", str(store), "--value", "outcome", "--suite", "income"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -178,7 +178,7 @@ def test_history_escapes_what_the_store_holds(monkeypatch: Any, capsys: Any) -> 
     assert main(["history", "any.db"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b" in out
-    assert out.splitlines()[1].split()[-2:] == ["0.5", "–"]
+    assert out.splitlines()[1].split()[-2:] == ["0.500", "–"]
     assert main(["history", "any.db", "--markdown"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "t\\x1b\\[2J\\|x" in out

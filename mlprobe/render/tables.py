@@ -16,16 +16,22 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from mlprobe.core.analyses.breakdown import overall_rows
+from mlprobe.core.number_format import (
+    format_interval,
+    format_number,
+    format_points,
+    format_q,
+    format_q_phrase,
+    format_share,
+)
 from mlprobe.errors import ValidationError, did_you_mean
 
 __all__ = [
@@ -35,7 +41,12 @@ __all__ = [
     "badness",
     "breakdown_html",
     "compare_html",
+    "format_interval",
+    "format_number",
+    "format_points",
     "format_q",
+    "format_q_phrase",
+    "format_share",
     "frame_html",
     "slice_order",
     "sort_breakdown",
@@ -138,61 +149,6 @@ def sort_breakdown(
     ordered = pd.concat([head, body.loc[order]])
     ordered.attrs = attrs
     return ordered
-
-
-def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
-    """A value for people: counts with thousands separators, other numbers to ``digits``.
-
-    ``signed`` writes the sign of a difference (``+0.012``); undefined values are "–".
-
-    Examples
-    --------
-    >>> [format_number(v) for v in (12345, 0.59213, float("nan"), None, True, "a")]
-    ['12,345', '0.592', '–', '–', 'yes', 'a']
-    >>> format_number(0.0123, signed=True), format_number(-0.5, 1, signed=True)
-    ('+0.012', '-0.5')
-    >>> format_number(-0.00004, signed=True), format_number(-0.00004)  # no "-0.000"
-    ('+0.000', '0.000')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-        if float(text) == 0:  # a tiny negative rounds to "-0.000": no sign to show there
-            text = ("+" if signed else "") + f"{0.0:.{digits}f}"
-        return text
-    return str(value)
-
-
-def format_q(value: Any) -> str:
-    """A q-value (or p-value) for people: "< 0.001" when tiny, else 2 significant digits.
-
-    Never "0" nor "0.000000e+00": a p-value that underflowed to 0.0 (a big slice far
-    from the rest) is not zero, only smaller than a double holds. The floor 0.001 is
-    honest (every value shown so is below it) and is where a decision stops changing:
-    q-values are read against a level like 0.05, and far in the tails the tests'
-    approximations (normal, skew-corrected t) have no accurate digits to show. The
-    stored numbers stay the computed ones; only their display is floored. To show a
-    frame of :meth:`mlprobe.Probe.find_slices` this way, format its columns, e.g.
-    ``found.style.format({"p_value": format_q, "q_value": format_q})`` in a notebook
-    or ``found.assign(q_value=found["q_value"].map(format_q))`` in a terminal.
-
-    Examples
-    --------
-    >>> [format_q(v) for v in (0.0, 2.7e-297, 0.00123, 0.0456, 0.5, 1.0, float("nan"))]
-    ['< 0.001', '< 0.001', '0.0012', '0.046', '0.5', '1', '–']
-    >>> import numpy as np
-    >>> format_q(np.float64(0.0)), format_q(np.float32(1e-40)), format_q(None)
-    ('< 0.001', '< 0.001', '–')
-    """
-    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    return "< 0.001" if value < 0.001 else f"{value:.2g}"
 
 
 #: tooltips of the column headers (what the numbers mean)
@@ -350,30 +306,6 @@ def slice_order(
     ordered = bare(sort_breakdown(frame, metric, by))
     ordered = ordered[~overall_rows(ordered)]
     return list(dict.fromkeys(ordered["slice"].astype(str)))
-
-
-def format_interval(low: Any, high: Any, *, signed: bool = False) -> str:
-    """An interval ``[low, high]`` to 3 decimals (signed ends with ``signed``), or "–".
-
-    Examples
-    --------
-    >>> format_interval(0.5512, 0.63), format_interval(-0.02, 0.01, signed=True)
-    ('[0.551, 0.630]', '[-0.020, +0.010]')
-    >>> format_interval(float("nan"), float("nan"))
-    '–'
-    """
-    if low is None or high is None or math.isnan(low) or math.isnan(high):
-        return "–"
-    return (
-        f"[{format_number(float(low), signed=signed)}, {format_number(float(high), signed=signed)}]"
-    )
-
-
-def format_share(value: Any) -> str:
-    """A share of rows as a percentage to one decimal (``0.1234`` -> ``12.3%``), or "–"."""
-    if value is None or math.isnan(value):
-        return "–"
-    return f"{value:.1%}"
 
 
 def breakdown_html(

@@ -15,8 +15,10 @@ labels, versions) is escaped: Markdown-significant characters are backslash-esca
 (``|`` too inside tables), HTML is escaped, control characters are shown as
 ``\\xNN``.
 
-Numbers read as :func:`mlprobe.render.tables.format_number` writes them (three
-decimals), without trailing zeros: :func:`format_value`.
+Numbers read as everywhere in mlprobe (:mod:`mlprobe.core.number_format`): measured
+values (baselines, observed values) with three decimals as every table writes them
+(``0.550``), values a person set (thresholds, allowances, bin edges) as written
+(``at least 0.55``).
 
 Examples
 --------
@@ -52,6 +54,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from mlprobe.core.number_format import format_number, format_plain
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.spec.group_test import AnyTest, GroupTest
 from mlprobe.spec.slice_test import Baseline, SliceTest
@@ -67,7 +70,6 @@ __all__ = [
     "criteria_html",
     "criteria_markdown",
     "describe_test",
-    "format_value",
     "matrix_markdown",
     "metric_words",
 ]
@@ -129,40 +131,6 @@ class HistoryReader(Protocol):
 # --- words ------------------------------------------------------------------------------------
 
 
-def format_value(value: Any) -> str:
-    """A number for a sentence: three decimals at most, no trailing zeros; "–" when undefined.
-
-    Rounds as :func:`mlprobe.render.tables.format_number` does (three decimals) and
-    drops the zeros a hand-written threshold never had; values below 0.001 keep three
-    significant digits rather than reading 0.
-
-    Examples
-    --------
-    >>> [format_value(v) for v in (0.55, 0.1, 0.61234, 2, 12345, -0.0001234, float("nan"))]
-    ['0.55', '0.1', '0.612', '2', '12,345', '-0.000123', '–']
-    >>> format_value(1e-12), format_value(float("inf")), format_value(None)
-    ('1e-12', '∞', '–')
-    """
-    if value is None or isinstance(value, bool):
-        return "–" if value is None else ("yes" if value else "no")
-    if isinstance(value, int):
-        return f"{value:,}"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(number):
-        return "–"
-    if math.isinf(number):
-        return "∞" if number > 0 else "-∞"
-    if number == int(number) and abs(number) < 1e15:
-        return f"{int(number):,}"
-    if abs(number) < 0.001:
-        return f"{number:.3g}"
-    text = f"{number:.3f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def metric_words(metric: str) -> str:
     """A metric name in words: ``recall[>50K]`` -> ``recall of >50K``; unknown names as they are.
 
@@ -212,7 +180,8 @@ def _plain(parts: Sequence[_Part]) -> str:
 
 
 def _number_parts(value: float) -> _Parts:
-    return [format_value(value)]
+    """A number in a table cell: as every mlprobe table writes it (``0.550``)."""
+    return [format_number(value)]
 
 
 def _slice_parts(test: SliceTest) -> _Parts:
@@ -243,14 +212,14 @@ def _recorded(baseline: Baseline, *, groups: bool = False) -> str:
 
 def _slice_sentence(test: SliceTest) -> _Parts:
     parts = [*_slice_parts(test), ", ", metric_words(test.metric) + _model_words(test)]
-    amount = format_value(test.threshold_value)
+    amount = format_plain(test.threshold_value)
     higher = _higher_is_better(test.metric)
     kind = test.expectation
     baseline = test.baseline
     if kind in ("at_least", "at_most"):
         parts.append(f" must stay {kind.replace('_', ' ')} {amount}")
         if baseline is not None and baseline.value is not None:
-            parts.append(f" — baseline {format_value(baseline.value)}, {_recorded(baseline)}")
+            parts.append(f" — baseline {format_number(baseline.value)}, {_recorded(baseline)}")
     elif kind == "max_gap_to_overall":
         if higher is None:
             parts.append(f" must stay within {amount} of its value on all rows, on the worse side")
@@ -264,7 +233,9 @@ def _slice_sentence(test: SliceTest) -> _Parts:
             moved = "drop more than {} below" if higher else "rise more than {} above"
             start = f" must not {moved.format(amount)} its baseline"
         if baseline is not None and baseline.value is not None:
-            start = start.replace("its baseline", f"its baseline of {format_value(baseline.value)}")
+            start = start.replace(
+                "its baseline", f"its baseline of {format_number(baseline.value)}"
+            )
             start += f" ({_recorded(baseline)})"
         else:
             start += " (none recorded yet)"
@@ -282,7 +253,7 @@ def _groups_phrase(test: GroupTest) -> str:
     if isinstance(test.bins, int):
         notes.append(f"numeric columns in {test.bins} bins of about equal size")
     elif test.bins is not None:
-        cuts = [format_value(b) for b in test.bins]
+        cuts = [format_plain(b) for b in test.bins]
         shown = cuts[0] if len(cuts) == 1 else f"{', '.join(cuts[:-1])} and {cuts[-1]}"
         notes.append(f"numeric columns cut at {shown}")
     if test.min_support > 0:
@@ -295,7 +266,7 @@ def _groups_phrase(test: GroupTest) -> str:
 
 def _group_sentence(test: GroupTest) -> _Parts:
     words = metric_words(test.metric) + _model_words(test)
-    amount = format_value(test.threshold_value)
+    amount = format_plain(test.threshold_value)
     if test.expectation == "max_difference":
         rest = (
             f"the {words} may differ by at most {amount} between the highest and the lowest group"
@@ -337,7 +308,7 @@ def _threshold_origin(test: AnyTest) -> str:
         text = "set by hand"
         if baseline is not None and baseline.value is not None:
             text += (
-                f"; the {test.statistic} was {format_value(baseline.value)} when "
+                f"; the {test.statistic} was {format_number(baseline.value)} when "
                 f"{_recorded(baseline, groups=True)}"
             )
         return text
@@ -347,40 +318,42 @@ def _threshold_origin(test: AnyTest) -> str:
         if higher is None:
             return (
                 f"the metric's value on all rows, measured on each run, with an allowance of "
-                f"{format_value(amount)} on the worse side"
+                f"{format_plain(amount)} on the worse side"
             )
         return (
             f"the metric's value on all rows, measured on each run, "
-            f"{'minus' if higher else 'plus'} an allowance of {format_value(amount)}"
+            f"{'minus' if higher else 'plus'} an allowance of {format_plain(amount)}"
         )
     if kind == "max_drop_from_baseline":
         if baseline is None or baseline.value is None:
             return (
-                f"the baseline with an allowance of {format_value(amount)}; no baseline is "
+                f"the baseline with an allowance of {format_plain(amount)}; no baseline is "
                 "recorded yet, so the test errors until one is "
                 "(suite.with_baselines(probe).save(path))"
             )
         value = baseline.value
         if higher is None:
             return (
-                f"baseline {format_value(value)} with an allowance of {format_value(amount)} on "
+                f"baseline {format_number(value)} with an allowance of {format_plain(amount)} on "
                 "the worse side"
             )
         bound = value - amount if higher else value + amount
         return (
-            f"baseline {format_value(value)} {'minus' if higher else 'plus'} an allowance of "
-            f"{format_value(amount)} = {format_value(bound)}"
+            f"baseline {format_number(value)} {'minus' if higher else 'plus'} an allowance of "
+            f"{format_plain(amount)} = {format_plain(bound)}"
         )
     if baseline is None or baseline.value is None:
         return "set by hand"
     value = baseline.value
     if kind == "at_least" and value >= amount:
         return (
-            f"baseline {format_value(value)} minus an allowance of {format_value(value - amount)}"
+            f"baseline {format_number(value)} minus an allowance of {format_plain(value - amount)}"
         )
     if kind == "at_most" and value <= amount:
-        return f"baseline {format_value(value)} plus an allowance of {format_value(amount - value)}"
-    return f"set by hand; the baseline {format_value(value)} does not meet it"
+        return (
+            f"baseline {format_number(value)} plus an allowance of {format_plain(amount - value)}"
+        )
+    return f"set by hand; the baseline {format_number(value)} does not meet it"
 
 
 def _judged(test: AnyTest) -> str:
@@ -520,7 +493,7 @@ def _history_parts(entries: list[_Latest]) -> _Parts:
             parts.append(_SEPARATOR)
         parts += [entry.version, " ", _outcome_mark(entry.outcome)]
         if not math.isnan(entry.observed):
-            parts.append(f" {format_value(entry.observed)}")
+            parts.append(f" {format_number(entry.observed)}")
         if entry.other_definition:
             parts.append(" (other definition)")
     return parts
@@ -642,7 +615,7 @@ def _latest_cells(test_id: str, latest: _Latest | None) -> list[_Parts]:
     if latest is None:
         return [[_Mark(test_id, "")], ["–"], ["not recorded"], ["–"], ["–"], ["–"], ["–"]]
     n = latest.n
-    rows = "–" if n is None or (isinstance(n, float) and math.isnan(n)) else format_value(int(n))
+    rows = "–" if n is None or (isinstance(n, float) and math.isnan(n)) else format_number(int(n))
     return [
         [_Mark(test_id, "")],
         [latest.version],
@@ -720,8 +693,9 @@ def matrix_markdown(matrix: pd.DataFrame) -> str:
     """A versions x tests matrix (:meth:`mlprobe.History.matrix`) as a Markdown table.
 
     One row per test, one column per version (a suite has more tests than versions;
-    rows stay readable where columns would not). Numbers as :func:`format_value`
-    writes them; failed and error outcomes in bold.
+    rows stay readable where columns would not). Numbers as every mlprobe table
+    writes them (:func:`~mlprobe.core.number_format.format_number`); failed and error
+    outcomes in bold.
 
     Examples
     --------
@@ -730,7 +704,7 @@ def matrix_markdown(matrix: pd.DataFrame) -> str:
     >>> print(matrix_markdown(m))
     | Test | v1 | v2 |
     |---|---|---|
-    | a\\|b | 0.61 | 0.52 |
+    | a\\|b | 0.610 | 0.520 |
     """
     versions = [str(v) for v in matrix.index]
     rows = []

@@ -31,6 +31,7 @@ import pandas as pd
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
+from mlprobe.core.number_format import format_number, format_plain, format_q_phrase
 from mlprobe.core.slicing.predicates import (
     And,
     Between,
@@ -509,16 +510,8 @@ def _metric_of(found: _Found, metric: str | None, default: str) -> str:
 # --- the tests -------------------------------------------------------------------------------
 
 
-def _fmt(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.4g}"
-
-
 def _q_text(q: float) -> str:
-    if math.isnan(q):
-        return "not tested"
-    return "q < 1e-300" if q == 0 else f"q = {q:.2g}"
+    return "not tested" if math.isnan(q) else format_q_phrase(q)
 
 
 def _why(value: float, now: Mapping[str, float], worse_is_up: bool, confidence: float) -> str:
@@ -528,7 +521,7 @@ def _why(value: float, now: Mapping[str, float], worse_is_up: bool, confidence: 
     level = f"{confidence:.0%}"
     if math.isfinite(margin) and margin > floor:
         return f"its {level} interval's margin; at least one point"
-    shown = f", {margin:.2g}," if math.isfinite(margin) else ""
+    shown = f", {format_plain(margin)}," if math.isfinite(margin) else ""
     unit = "one point" if floor == ALLOWANCE_FLOOR else "1% of the value"
     return f"{unit}: its {level} interval's margin{shown} is smaller"
 
@@ -536,9 +529,9 @@ def _why(value: float, now: Mapping[str, float], worse_is_up: bool, confidence: 
 def _how_found(found: _Found, today: str) -> str:
     if found.source in ("find_slices", "a breakdown") and math.isfinite(found.value):
         where = "by find_slices" if found.source == "find_slices" else "in a breakdown"
-        vs = f" vs {_fmt(found.rest)} on the rest" if math.isfinite(found.rest) else ""
+        vs = f" vs {format_number(found.rest)} on the rest" if math.isfinite(found.rest) else ""
         return (
-            f"Found {where} on {today}: {found.metric} {_fmt(found.value)}{vs} "
+            f"Found {where} on {today}: {found.metric} {format_number(found.value)}{vs} "
             f"({_q_text(found.q_value)})."
         )
     if found.source:
@@ -700,16 +693,14 @@ def _test(
             why = "as asked"
         if ideal is None:
             expectation = {"max_drop_from_baseline": amount}
-            description += (
-                f" Fails when {metric} is worse than its baseline by more than {amount:g} ({why})."
-            )
+            description += f" Fails when {metric} is worse than its baseline by more than {format_plain(amount)} ({why})."
         else:  # a bias (best at its ideal): a one-sided bound, on the side the slice leans to
             bound = value + amount if worse_is_up else value - amount
             side = "at_most" if worse_is_up else "at_least"
             expectation = {side: _round_out(bound, up=worse_is_up)}
             description += (
-                f" Fails when {metric} moves further from {ideal:g} than its baseline "
-                f"{_fmt(value)} by more than {amount:g} ({why})."
+                f" Fails when {metric} moves further from {format_plain(ideal)} than its baseline "
+                f"{format_number(value)} by more than {format_plain(amount)} ({why})."
             )
     recorded = (
         _round_out(value, up=not higher_is_better if ideal is None else value >= ideal)

@@ -31,6 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from mlprobe.core.number_format import format_measure
 from mlprobe.core.statistics.intervals import mover_difference
 from mlprobe.errors import ValidationError, did_you_mean
 from mlprobe.spec.errors import RunStoreError
@@ -493,7 +494,7 @@ def _finite(*values: Any) -> bool:
 
 
 def _fmt(value: float) -> str:
-    return "nan" if not math.isfinite(value) else f"{value:.4g}"
+    return format_measure(value if math.isfinite(value) else None)
 
 
 def _compare(row: pd.Series, other: pd.Series | None, label: str) -> dict[str, Any]:

@@ -28,11 +28,12 @@ from typing import Any, Literal
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
+from mlprobe.core.number_format import format_measure
 from mlprobe.errors import MlprobeError
 from mlprobe.spec.group_test import AnyTest, GroupTest
 from mlprobe.spec.slice_test import SliceTest
 
-__all__ = ["OUTCOMES", "TestOutcome", "disparity_row", "format_measure", "run_test"]
+__all__ = ["OUTCOMES", "TestOutcome", "disparity_row", "run_test"]
 
 Outcome = Literal["passed", "failed", "inconclusive", "error"]
 Kind = Literal["slice", "group"]
@@ -74,22 +75,6 @@ class TestOutcome:
     #: :func:`mlprobe.core.analyses.breakdown.sufficient_counts`), when asked for and the
     #: metric has them
     counts: dict[str, Any] | None = field(default=None, compare=False)
-
-
-def format_measure(value: float | None, missing: str = "nan") -> str:
-    """A measured value in an outcome's text: 4 significant digits, ``missing`` when undefined.
-
-    The one number format of outcome messages (the runner's reasons, the pytest plugin's
-    failures, the command line's table); tables and reports use :mod:`mlprobe.render`'s.
-
-    Examples
-    --------
-    >>> format_measure(0.403812), format_measure(float("nan")), format_measure(None, "")
-    ('0.4038', 'nan', '')
-    """
-    if value is None or math.isnan(value):
-        return missing
-    return f"{value:.4g}"
 
 
 _fmt = format_measure

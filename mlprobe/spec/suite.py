@@ -447,7 +447,7 @@ class Suite:
         >>> test.baseline.value, test.baseline.n
         (0.511628, 86)
         >>> print(test.description)
-        Found by find_slices on ...: error_rate 0.512 vs 0.000 on the rest (q = ...).
+        Found by find_slices on ...: error_rate 0.512 vs 0.000 on the rest (q ...).
         Fails when error_rate is worse than its baseline by more than 0.11 (its 95% interval's
         margin; at least one point).
         >>> suite.run(probe).passed

@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as w
 
 from mlprobe.errors import ValidationError
+from mlprobe.render.tables import format_interval, format_number
 from mlprobe.spec.from_slices import MergedTests
 from mlprobe.spec.slice_test import EXPECTATIONS, SliceTest
 from mlprobe.spec.suite import Suite
@@ -185,8 +186,8 @@ class SavePane:
         value = now["value"]
         self.current.value = (
             f"<b>{html.escape(chosen.name)}</b>: {html.escape(metric)} = "
-            + ("undefined" if math.isnan(value) else f"{value:.3f}")
-            + f" [{now['ci_low']:.3f}, {now['ci_high']:.3f}] on {now['n']:,} rows"
+            + ("undefined" if math.isnan(value) else format_number(value))
+            + f" {format_interval(now['ci_low'], now['ci_high'])} on {format_number(now['n'])} rows"
             + fixed_outputs_note(chosen, self.state.model, self.state.probe.models)
         )
         expectation = self.expectation.value

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
-from mlprobe.render.tables import HELP, bare
+from mlprobe.render.tables import HELP, bare, format_number
 from mlprobe.widgets.state import ExplorerState, user_action
 
 __all__ = ["SliceList"]
@@ -147,9 +146,7 @@ class SliceList:
 
 def _stats_html(record: Mapping[Hashable, Any], metric: str, model: str) -> str:
     value = record.get(metric, float("nan"))
-    shown = (
-        "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-    )
+    shown = format_number(value)
     # each part stays on one line; the parts wrap only when the column is too narrow for them
     style = "font-size:12px;line-height:1.3;" + ("color:#999;" if record.get("low_support") else "")
     flag = " · few rows" if record.get("low_support") else ""

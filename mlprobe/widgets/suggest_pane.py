@@ -18,7 +18,7 @@ import pandas as pd
 
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError
-from mlprobe.render.tables import format_q
+from mlprobe.render.tables import format_interval, format_number, format_q
 from mlprobe.spec.slice_test import SliceTest
 from mlprobe.spec.suite import Suite
 from mlprobe.widgets.save_pane import SavePane
@@ -226,9 +226,7 @@ class SuggestPane:
         values = {}
         for record in table.to_dict("records"):
             value = record[state.metric]
-            values[str(record["slice"])] = f"{state.metric} " + (
-                "–" if pd.isna(value) else f"{value:.3f}"
-            )
+            values[str(record["slice"])] = f"{state.metric} " + (format_number(value))
         return values
 
     def _progress(self, done: int, total: int) -> None:
@@ -245,7 +243,7 @@ class SuggestPane:
         overall = float(found["overall"].iloc[0])
         self.summary.value = (
             f"{len(found)} suggestions for {html.escape(self.state.model)}, ranked by {metric}; "
-            f"overall {metric} {overall:.3f}; "
+            f"overall {metric} {format_number(overall)}; "
             f"{found.attrs.get('evaluated', 0):,} slices evaluated"
         )
         rows, picks = [], []
@@ -253,9 +251,11 @@ class SuggestPane:
             chosen: Slice = record["slice"]
             also = (extra or {}).get(chosen.name)
             text = w.HTML(
-                f"<b>{html.escape(chosen.name)}</b><br>{metric} {record['value']:.3f} "
-                f"[{record['ci_low']:.3f}, {record['ci_high']:.3f}] on {record['n']:,} rows · "
-                f'<span title="{html.escape(HELP_GAP)}">gap</span> {record["gap"]:+.3f} · '
+                f"<b>{html.escape(chosen.name)}</b><br>{metric} {format_number(record['value'])} "
+                f"{format_interval(record['ci_low'], record['ci_high'])} on "
+                f"{format_number(record['n'])} rows · "
+                f'<span title="{html.escape(HELP_GAP)}">gap</span> '
+                f"{format_number(record['gap'], signed=True)} · "
                 f'<span title="{html.escape(HELP_Q)}">q</span> {format_q(record["q_value"])}'
                 + (f" · {html.escape(also)}" if also else ""),
                 layout=w.Layout(flex="1 1 60%", min_width="0"),

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 import mlprobe as mp
+from mlprobe.core.number_format import format_plain
 from mlprobe.errors import ValidationError
 from mlprobe.spec import Baseline
 from mlprobe.spec.criteria import (
     criteria_html,
     criteria_markdown,
     describe_test,
-    format_value,
     matrix_markdown,
     metric_words,
 )
@@ -140,12 +140,12 @@ def test_a_baseline_is_said_with_when_what_and_how_many_rows() -> None:
         id="t", slice=OLDER_WOMEN, metric="recall[>50K]", max_drop_from_baseline=0.03
     )
     assert describe_test(drop.with_baseline(baseline)).endswith(
-        "recall of >50K must not drop more than 0.03 below its baseline of 0.61 "
+        "recall of >50K must not drop more than 0.03 below its baseline of 0.610 "
         "(recorded 2026-12-04 with v3 on 455 rows)."
     )
     least = mp.SliceTest(id="t", slice=OLDER_WOMEN, metric="recall[>50K]", at_least=0.55)
     assert describe_test(least.with_baseline(baseline)).endswith(
-        "must stay at least 0.55 — baseline 0.61, recorded 2026-12-04 with v3 on 455 rows."
+        "must stay at least 0.55 — baseline 0.610, recorded 2026-12-04 with v3 on 455 rows."
     )
 
 
@@ -221,11 +221,11 @@ def test_metric_names_in_words(name: str, words: str) -> None:
 
 
 def test_numbers_read_as_format_number_rounds_them() -> None:
-    assert format_value(0.61234) == "0.612"
-    assert format_value(0.5) == "0.5"
-    assert format_value(3012) == "3,012"
-    assert format_value(float("nan")) == "–"
-    assert format_value(-1e-5) == "-1e-05"
+    assert format_plain(0.61234) == "0.612"
+    assert format_plain(0.5) == "0.5"
+    assert format_plain(3012) == "3,012"
+    assert format_plain(float("nan")) == "–"
+    assert format_plain(-1e-5) == "-1e-05"
 
 
 def test_describe_test_refuses_what_is_not_a_test() -> None:
@@ -238,13 +238,13 @@ def test_describe_test_refuses_what_is_not_a_test() -> None:
 
 def test_threshold_origin_names_baseline_and_allowance() -> None:
     markdown = _suite().to_markdown()
-    assert "Threshold: baseline 0.61 minus an allowance of 0.06." in markdown
-    assert "Threshold: baseline 0.12 plus an allowance of 0.03 = 0.15." in markdown
+    assert "Threshold: baseline 0.610 minus an allowance of 0.06." in markdown
+    assert "Threshold: baseline 0.120 plus an allowance of 0.03 = 0.15." in markdown
     assert markdown.count("Threshold: set by hand.") == 2
     bad = mp.SliceTest(
         id="t", slice="age < 26", metric="accuracy", at_least=0.9, baseline=Baseline(0.8)
     )
-    assert "set by hand; the baseline 0.8 does not meet it" in criteria_markdown(
+    assert "set by hand; the baseline 0.800 does not meet it" in criteria_markdown(
         mp.Suite("s", [bad])
     )
 
@@ -260,9 +260,9 @@ def test_from_slices_tests_say_baseline_minus_allowance() -> None:
     suite = mp.Suite.from_slices(["a == 'x'"], name="found", probe=probe, metric="accuracy")
     test = suite.tests[0]
     expected = (
-        f"Threshold: baseline {format_value(test.baseline.value)} minus an allowance of "
-        f"{format_value(test.threshold_value)} = "
-        f"{format_value(test.baseline.value - test.threshold_value)}."
+        f"Threshold: baseline {format_plain(test.baseline.value)} minus an allowance of "
+        f"{format_plain(test.threshold_value)} = "
+        f"{format_plain(test.baseline.value - test.threshold_value)}."
     )
     assert expected in suite.to_markdown()
 
@@ -339,7 +339,7 @@ def test_markdown_escapes_user_text() -> None:
     assert table
     for line in table:
         assert len(re.findall(r"(?<!\\)\|", line)) == 8, line
-    assert "| a\\_b | v\\<1\\>\\|\\* | **FAILED** | 0.4 | 0.5 | 455 | 2026-12-01 |" in table
+    assert "| a\\_b | v\\<1\\>\\|\\* | **FAILED** | 0.400 | 0.500 | 455 | 2026-12-01 |" in table
     # the slice's expression is code, fenced past its backtick
     assert "``x|y == '<b>|`'``" in markdown or "`` `x|y` == '<b>|`' ``" in markdown
 
@@ -414,15 +414,17 @@ def test_history_gives_the_latest_outcome_per_version() -> None:
     history = _history()
     markdown = _suite().to_markdown(history=history)
     assert history.calls[0]["suite"] == "income"
-    assert "  - Latest by version: v1 passed 0.61 · v2 passed 0.6 · v3 **FAILED** 0.52" in markdown
+    assert (
+        "  - Latest by version: v1 passed 0.610 · v2 passed 0.600 · v3 **FAILED** 0.520" in markdown
+    )
     # a later run of v2 replaces the earlier one; an undefined value shows no number
-    assert "  - Latest by version: v1 passed 0.05 · v2 **ERROR** · v3 passed 0.05" in markdown
+    assert "  - Latest by version: v1 passed 0.050 · v2 **ERROR** · v3 passed 0.050" in markdown
     assert "  - Latest by version: not recorded yet" in markdown
     assert "Versions recorded: v1, v2, v3, v0." in markdown
     assert "v9" not in markdown  # another suite's runs
     table = markdown.split("## Latest outcomes")[1]
-    assert "| older-women-recall | v3 | **FAILED** | 0.52 | 0.55 | 455 | 2026-12-03 |" in table
-    assert "| race-fpr | v3 | passed | 0.05 | 0.1 | 900 | 2026-12-03 |" in table
+    assert "| older-women-recall | v3 | **FAILED** | 0.520 | 0.550 | 455 | 2026-12-03 |" in table
+    assert "| race-fpr | v3 | passed | 0.050 | 0.100 | 900 | 2026-12-03 |" in table
     assert "| young-error | – | not recorded | – | – | – | – |" in table
 
 
@@ -455,7 +457,7 @@ def test_runs_under_another_definition_are_marked() -> None:
         ]
     )
     markdown = suite.to_markdown(history=history)
-    assert "v1 passed 0.7 (other definition) · v2 passed 0.6" in markdown
+    assert "v1 passed 0.700 (other definition) · v2 passed 0.600" in markdown
 
 
 def test_matrix_markdown() -> None:
@@ -489,4 +491,4 @@ def test_with_the_real_run_store(tmp_path: Any) -> None:
         markdown = suite.to_markdown(history=history)
     finally:
         history.close()
-    assert "Latest by version: v1 passed 1 · v2 passed 0.8" in markdown
+    assert "Latest by version: v1 passed 1.000 · v2 passed 0.800" in markdown
