@@ -35,7 +35,7 @@ from typing import Any
 
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.metrics import resolve_metric
-from mlprobe.core.number_format import format_measure
+from mlprobe.core.number_format import format_level, format_measure
 from mlprobe.errors import MlprobeError
 from mlprobe.spec import GroupTest, SliceTest, Suite, SuiteResult, TestOutcome
 from mlprobe.terminal import escape
@@ -176,7 +176,8 @@ def format_outcome(
         level = (test.confidence if test is not None else None) or CONFIDENCE
         interval = ""
         if not (math.isnan(outcome.ci_low) and math.isnan(outcome.ci_high)):
-            interval = f", {level:.0%} interval [{_fmt(outcome.ci_low)}, {_fmt(outcome.ci_high)}]"
+            bounds = f"[{_fmt(outcome.ci_low)}, {_fmt(outcome.ci_high)}]"
+            interval = f", {format_level(level)} interval {bounds}"
         add("observed", _fmt(outcome.observed) + interval)
         if test is not None:
             add("threshold", threshold_text(test, outcome, probe))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.analyses.breakdown import overall_rows
+from mlprobe.core.number_format import format_level, format_q
 from mlprobe.errors import ValidationError
 from mlprobe.render.tables import badness, bare, table_metric
 
@@ -144,6 +145,8 @@ def breakdown_spec(
             "high": frame[f"{metric}_ci_high"].astype(float),
             "gap": frame["gap"].astype(float) if "gap" in frame else np.nan,
             "q_value": frame["q_value"].astype(float) if "q_value" in frame else np.nan,
+            # the tooltip's q as every table writes it ("< 0.001", never "0")
+            "q": frame["q_value"].map(format_q) if "q_value" in frame else format_q(None),
             "support": np.where(frame["low_support"], *reversed(SUPPORT_LEVELS))
             if "low_support" in frame
             else SUPPORT_LEVELS[0],
@@ -175,7 +178,7 @@ def breakdown_spec(
         "axis": {"labelLimit": label_limit},
     }
     shared: Spec = {"y": y, **({"yOffset": {"field": "model"}} if n_models > 1 else {})}
-    x_title = f"{metric} ({confidence:.0%} interval)"
+    x_title = f"{metric} ({format_level(confidence)} interval)"
     # one opacity scale for both layers (two ranges conflict); ordinal with an explicit sort,
     # since vega-lite warns about an unsorted discrete field on an ordered channel
     opacity: Spec = {
@@ -228,7 +231,7 @@ def breakdown_spec(
                     "title": "gap to the rest",
                     "format": "+.3f",
                 },
-                {"field": "q_value", "type": "quantitative", "title": "q-value", "format": ".2g"},
+                {"field": "q", "type": "nominal", "title": "q-value"},
                 {"field": "support", "type": "nominal"},
             ],
         },

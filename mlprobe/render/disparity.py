@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlprobe.core.number_format import format_level
 from mlprobe.render.tables import (
     ELLIPSIS,
     HELP,
@@ -50,7 +51,7 @@ def disparity_sentence(record: Mapping[Any, Any], *, confidence: float) -> str:
             f"{_named(record)}: fewer than two groups could be compared, so no disparity."
             + not_compared
         )
-    level = "" if abs(confidence - 0.95) < 1e-12 else f" ({confidence:.0%} interval)"
+    level = "" if abs(confidence - 0.95) < 1e-12 else f" ({format_level(confidence)} interval)"
     text = (
         f"{_named(record)} differs by {format_number(record['difference'])}"
         f" {format_interval(record['difference_ci_low'], record['difference_ci_high'])}{level}"

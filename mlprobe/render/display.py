@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.number_format import format_level
 from mlprobe.core.results import ResultFrame, as_result, register_views
 from mlprobe.render.tables import (
     BADGE,
@@ -243,7 +244,7 @@ def _view(frame: pd.DataFrame) -> _View:
             notes.append(f"{name} {value if isinstance(value, str) else format_number(value)}")
     confidence = attrs.get("confidence", 0.95)
     if bounds:
-        notes.append(f"[...]: {confidence:.0%} intervals")
+        notes.append(f"[...]: {format_level(confidence)} intervals")
 
     overall = _flag(part, "is_overall")
     faint = _flag(part, "low_support")
@@ -363,14 +364,14 @@ def _folded_column(
     intervals = [format_interval(lo, hi, signed=signed) for lo, hi in zip(low, high, strict=True)]
     text = [s if i == "–" else f"{s} {i}" for s, i in zip(short, intervals, strict=True)]
     header = _header(name, models)
-    interval_help = HELP["interval"].format(confidence=confidence)
+    interval_help = HELP["interval"].format(level=format_level(confidence))
     header = Cell(
         header.text, f"{header.title} [{interval_help}]" if header.title else interval_help
     )
     secondary = name in SECONDARY
     if secondary:  # the interval on hover
         cells = [
-            Cell(s, title="" if i == "–" else f"{confidence:.0%} interval {i}")
+            Cell(s, title="" if i == "–" else f"{format_level(confidence)} interval {i}")
             for s, i in zip(short, intervals, strict=True)
         ]
     else:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.analyses.breakdown import overall_rows
+from mlprobe.core.number_format import format_level, format_plain, format_share
 from mlprobe.render.charts import breakdown_spec, compare_spec, confusion_spec
 from mlprobe.render.disparity import disparity_html, disparity_sentence
 from mlprobe.render.history_charts import trend_spec
@@ -441,7 +442,7 @@ def _header(content: ReportContent) -> str:
         items.append(("classes", _list(facts.classes)))
     items += [
         ("metrics", ", ".join(facts.metrics)),
-        ("intervals", f"{facts.confidence:.0%} confidence"),
+        ("intervals", f"{format_level(facts.confidence)} confidence"),
         ("low support", f"fewer than {facts.min_support:,} rows"),
     ]
     facts_html = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
@@ -516,8 +517,8 @@ def _fix_first(content: ReportContent) -> str:
     intro = (
         f"<p>What each slice would buy of <b>{_e(metric)}</b> on all rows if its rows did as "
         "well as the rest's (its impact, turned the metric's better way), with its "
-        f"{content.facts.confidence:.0%} interval: the place to spend the next experiment or "
-        "data collection first. Definition: docs/statistics.md, “Impact”.</p>"
+        f"{format_level(content.facts.confidence)} interval: the place to spend the next "
+        "experiment or data collection first. Definition: docs/statistics.md, “Impact”.</p>"
     )
     if helping.empty:
         body = "<p>No slice does worse than the rest: fixing one would buy nothing.</p>"
@@ -550,7 +551,7 @@ def _glance_slices(content: ReportContent, alpha: float) -> str:
     if not ranked:
         return (
             f"No slice is clearly worse than the rest on <b>{_e(metric)}</b> "
-            f"(q &lt; {alpha:.2g} with at least {facts.min_support:,} rows)."
+            f"(q &lt; {format_plain(alpha)} with at least {facts.min_support:,} rows)."
         )
     shown = "".join(
         f"<li>{_e(record['slice'])}{_e(' (' + str(record['model']) + ')' if several else '')}"
@@ -564,7 +565,8 @@ def _glance_slices(content: ReportContent, alpha: float) -> str:
     return (
         f"{count} slice{'s' if count != 1 else ''} clearly worse than the rest on "
         f"<b>{_e(metric)}</b>{' for at least one model' if several else ''} "
-        f"(q &lt; {alpha:.2g}, at least {facts.min_support:,} rows){which}:<ul>{shown}</ul>"
+        f"(q &lt; {format_plain(alpha)}, at least {facts.min_support:,} rows){which}:"
+        f"<ul>{shown}</ul>"
     )
 
 
@@ -595,22 +597,22 @@ def _how_to_read(content: ReportContent) -> str:
     alpha = 1 - facts.confidence
     first = facts.metrics[0]
     text = (
-        f"Every metric comes with a {facts.confidence:.0%} interval: the range of values the data "
-        "support given how many rows the slice has. A wide interval means few rows, so read the "
-        f"interval, not just the number. <b>gap</b> is the first metric (<b>{_e(first)}</b>) on "
-        "the slice minus on all other rows. <b>q</b> is the p-value of that gap, adjusted "
-        "(Benjamini–Hochberg) for the number of slices in the table: below "
-        f"{alpha:.2g}, a gap this large is unlikely to be chance; above it, the difference may be "
-        f"noise. Slices with fewer than {facts.min_support:,} rows are greyed and flagged "
-        "<i>few rows</i>: their numbers are shown but should not be trusted. Tables list the "
-        "worst slices first. In the charts a dot is the value, its bar the interval, and the "
-        "dashed line the overall value; faint dots have few rows."
+        f"Every metric comes with a {format_level(facts.confidence)} interval: the range of "
+        "values the data support given how many rows the slice has. A wide interval means few "
+        "rows, so read the interval, not just the number. <b>gap</b> is the first metric "
+        f"(<b>{_e(first)}</b>) on the slice minus on all other rows. <b>q</b> is the p-value of "
+        "that gap, adjusted (Benjamini–Hochberg) for the number of slices in the table: below "
+        f"{format_plain(alpha)}, a gap this large is unlikely to be chance; above it, the "
+        f"difference may be noise. Slices with fewer than {facts.min_support:,} rows are greyed "
+        "and flagged <i>few rows</i>: their numbers are shown but should not be trusted. "
+        "Tables list the worst slices first. In the charts a dot is the value, its bar the "
+        "interval, and the dashed line the overall value; faint dots have few rows."
     )
     if len(facts.models) > 1:
         text += (
             " In the comparison, <b>delta</b> is the second model minus the first on the same "
             "rows, tested as a paired difference; its verdict is <i>improved</i> or "
-            f"<i>regressed</i> when q &lt; {alpha:.2g}, else <i>no detectable change</i>."
+            f"<i>regressed</i> when q &lt; {format_plain(alpha)}, else <i>no detectable change</i>."
         )
     return f'<section id="how-to-read"><h2>How to read this</h2><p>{text}</p></section>'
 
@@ -660,14 +662,16 @@ def _breakdown_section(section: BreakdownSection, facts: ReportFacts, draw: Any)
     worse = clearly_worse(frame, alpha)
     summary = (
         f"{n_slices:,} slice{'s' if n_slices != 1 else ''}; "
-        f"{len(worse)} clearly worse than the rest on {metric} (q < {alpha:.2g})."
+        f"{len(worse)} clearly worse than the rest on {metric} (q < {format_plain(alpha)})."
     )
     parts.append(f"<p>{_e(summary)}</p>")
     chart_frame, total = _chart_rows(frame, metric)
     spec = breakdown_spec(chart_frame, metric)
     by = section.title.startswith("by ")
     spec["title"] = f"{metric} {section.title}" if by else f"{metric}: {section.title}"
-    caption = f"{metric} {section.title}: value and {facts.confidence:.0%} interval per slice"
+    caption = (
+        f"{metric} {section.title}: value and {format_level(facts.confidence)} interval per slice"
+    )
     parts.append(draw(spec, caption))
     if total > MAX_CHART_SLICES:
         parts.append(
@@ -723,7 +727,7 @@ def _confusion_table(counts: pd.DataFrame) -> str:
     for i, label in enumerate(counts.index):
         cells = [str(label)]
         for j in range(len(labels)):
-            share = "" if _isnan(shares[i, j]) else f" ({shares[i, j]:.1%})"
+            share = "" if _isnan(shares[i, j]) else f" ({format_share(shares[i, j])})"
             cells.append(f"{_count(values[i, j])}{share}")
         cells.append(_count(values[i].sum()))
         rows.append(cells)
@@ -787,7 +791,7 @@ def _comparison_section(view: ComparisonView, facts: ReportFacts, draw: Any) -> 
         f'<section id="comparison"><h2>Comparison: {_e(view.b)} vs {_e(view.a)}</h2>'
         f"<p>Model <b>{_e(view.b)}</b> (the last) against <b>{_e(view.a)}</b> (the first) on "
         f"{_e(view.metric)}, on the same rows: delta is {_e(view.b)} minus {_e(view.a)} with its "
-        f"{facts.confidence:.0%} interval and a paired test.</p>"
+        f"{format_level(facts.confidence)} interval and a paired test.</p>"
     ]
     for section in view.sections:
         frame = _sorted_comparison(section.frame)

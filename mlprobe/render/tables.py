@@ -26,6 +26,7 @@ import pandas as pd
 from mlprobe.core.analyses.breakdown import overall_rows
 from mlprobe.core.number_format import (
     format_interval,
+    format_level,
     format_number,
     format_points,
     format_q,
@@ -155,7 +156,7 @@ def sort_breakdown(
 HELP = {
     "n": "rows in the slice",
     "share": "the slice's share of all rows",
-    "interval": "{confidence:.0%} confidence interval of the value",
+    "interval": "{level} confidence interval of the value",
     "gap": (
         "gap: the slice's value minus the value on the rest of the rows (all rows outside "
         "the slice)"
@@ -362,13 +363,13 @@ def breakdown_html(
 
     several = len(models) > 1
     tested = models if model is None else [str(model)]
-    interval_help = HELP["interval"].format(confidence=confidence)
+    interval_help = HELP["interval"].format(level=format_level(confidence))
     header: list[str | Cell] = [Cell("slice"), Cell("n", HELP["n"])]
     if not several:
         header.append(Cell("share", HELP["share"]))
     for name in models:
         label = f"{metric} {name}" if several else metric
-        header += [Cell(label), Cell(f"{confidence:.0%} interval", interval_help)]
+        header += [Cell(label), Cell(f"{format_level(confidence)} interval", interval_help)]
     if len(models) == 2:
         a, b = models
         header.append(Cell(f"Δ {b} − {a}", HELP["delta"].format(a=a, b=b)))
@@ -402,7 +403,7 @@ def breakdown_html(
                 badge=BADGE if own else "",
                 badge_title=badge_title,
             ),
-            Cell(n_text, title=f"{first['share']:.1%} of all rows"),
+            Cell(n_text, title=f"{format_share(first['share'])} of all rows"),
         ]
         if not several:
             cells.append(format_share(first["share"]))
@@ -476,7 +477,7 @@ def impact_cell(record: Mapping[Hashable, Any], confidence: float = 0.95) -> Cel
     interval = format_interval(low, high, signed=True)
     return Cell(
         format_number(record.get("impact", float("nan")), signed=True),
-        title="" if interval == "–" else f"{confidence:.0%} interval {interval}",
+        title="" if interval == "–" else f"{format_level(confidence)} interval {interval}",
         css_class=IMPACT_CLASS,
     )
 
@@ -504,7 +505,10 @@ def _breakdown_rows(
         Cell("n", HELP["n"]),
         Cell("share", HELP["share"]),
         Cell(metric),
-        Cell(f"{confidence:.0%} interval", HELP["interval"].format(confidence=confidence)),
+        Cell(
+            f"{format_level(confidence)} interval",
+            HELP["interval"].format(level=format_level(confidence)),
+        ),
         Cell("gap", HELP["gap"]),
         *([impact] if impact is not None else []),
         Cell("q", HELP["q"]),
@@ -561,7 +565,7 @@ def compare_html(frame: pd.DataFrame, *, selected: str | None = None) -> str:
         Cell(f"{metric} {a}"),
         Cell(f"{metric} {b}"),
         Cell("delta", HELP["delta"].format(a=a, b=b)),
-        Cell("interval", f"{confidence:.0%} confidence interval of the delta"),
+        Cell("interval", f"{format_level(confidence)} confidence interval of the delta"),
         Cell("q", HELP["q"]),
         Cell("verdict", HELP["verdict"]),
     ]

@@ -31,7 +31,7 @@ import pandas as pd
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
-from mlprobe.core.number_format import format_number, format_plain, format_q_phrase
+from mlprobe.core.number_format import format_level, format_number, format_plain, format_q_phrase
 from mlprobe.core.slicing.predicates import (
     And,
     Between,
@@ -518,7 +518,7 @@ def _why(value: float, now: Mapping[str, float], worse_is_up: bool, confidence: 
     """Which of the two bounds of the default allowance decided it."""
     margin = (now["ci_high"] - value) if worse_is_up else (value - now["ci_low"])
     floor = ALLOWANCE_FLOOR * max(1.0, abs(value))
-    level = f"{confidence:.0%}"
+    level = format_level(confidence)
     if math.isfinite(margin) and margin > floor:
         return f"its {level} interval's margin; at least one point"
     shown = f", {format_plain(margin)}," if math.isfinite(margin) else ""

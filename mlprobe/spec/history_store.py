@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from mlprobe.core.number_format import format_measure
+from mlprobe.core.number_format import format_level, format_measure
 from mlprobe.core.statistics.intervals import mover_difference
 from mlprobe.errors import ValidationError, did_you_mean
 from mlprobe.spec.errors import RunStoreError
@@ -560,7 +560,7 @@ def _compare(row: pd.Series, other: pd.Series | None, label: str) -> dict[str, A
     )
     low, high = float(lows[0]), float(highs[0])
     out["difference_ci_low"], out["difference_ci_high"] = low, high
-    level = f"{row['confidence']:.0%}"
+    level = format_level(row["confidence"])
     shown = f"difference {_fmt(out['difference'])} [{_fmt(low)}, {_fmt(high)}] at {level}"
     if low <= 0 <= high:
         out["verdict"] = "no detectable change"

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from mlprobe.core.arguments import CONFIDENCE
 from mlprobe.core.evaluator import Evaluator
 from mlprobe.core.metrics import resolve_metric
-from mlprobe.core.number_format import format_measure
+from mlprobe.core.number_format import format_level, format_measure
 from mlprobe.errors import MlprobeError
 from mlprobe.spec.group_test import AnyTest, GroupTest
 from mlprobe.spec.slice_test import SliceTest
@@ -185,7 +185,8 @@ def run_test(
         return replace(
             base,
             outcome="inconclusive",
-            reason=f"{seen}: no {test.confidence:.0%} interval on this slice ({n} rows: e.g. a "
+            reason=f"{seen}: no {format_level(test.confidence)} interval on this slice "
+            f"({n} rows: e.g. a "
             "class of the model absent from it), so the threshold cannot be judged with confidence",
         )
     if test.confidence is not None:
@@ -195,8 +196,8 @@ def run_test(
             return replace(
                 base,
                 outcome="inconclusive",
-                reason=f"{seen}: the {test.confidence:.0%} interval straddles the threshold "
-                f"({expected})",
+                reason=f"{seen}: the {format_level(test.confidence)} interval straddles the "
+                f"threshold ({expected})",
             )
         meets = clears
     return replace(base, outcome="passed" if meets else "failed", reason=f"{seen}; {expected}")
@@ -315,8 +316,8 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
             return replace(
                 base,
                 outcome="inconclusive",
-                reason=f"no {test.confidence:.0%} interval of the {statistic}, so the threshold "
-                f"cannot be judged with confidence ({expected}): {seen}{left_out}",
+                reason=f"no {format_level(test.confidence)} interval of the {statistic}, so the "
+                f"threshold cannot be judged with confidence ({expected}): {seen}{left_out}",
             )
         clears = low >= threshold if higher else high <= threshold
         misses = high < threshold if higher else low > threshold
@@ -324,8 +325,8 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
             return replace(
                 base,
                 outcome="inconclusive",
-                reason=f"the {test.confidence:.0%} interval of the {statistic} straddles the "
-                f"threshold ({expected}): {seen}{left_out}",
+                reason=f"the {format_level(test.confidence)} interval of the {statistic} "
+                f"straddles the threshold ({expected}): {seen}{left_out}",
             )
         meets = clears
     return replace(

@@ -8,6 +8,7 @@ import pytest
 
 import mlprobe as mp
 from mlprobe.render import breakdown_chart, confusion_chart
+from mlprobe.render.charts import breakdown_spec
 
 vl_convert = pytest.importorskip("vl_convert")
 
@@ -105,3 +106,24 @@ def test_confusion_heatmap_holds_every_cell(probe: mp.Probe) -> None:
     shares = confusion_chart(probe.confusion(model="v1", normalize="true"))
     text = _layers(shares)[1]["encoding"]["text"]
     assert text["format"] == ".2f"
+
+
+def test_the_tooltip_writes_tiny_q_values_as_tables_do() -> None:
+    frame = pd.DataFrame(
+        {
+            "slice": ["overall", "g == 'a'", "g == 'b'"],
+            "model": "m",
+            "n": [100, 60, 40],
+            "accuracy": [0.8, 0.9, 0.65],
+            "accuracy_ci_low": [0.7, 0.8, 0.5],
+            "accuracy_ci_high": [0.9, 0.95, 0.8],
+            "gap": [np.nan, 0.25, -0.25],
+            "q_value": [np.nan, 0.0, 0.0456],
+            "low_support": False,
+        }
+    )
+    spec = breakdown_spec(frame, "accuracy")
+    rows = {r["slice"]: r for r in spec["datasets"]["slices"]}
+    assert rows["g == 'a'"]["q"] == "< 0.001" and rows["g == 'b'"]["q"] == "0.046"
+    fields = [t["field"] for layer in spec["layer"] for t in layer["encoding"].get("tooltip", [])]
+    assert "q" in fields and "q_value" not in fields
