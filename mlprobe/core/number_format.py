@@ -36,6 +36,10 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "D3_COUNT",
+    "D3_NUMBER",
+    "D3_SHARE",
+    "D3_SIGNED",
     "MISSING",
     "format_interval",
     "format_level",
@@ -50,6 +54,13 @@ __all__ = [
 
 #: how an undefined value reads in a table or a sentence
 MISSING = "–"
+
+#: the same forms for a chart drawn in the browser (d3-format specifications, which
+#: Vega-Lite tooltips and text marks take): a value, a signed difference, a count, a share
+D3_NUMBER = ".3f"
+D3_SIGNED = "+.3f"
+D3_COUNT = ","
+D3_SHARE = ".1%"
 
 
 def _is_missing(value: Any) -> bool:

@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 
 from mlprobe.core.analyses.breakdown import overall_rows
-from mlprobe.core.number_format import format_level, format_q
+from mlprobe.core.number_format import (
+    D3_COUNT,
+    D3_NUMBER,
+    D3_SHARE,
+    D3_SIGNED,
+    format_level,
+    format_q,
+)
 from mlprobe.errors import ValidationError
 from mlprobe.render.tables import badness, bare, table_metric
 
@@ -216,20 +223,25 @@ def breakdown_spec(
             "tooltip": [
                 {"field": "slice", "type": "nominal"},
                 {"field": "model", "type": "nominal"},
-                {"field": "n", "type": "quantitative", "format": ","},
-                {"field": "value", "type": "quantitative", "title": metric, "format": ".3f"},
-                {"field": "low", "type": "quantitative", "title": "interval low", "format": ".3f"},
+                {"field": "n", "type": "quantitative", "format": D3_COUNT},
+                {"field": "value", "type": "quantitative", "title": metric, "format": D3_NUMBER},
+                {
+                    "field": "low",
+                    "type": "quantitative",
+                    "title": "interval low",
+                    "format": D3_NUMBER,
+                },
                 {
                     "field": "high",
                     "type": "quantitative",
                     "title": "interval high",
-                    "format": ".3f",
+                    "format": D3_NUMBER,
                 },
                 {
                     "field": "gap",
                     "type": "quantitative",
                     "title": "gap to the rest",
-                    "format": "+.3f",
+                    "format": D3_SIGNED,
                 },
                 {"field": "q", "type": "nominal", "title": "q-value"},
                 {"field": "support", "type": "nominal"},
@@ -252,7 +264,7 @@ def breakdown_spec(
                     "field": "value",
                     "type": "quantitative",
                     "title": f"overall {metric}",
-                    "format": ".3f",
+                    "format": D3_NUMBER,
                 },
             ],
         },
@@ -316,7 +328,7 @@ def confusion_spec(
     ]
     present = values[np.isfinite(values)]
     is_share = bool(len(present)) and not np.allclose(present % 1, 0)
-    text_format = ".2f" if is_share else ",.0f"
+    text_format = D3_SHARE if is_share else D3_COUNT
     shared: Spec = {
         "x": {
             "field": "predicted",
@@ -441,10 +453,10 @@ def compare_spec(comparison: pd.DataFrame, *, width: int | str = 420) -> Spec:
             "color": colour,
             "tooltip": [
                 {"field": "slice", "type": "nominal"},
-                {"field": "n", "type": "quantitative", "format": ","},
-                {"field": "delta", "type": "quantitative", "format": "+.3f"},
-                {"field": "low", "type": "quantitative", "format": "+.3f"},
-                {"field": "high", "type": "quantitative", "format": "+.3f"},
+                {"field": "n", "type": "quantitative", "format": D3_COUNT},
+                {"field": "delta", "type": "quantitative", "format": D3_SIGNED},
+                {"field": "low", "type": "quantitative", "format": D3_SIGNED},
+                {"field": "high", "type": "quantitative", "format": D3_SIGNED},
                 {"field": "verdict", "type": "nominal"},
             ],
         },

@@ -32,6 +32,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from mlprobe.core.number_format import D3_COUNT, D3_NUMBER
 from mlprobe.errors import ValidationError
 
 __all__ = ["OUTCOME_COLOURS", "trend_chart", "trend_spec"]
@@ -184,11 +185,11 @@ def trend_spec(
     tooltip = [
         {"field": "version", "type": "nominal"},
         {"field": "outcome", "type": "nominal"},
-        {"field": "observed", "type": "quantitative", "format": ".3f"},
-        {"field": "ci_low", "type": "quantitative", "title": "interval low", "format": ".3f"},
-        {"field": "ci_high", "type": "quantitative", "title": "interval high", "format": ".3f"},
-        {"field": "threshold", "type": "quantitative", "format": ".3f"},
-        {"field": "n", "type": "quantitative", "format": ","},
+        {"field": "observed", "type": "quantitative", "format": D3_NUMBER},
+        {"field": "ci_low", "type": "quantitative", "title": "interval low", "format": D3_NUMBER},
+        {"field": "ci_high", "type": "quantitative", "title": "interval high", "format": D3_NUMBER},
+        {"field": "threshold", "type": "quantitative", "format": D3_NUMBER},
+        {"field": "n", "type": "quantitative", "format": D3_COUNT},
         {"field": "recorded", "type": "nominal"},
     ]
     return {
