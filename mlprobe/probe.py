@@ -33,7 +33,12 @@ from mlprobe.core.analyses.discovery import (
     default_min_support,
     run_discovery,
 )
-from mlprobe.core.analyses.disparity import SUMMARIES, DisparityRequest, disparity_table
+from mlprobe.core.analyses.disparity import (
+    SUMMARIES,
+    DisparityRequest,
+    disparity_table,
+    stack_disparities,
+)
 from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.arguments import CONFIDENCE, MIN_SUPPORT, checked
 from mlprobe.core.backend import Backend, ByGroups
@@ -644,7 +649,7 @@ class Probe:
     def disparity(
         self,
         by: str | Sequence[str],
-        metric: str,
+        metric: str | Sequence[str],
         *,
         bins: Bins = None,
         model: str | Sequence[str] | None = None,
@@ -658,11 +663,13 @@ class Probe:
         by : str or list of str
             The column(s) whose groups are compared (numeric columns binned, as in
             :meth:`breakdown`).
-        metric : str
+        metric : str or list of str
             A metric name (e.g. ``"fpr"``, ``"selection_rate"``, ``"recall[>50K]"``), or
             a named summary: ``"demographic_parity"`` (the selection-rate difference) or
             ``"equalized_odds"`` (the larger of the TPR and FPR differences), as in
-            fairlearn.
+            fairlearn. A list gives one table with a row per metric (and model), each
+            as its own call would give it: an audit of several error types at once.
+            Its p-values are not adjusted across the metrics.
         bins, model, confidence, min_support
             As in :meth:`breakdown`. Groups with fewer than ``min_support`` rows, or
             where the metric is undefined, are listed in ``excluded`` and not compared.
@@ -689,12 +696,22 @@ class Probe:
         >>> row["min_group"], row["max_group"], float(row["difference"])
         ("g == 'a'", "g == 'b'", 0.5)
         """
+        names = _metric_names(metric)
+        if by is None:
+            raise ValidationError("by: name the column(s) whose groups to compare, e.g. by='race'.")
+        tables = [self._disparity(by, name, bins, model, confidence, min_support) for name in names]
+        return as_result(stack_disparities(tables))
+
+    def _disparity(
+        self,
+        by: str | Sequence[str],
+        metric: str,
+        bins: Bins,
+        model: str | Sequence[str] | None,
+        confidence: float,
+        min_support: int,
+    ) -> pd.DataFrame:
         models = self._models(model)
-        if not isinstance(metric, str):
-            raise ValidationError(
-                f"metric: name one metric (e.g. 'fpr') or a summary "
-                f"({', '.join(repr(s) for s in SUMMARIES)}); received {metric!r}."
-            )
         if metric in SUMMARIES:
             if self.task != "binary":
                 raise ValidationError(
@@ -705,12 +722,10 @@ class Probe:
             parts = self._metrics(list(SUMMARIES[metric]), models)
         else:
             parts = self._metrics([metric], models)
-        if by is None:
-            raise ValidationError("by: name the column(s) whose groups to compare, e.g. by='race'.")
         chosen, by_groups = self._call_slices(by, None, bins, models)
         groupings = self._backend.groupings(chosen, by_groups, models, parts)
         request = DisparityRequest(metric, chosen, groupings, parts, confidence, min_support)
-        return as_result(disparity_table(request, {m: self._backend.arrays(m) for m in models}))
+        return disparity_table(request, {m: self._backend.arrays(m) for m in models})
 
     @checked("confidence", "min_support")
     def priorities(
@@ -1243,3 +1258,23 @@ class Probe:
             raise ValidationError(
                 f"{what}: needs a classification probe; this one's task is regression."
             )
+
+
+def _metric_names(metric: object) -> list[str]:
+    """``disparity``'s metric argument as a list of names: one name, or several, no repeats."""
+    shown = f"({', '.join(repr(s) for s in SUMMARIES)})"
+    if isinstance(metric, str):
+        return [metric]
+    names = list(metric) if isinstance(metric, list | tuple) else None
+    if not names or not all(isinstance(name, str) for name in names):
+        raise ValidationError(
+            f"metric: name a metric (e.g. 'fpr'), a summary {shown}, or a list of them; "
+            f"received {metric!r}."
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValidationError(
+            f"metric: {', '.join(map(repr, repeated))} listed more than once; name each "
+            "metric once."
+        )
+    return names

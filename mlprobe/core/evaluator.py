@@ -134,7 +134,7 @@ class Evaluator(Protocol):
     def disparity(
         self,
         by: str | Sequence[str],
-        metric: str,
+        metric: str | Sequence[str],
         *,
         bins: Bins = None,
         model: str | Sequence[str] | None = None,

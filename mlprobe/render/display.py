@@ -9,8 +9,9 @@
 (``0.592 [0.551, 0.630]``), differences are signed (``+0.012``), p- and q-values
 read ``< 0.001`` rather than ``0.000000e+00``, counts get thousands separators,
 slices under ``min_support`` are faint (HTML) and flagged "few rows", the
-overall rows are set apart (bold; a rule in text) and long slice names are cut
-(the full name on hover). Columns that hold one value for every row (``model``,
+overall rows are set apart (bold; a rule in text), long slice names and free text
+(an outcome's reason) are cut (the full text on hover) and recorded times read to the
+minute. Columns that hold one value for every row (``model``,
 ``metric``) and the ones folded away (intervals, ``p_value`` next to
 ``q_value``, flags) are named under the table; a column the view does not know
 is shown as it is.
@@ -55,6 +56,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -92,7 +94,10 @@ FLAGS = ("low_support", "own_predictions", "is_overall")
 #: columns kept for programs (a suite outcome's counts and direction): in .raw() only
 INTERNAL = ("counts", "higher_is_better", "ideal")
 #: columns that hold one value per table, named under it when they do
-CONSTANTS = ("model", "metric", "component", "overall")
+CONSTANTS = ("model", "metric", "component", "overall", "kind")
+#: the interval a reader needs most where a table has one (a change between versions or
+#: models): the text view keeps it longest
+KEY_INTERVALS = ("difference", "delta")
 #: a disparity's extreme groups: the group column and the value shown beside it
 EXTREMES = {"min_group": ("min_value", "lowest"), "max_group": ("max_value", "highest")}
 VERDICT_STYLES = {"regressed": "color:#b2182b;", "improved": "color:#2166ac;"}
@@ -100,6 +105,9 @@ OVERALL_STYLE = "font-weight:bold;"
 NOTE_STYLE = "font-size:11px;color:#666;font-family:sans-serif;margin-top:2px;"
 #: names listed in an ``also`` tooltip
 ALSO_SHOWN = 10
+#: free-text columns (an outcome's reason, a test's description): cut to the name width in
+#: text, with the full text on hover in HTML; the text view drops them last to fit
+PROSE = frozenset({"reason", "description"})
 
 
 def set_display(*, compact: bool | None = None, width: int | None = None) -> None:
@@ -159,6 +167,8 @@ class _Column:
     #: the text cells without their interval (None: nothing to drop)
     short: list[str] | None = None
     secondary: bool = False
+    #: free text, cut to the name width in the text view (see :data:`PROSE`)
+    prose: bool = False
 
     def __post_init__(self) -> None:
         self.full = self.text
@@ -198,11 +208,25 @@ def _bounds(columns: Sequence[Hashable]) -> dict[str, tuple[str, str]]:
         found["value"] = ("ci_low", "ci_high")  # find_slices: the loss of the slice
     elif "observed" in names and "ci_low" in names and "ci_high" in names:
         found["observed"] = ("ci_low", "ci_high")  # suite outcomes, history trends
+    if {"value_against", "ci_low_against", "ci_high_against"} <= names:
+        found["value_against"] = ("ci_low_against", "ci_high_against")  # history regressions
     return found
 
 
 def _generic(values: Sequence[Any]) -> list[str]:
-    return [v if isinstance(v, str) else format_number(v) for v in values]
+    return [
+        v
+        if isinstance(v, str)
+        else _moment(v)
+        if isinstance(v, pd.Timestamp | datetime)
+        else format_number(v)
+        for v in values
+    ]
+
+
+def _moment(value: pd.Timestamp | datetime) -> str:
+    """A recorded time to the minute (``2026-12-04 20:45``), in its own time zone."""
+    return "–" if pd.isna(value) else value.strftime("%Y-%m-%d %H:%M")
 
 
 def _rows(n: int) -> tuple[np.ndarray, int]:
@@ -293,6 +317,10 @@ def _view(frame: pd.DataFrame) -> _View:
             ]
             cells = [Cell(t, title=t, style=ELLIPSIS) for t in text]
             shown.append(_Column(Cell(header), cells, text, False))
+        elif name in PROSE:
+            text = ["" if _is_missing(v) else str(v) for v in values]
+            cells = [Cell(s, title=s, style=ELLIPSIS) for s in text]
+            shown.append(_Column(_header(label, models), cells, text, False, prose=True))
         elif name == "verdict":
             text = [str(v) for v in values]
             cells = [Cell(t, style=VERDICT_STYLES.get(t, "")) for t in text]
@@ -447,34 +475,51 @@ def compact_html(frame: pd.DataFrame) -> str:
 def compact_text(frame: pd.DataFrame) -> str:
     """The terminal view of a result: one line per row, fitted to the display width.
 
-    Until the lines fit ``set_display(width=...)``, intervals are dropped (impact
-    and benefit first, then from the right), then the share and excess columns, then
-    long slice names are cut, and last the interval of the first value goes too.
+    Free text (an outcome's ``reason``, a test's ``description``) is cut to the name
+    width. Until the lines fit ``set_display(width=...)``, intervals are dropped
+    (impact and benefit first, then from the right), then the share and excess
+    columns, then long slice names are cut, then free text columns are left out, and
+    last the interval of the first value (of the change, in a table of ``difference``
+    or ``delta``) goes too.
     """
     view = _view(frame)
     width = int(_OPTIONS["width"])
     name_width = int(_OPTIONS["name_width"])
     text = _text(view, name_width)
     droppable = [c for c in view.columns if c.short is not None]
-    # impact and benefit first, then from the right; the first value's interval last
-    order = sorted(droppable[1:], key=lambda c: (not c.secondary, -view.columns.index(c)))
+    key = [c for c in droppable if c.header.text in KEY_INTERVALS]
+    first = key[0] if key else droppable[0] if droppable else None
+    # impact and benefit first, then from the right; the first value's (or the change's)
+    # interval last
+    order = sorted(
+        (c for c in droppable if c is not first),
+        key=lambda c: (not c.secondary, -view.columns.index(c)),
+    )
     for column in order:
         if _widest(text) <= width:
             break
         assert column.short is not None
         column.text = column.short
         text = _text(view, name_width)
-    first = droppable[0] if droppable else None
     # then the columns a reader can spare (all still in .raw()), before names get cut
     spare = [c for c in view.columns if c.header.text in SPARE_COLUMNS]
-    tries: list[tuple[int, bool, bool]] = [(name_width, False, False)]
-    tries += [(name_width, True, False)] if spare else []
-    tries += [(32, True, False), (26, True, False)]
+    # then free text (an outcome's reason: still in .raw() and in print(result)), before
+    # the first value's interval: the interval is the honest part of the number
+    prose = [c for c in view.columns if c.prose]
+    tries: list[tuple[int, bool, bool, bool]] = [(name_width, False, False, False)]
+    tries += [(name_width, True, False, False)] if spare else []
+    tries += [(32, True, False, False), (26, True, False, False)]
+    if prose:
+        tries += [(name_width, True, False, True), (26, True, False, True)]
     if first is not None and first.short is not None:
-        tries += [(name_width, True, True), (30, True, True), (24, True, True)]
+        tries += [(n, True, True, bool(prose)) for n in (name_width, 30, 24)]
     shown = list(view.columns)
-    for cut, without_spare, drop_first in tries:
-        view.columns = [c for c in shown if not (without_spare and c in spare)]
+    for cut, without_spare, drop_first, without_prose in tries:
+        view.columns = [
+            c
+            for c in shown
+            if not (without_spare and c in spare) and not (without_prose and c in prose)
+        ]
         if first is not None and first.short is not None:
             first.text = first.short if drop_first else first.full
         text = _text(view, cut)
@@ -527,6 +572,8 @@ def _text(view: _View, name_width: int) -> str:
         values = column.text
         if column.header.text == "slice":
             values = _cut_names(values, name_width)
+        elif column.prose:
+            values = [v if len(v) <= name_width else v[: name_width - 1] + "…" for v in values]
         header = column.header.text
         if not column.numeric:  # left-aligned: pad to one width (pandas right-aligns)
             size = max([len(header), *(len(v) for v in values)])

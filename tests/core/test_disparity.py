@@ -141,6 +141,42 @@ def test_one_row_per_model_and_the_columns_of_the_contract(adult: pd.DataFrame) 
     assert perfect["difference_ci_low"] == 0 and perfect["difference_ci_high"] > 0
 
 
+def test_several_metrics_give_one_table_of_the_single_calls(adult: pd.DataFrame) -> None:
+    probe = mp.Probe(adult, target="y", predictions={"rule": "p", "perfect": "y"})
+    names = ["fpr", "fnr", "demographic_parity", "equalized_odds"]
+    audit = probe.disparity("race", names, min_support=200)
+    singles = [probe.disparity("race", name, min_support=200) for name in names]
+    expected = pd.concat([pd.DataFrame(s) for s in singles], ignore_index=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(audit), expected)
+    assert list(audit["metric"]) == [n for n in names for _ in ("rule", "perfect")]
+    assert audit.attrs["metric"] == names
+    assert audit.attrs["metrics"] == ["fpr", "fnr", "selection_rate", "tpr"]
+    groups = pd.DataFrame(audit.attrs["groups"])
+    assert groups["metric"].unique().tolist() == names
+    assert len(groups) == sum(len(s.attrs["groups"]) for s in singles)
+    # a table of several metrics shows which metric each row is about
+    assert "equalized_odds" in repr(audit) and "demographic_parity" in audit._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ([], "received []"),
+        (["fpr", "fpr"], "'fpr' listed more than once"),
+        (3, "received 3"),
+        (["fpr", None], "received ['fpr', None]"),
+        (["fpr", "nope"], "nope"),
+    ],
+)
+def test_a_bad_metric_list_is_refused_naming_it(
+    adult: pd.DataFrame, metric: object, message: str
+) -> None:
+    probe = mp.Probe(adult, target="y", predictions="p")
+    with pytest.raises(ValidationError, match=r"^metric") as error:
+        probe.disparity("sex", metric)  # type: ignore[arg-type]
+    assert message in str(error.value)
+
+
 def test_other_metrics_and_tasks(adult: pd.DataFrame) -> None:
     probe = mp.Probe(adult, target="y", predictions="p")
     row = probe.disparity("sex", "balanced_accuracy").iloc[0]

@@ -101,7 +101,7 @@ QUESTIONS: dict[str, Callable[[mp.Probe, list[Predicate], dict[str, Any]], Any]]
     "flips": lambda p, s, kw: p.flips("v1", "v2", slice=s[0] if s else None),
     "groups": lambda p, s, kw: p.groups(kw["by"] or "t"),
     "disparity": lambda p, s, kw: p.disparity(
-        kw["by"] or "t", kw["metrics"][0], model=kw["model"], min_support=kw["support"]
+        kw["by"] or "t", kw["metrics"], model=kw["model"], min_support=kw["support"]
     ),
 }
 

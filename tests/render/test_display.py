@@ -255,3 +255,65 @@ def test_suite_outcomes_and_history_tables_display_compactly(probe: mp.Probe, tm
     assert "ci_low" in outcomes.columns  # every raw column kept
     matrix = mp.History(tmp_path / "runs.db").matrix()
     assert isinstance(matrix, ResultFrame) and "women" in repr(matrix)
+
+
+def test_free_text_is_cut_and_never_costs_the_observed_interval(probe: mp.Probe, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    long = "Few high earners among the women are found; do not let it get any worse than this."
+    suite = mp.Suite(
+        "s",
+        [
+            mp.SliceTest(
+                id="women", slice="sex == 'Female'", metric="accuracy", at_least=0.9,
+                description=long,
+            ),
+            mp.SliceTest(id="men", slice="sex == 'Male'", metric="accuracy", at_least=0.5),
+        ],
+    )  # fmt: skip
+    outcomes = suite.run(probe, model="v1", record=tmp_path / "runs.db", version="v1").outcomes
+    row = outcomes.iloc[0]
+    interval = f"{row['observed']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+    text = repr(outcomes)
+    assert max(len(line) for line in text.splitlines()) <= display_options()["width"]
+    assert interval in text  # the reason (which repeats the numbers) goes before it
+    set_display(width=240)
+    wide = repr(outcomes)
+    assert interval in wide and long not in wide and long[:30] in wide  # cut, with "…"
+    assert row["reason"] not in wide and "…" in wide
+    # HTML keeps it all on hover: the cell is cut by its style, the title holds the text
+    cells = [cell for _, r in _rows(outcomes._repr_html_())[1:2] for cell in r]
+    assert any(html.escape(long, quote=True) in attrs and text == long for attrs, text in cells)
+    # recorded times read to the minute
+    runs = mp.History(tmp_path / "runs.db").runs()
+    recorded = pd.Timestamp(runs["recorded_at"].iloc[0])
+    assert recorded.strftime("%Y-%m-%d %H:%M") in repr(runs)
+    assert str(recorded) not in repr(runs)  # not to the microsecond
+
+
+def test_a_regression_table_keeps_the_interval_of_the_change_longest(
+    probe: mp.Probe, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    suite = mp.Suite(
+        "s",
+        [
+            mp.SliceTest(id=f"t{i}", slice=f"age >= {20 + 10 * i}", metric="accuracy", at_least=0.5)
+            for i in range(3)
+        ],
+    )
+    for version in ("v1", "v2"):
+        suite.run(probe, model=version, record=tmp_path / "runs.db", version=version)
+    table = mp.History(tmp_path / "runs.db").regressions("v2", against="previous")
+    row = table.iloc[0]
+    change = (
+        f"{row['difference']:+.3f} [{row['difference_ci_low']:+.3f}, "
+        f"{row['difference_ci_high']:+.3f}]"
+    )
+    for width in (120, 100):
+        set_display(width=width)
+        text = repr(table)
+        assert change in text and max(len(line) for line in text.splitlines()) <= width
+    set_display(width=300)
+    against = (
+        f"{row['value_against']:.3f} [{row['ci_low_against']:.3f}, {row['ci_high_against']:.3f}]"
+    )
+    assert against in repr(table)  # the baseline version's value folds its interval too
+    assert "ci_low_against" not in repr(table).splitlines()[0]

@@ -68,6 +68,7 @@ __all__ = [
     "DisparityRequest",
     "disparity_table",
     "homogeneity_p_value",
+    "stack_disparities",
 ]
 
 #: named summaries: the metrics whose disparities they combine (binary tasks)
@@ -147,6 +148,37 @@ def disparity_table(request: DisparityRequest, models: Mapping[str, ModelArrays]
     frame.attrs["directions"] = {
         m.name: {"higher_is_better": m.higher_is_better, "ideal": m.ideal} for m in request.metrics
     }
+    return frame
+
+
+def stack_disparities(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Disparity tables of several metrics (same groups, models, level) as one table.
+
+    Rows keep their order (metric by metric, model by model); ``attrs["metric"]`` lists
+    the metrics, ``attrs["groups"]`` each group's record with its ``metric`` named. Each
+    row is its own question: the p-values are not adjusted across metrics.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"metric": ["fpr"]}); a.attrs = {"metric": "fpr", "metrics": ["fpr"],
+    ...     "groups": [{"group": "g == 1"}], "directions": {"fpr": {}}, "confidence": 0.95}
+    >>> b = pd.DataFrame({"metric": ["fnr"]}); b.attrs = {"metric": "fnr", "metrics": ["fnr"],
+    ...     "groups": [{"group": "g == 1"}], "directions": {"fnr": {}}, "confidence": 0.95}
+    >>> both = stack_disparities([a, b])
+    >>> both["metric"].tolist(), both.attrs["metric"], both.attrs["groups"][1]
+    (['fpr', 'fnr'], ['fpr', 'fnr'], {'metric': 'fnr', 'group': 'g == 1'})
+    """
+    if len(tables) == 1:
+        return tables[0]
+    frame = pd.concat([pd.DataFrame(t) for t in tables], ignore_index=True)
+    first = tables[0].attrs
+    frame.attrs = {key: value for key, value in first.items()}
+    frame.attrs["metric"] = [t.attrs["metric"] for t in tables]
+    frame.attrs["metrics"] = list(dict.fromkeys(m for t in tables for m in t.attrs["metrics"]))
+    frame.attrs["directions"] = {k: v for t in tables for k, v in t.attrs["directions"].items()}
+    frame.attrs["groups"] = [
+        {"metric": t.attrs["metric"], **record} for t in tables for record in t.attrs["groups"]
+    ]
     return frame
 
 
