@@ -62,10 +62,11 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
     ],
     "05-audit.ipynb": [
         ('probe.breakdown(by="sex", metrics=["fpr"', "sex == 'Female'"),
-        ("audit = pd.concat(", "equalized_odds"),
+        ('probe.disparity("sex", error_types)', "equalized_odds"),
+        ('probe.disparity("race", error_types)', "demographic_parity"),
         ("print(disparity_sentence(", "fpr differs by"),
         (
-            'probe.disparity("race", "fpr", min_support=150)',
+            'strict = probe.disparity("race", "fpr", min_support=150)',
             "race == 'Other' (fewer than 150 rows)",
         ),
         ("print(path.read_text())", "expect: {max_difference: 0.05}"),
@@ -77,9 +78,9 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
             "v3 <SuiteResult 'income-model': 1 passed, 3 failed>",
         ),
         ('history.matrix(value="outcome")', "failed"),
-        ('history.regressions("v3"', "regressed"),
+        ('history.regressions("v3"', "-0.393 [-0.431, -0.355]  regressed"),
         ('history.trend("big-gains-recall")', "0.580"),
-        ("Markdown(suite.to_markdown(history=history))", "v3 **FAILED** 0.58"),
+        ("Markdown(suite.to_markdown(history=history))", "v3 **FAILED** 0.580"),
     ],
 }
 
