@@ -48,7 +48,8 @@ Recording: ``--mlprobe-record runs.db --mlprobe-version v7`` (or the ini options
 outcomes of each suite file as one run in a run store (a SQLite file or a SQLAlchemy
 URL; see :class:`mlprobe.History`). The store is opened when the session starts, so a
 bad path stops it at once; items that did not run (deselected, a missing fixture) are
-not recorded.
+not recorded. Under pytest-xdist (``-n 4``) the workers hand their outcomes to the
+controller, which records each suite file once, in the file's order.
 
 Outcomes: passed; failed and error fail the item with the slice, metric,
 observed value, interval, threshold, n and description; inconclusive skips it
@@ -139,7 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     from mlprobe.pytest_suite import start_recording  # the heavy part, only when recording
 
-    start_recording(config, str(record), str(version))
+    # an xdist worker keeps its outcomes for the controller, which records them once
+    start_recording(config, str(record), str(version), worker=hasattr(config, "workerinput"))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
@@ -168,10 +170,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Record each suite file's outcomes as one run (with --mlprobe-record)."""
+    """Record each suite file's outcomes as one run (with --mlprobe-record); an xdist
+    worker hands its outcomes to the controller instead."""
     nodes = sys.modules.get("mlprobe.pytest_suite")
     if nodes is not None:
         nodes.finish_recording(session)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: an xdist worker finished; add the outcomes it ran to the session's runs."""
+    nodes = sys.modules.get("mlprobe.pytest_suite")
+    if nodes is not None:
+        nodes.take_over(node.config, getattr(node, "workeroutput", None) or {})
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

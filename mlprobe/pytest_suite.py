@@ -10,7 +10,7 @@ import os
 import re
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -42,13 +42,20 @@ class _SuiteRun:
     fingerprint: tuple[int, str] | None
     outcomes: list[TestOutcome] = field(default_factory=list)
     models: set[str | None] = field(default_factory=set)
+    #: why the run cannot be recorded although its items ran (workers that disagree)
+    problem: str = ""
+
+    def ordered(self) -> list[TestOutcome]:
+        """The outcomes in the suite file's order (workers finish in any order)."""
+        position = {test.id: i for i, test in enumerate(self.suite.tests)}
+        return sorted(self.outcomes, key=lambda o: position.get(o.id.split("[")[0], len(position)))
 
 
 @dataclass
 class _Recording:
     """The session's recording: the open store, the version, the outcomes per suite file."""
 
-    store: Any
+    store: Any  # None on an xdist worker: the controller records
     version: str
     runs: dict[str, _SuiteRun] = field(default_factory=dict)
     fingerprints: list[tuple[Any, tuple[int, str]]] = field(default_factory=list)
@@ -72,11 +79,19 @@ class _Recording:
 _RECORDING = pytest.StashKey[_Recording]()
 
 
-def start_recording(config: pytest.Config, record: str, version: str) -> None:
-    """Open the run store of --mlprobe-record (a usage error when it cannot be opened)."""
+def start_recording(config: pytest.Config, record: str, version: str, *, worker: bool) -> None:
+    """Open the run store of --mlprobe-record (a usage error when it cannot be opened).
+
+    An xdist ``worker`` opens nothing: it keeps its outcomes and hands them over at the
+    end of its session (:func:`finish_recording`), and the controller, which opened the
+    store, records each suite file once (:func:`take_over`).
+    """
     from mlprobe.errors import MlprobeError
     from mlprobe.spec.run_store import RunStore, _label
 
+    if worker:
+        config.stash[_RECORDING] = _Recording(None, version)
+        return
     try:
         _label(version, "--mlprobe-version")
         store = RunStore.open(record, argument="--mlprobe-record")
@@ -92,16 +107,69 @@ def _recording(config: pytest.Config) -> _Recording | None:
     return config.stash.get(_RECORDING, None)
 
 
+#: the key of an xdist worker's outcomes in its ``workeroutput``
+WORKER_OUTPUT = "mlprobe_runs"
+
+
+def take_over(config: pytest.Config, workeroutput: dict[str, Any]) -> None:
+    """On the xdist controller: add one worker's outcomes to the runs of the session."""
+    recording = _recording(config)
+    handed = workeroutput.get(WORKER_OUTPUT)
+    if recording is None or recording.store is None or not handed:
+        return
+    for path, part in handed.items():
+        given = part["fingerprint"]
+        fingerprint = (int(given[0]), str(given[1])) if given is not None else None
+        run = recording.runs.get(path)
+        if run is None:
+            try:
+                suite = Suite.load(path)
+            except SuiteFileError as error:
+                recording.lines.append((escape(f"mlprobe: not recorded: {error}"), True))
+                continue
+            run = recording.runs[path] = _SuiteRun(suite, fingerprint)
+        elif fingerprint is not None and run.fingerprint not in (None, fingerprint):
+            run.problem = "the workers' fingerprints of the data differ (not the same rows?)"
+        if run.fingerprint is None:
+            run.fingerprint = fingerprint
+        run.outcomes += [TestOutcome(**outcome) for outcome in part["outcomes"]]
+        run.models |= set(part["models"])
+
+
+def _hand_over(config: pytest.Config, recording: _Recording) -> None:
+    """On an xdist worker: put the outcomes it ran where the controller reads them."""
+    output = getattr(config, "workeroutput", None)
+    if output is None:
+        return
+    output[WORKER_OUTPUT] = {
+        path: {
+            "fingerprint": list(run.fingerprint) if run.fingerprint is not None else None,
+            "outcomes": [asdict(outcome) for outcome in run.outcomes],
+            "models": sorted(run.models, key=str),
+        }
+        for path, run in recording.runs.items()
+    }
+
+
 def finish_recording(session: pytest.Session) -> None:
-    """Write one run per suite file that ran, then close the store."""
+    """Write one run per suite file that ran, then close the store (on an xdist worker:
+    hand the outcomes over instead)."""
     from mlprobe.errors import MlprobeError
     from mlprobe.spec import SuiteResult
 
     recording = _recording(session.config)
     if recording is None:
         return
+    if recording.store is None:
+        _hand_over(session.config, recording)
+        return
     try:
         for path, run in recording.runs.items():
+            if run.problem:
+                recording.lines.append(
+                    (escape(f"mlprobe: not recorded: {path}: {run.problem}"), True)
+                )
+                continue
             if run.fingerprint is None:
                 recording.lines.append(
                     (
@@ -112,7 +180,7 @@ def finish_recording(session: pytest.Session) -> None:
                 continue
             models = [m for m in run.models if m is not None]
             run_id = recording.store.record(
-                SuiteResult(run.suite.name, run.outcomes),
+                SuiteResult(run.suite.name, run.ordered()),
                 suite=run.suite,
                 fingerprint=run.fingerprint,
                 version=recording.version,

@@ -10,3 +10,10 @@ if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
 pytest_plugins = ["pytester"]
+
+# pytester's in-process runs forget the modules first imported inside them; a run that
+# records (--mlprobe-record) imports SQLAlchemy there, and the outer test's next use of
+# SQLAlchemy would then load a second copy whose classes the first copy's caches do not
+# know ("'InternalTraversal' object is not callable"). Imported here, it is one copy for
+# the whole session, whichever test runs first.
+import sqlalchemy  # noqa: E402, F401
