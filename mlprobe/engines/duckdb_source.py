@@ -241,6 +241,7 @@ class DuckDBSource:
             try:
                 connection.register(self.view, data)
             except Exception as error:  # duckdb raises its own error types
+                _keep_interrupt(error)
                 raise DataError(
                     f"data: DuckDB cannot read a {type(data).__name__}: "
                     f"{type(error).__name__}: {error}"
@@ -265,7 +266,7 @@ class DuckDBSource:
         try:
             return bool(self.connection.execute(_TAKEN, [name, name]).fetchall())
         except Exception as error:  # duckdb raises its own error types
-            raise MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}") from None
+            raise _failure(error) from None
 
     def kinds(self) -> ColumnKinds:
         """Sliceable columns and how they compare (ordered levels and time zones included)."""
@@ -305,7 +306,7 @@ class DuckDBSource:
         try:
             return self.connection.execute(sql, params)
         except Exception as error:  # duckdb raises its own error types
-            raise MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}") from None
+            raise _failure(error) from None
 
     def rows(self, query: exp.Expression, params: list[Any]) -> list[tuple[Any, ...]]:
         """Run a query and fetch all result rows."""
@@ -322,7 +323,20 @@ class DuckDBSource:
             reader = stream(size)
             yield from reader
         except Exception as error:  # duckdb raises its own error types
-            raise MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}") from None
+            raise _failure(error) from None
+
+
+def _keep_interrupt(error: Exception) -> None:
+    """Ctrl-C during a DuckDB query stays an interrupt (DuckDB raises InterruptException,
+    which is no failure of the data or of mlprobe: Jupyter should show "interrupted")."""
+    if type(error).__name__ == "InterruptException":
+        raise KeyboardInterrupt from error
+
+
+def _failure(error: Exception) -> Exception:
+    """A DuckDB error as mlprobe's (after :func:`_keep_interrupt`)."""
+    _keep_interrupt(error)
+    return MlprobeError(f"DuckDB failed: {type(error).__name__}: {error}")
 
 
 def _checked_memory_limit(limit: Any) -> str:

@@ -398,3 +398,32 @@ def test_labels_with_no_value_in_common_are_refused_as_in_memory(tmp_path: Path)
         mp.Probe(frame, target="y", predictions="p")
     with pytest.raises(ValidationError, match=r"predictions in column 'p' .*no value in common"):
         mp.Probe.from_parquet(tmp_path / "t.parquet", target="y", predictions="p")
+
+
+def test_an_interrupted_query_stays_an_interrupt() -> None:
+    """Ctrl-C (DuckDB's InterruptException) is a KeyboardInterrupt, not a failure to report."""
+    import threading
+
+    import duckdb
+    from sqlglot import exp
+
+    connection = duckdb.connect()
+    source = DuckDBSource(pd.DataFrame({"x": [1, 2, 3]}), connection=connection)
+    slow = exp.select("count(*)").from_("range(10000000000) AS a(i)").where("i % 7 = 3")
+    done = threading.Event()
+
+    def press_ctrl_c() -> None:  # again and again: one press could land before the query starts
+        while not done.wait(0.2):
+            connection.interrupt()
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            source.rows(slow, [])
+    finally:
+        done.set()
+        presser.join()
+    # a real failure still reads as mlprobe's, naming DuckDB's error
+    with pytest.raises(mp.errors.MlprobeError, match=r"DuckDB failed: .*Error"):
+        source.rows(exp.select("no_such_column").from_(source.source()), [])
