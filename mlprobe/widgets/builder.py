@@ -313,7 +313,9 @@ class SliceBuilder:
         self.state.probe.check_slice(parsed, model=self.state.model)
         if not self.state.add_slices([parsed]):
             self.error.value = _error_html(
-                f"a slice named {parsed.name!r} is already in the list; give this one a name."
+                "'overall' names all rows; give this slice another name."
+                if parsed.name == "overall"
+                else f"a slice named {parsed.name!r} is already in the list; give this one a name."
             )
             return
         self.expression.value = ""

@@ -260,7 +260,7 @@ class Explorer(w.VBox):
             initial += probe.groups(by, bins=bins)
             self.state.bins = bins
             self.state.by = [by] if isinstance(by, str) else list(by)
-        self.state.add_slices(initial, select=False)
+        self.state.add_slices(_distinct_names(initial), select=False)
         if not initial:
             self.refresh()
 
@@ -415,3 +415,23 @@ def _suite_name(probe: Probe) -> str:
     """The target column's name as a file name ("income"), else "model"."""
     words = re.findall(r"[A-Za-z0-9_.-]+", probe.target_name or "")
     return "-".join(words) or "model"
+
+
+def _distinct_names(slices: list[Slice]) -> list[Slice]:
+    """The starting slices, each name once: a slice named "overall" (the explorer's name for
+    all rows) or one name for two different slices is refused rather than dropped; a slice
+    given twice (the same name and rows) is kept once."""
+    kept: dict[str, Slice] = {}
+    for chosen in slices:
+        if chosen.name == "overall":
+            raise ValidationError(
+                f"slices: 'overall' names all rows in the explorer; give the slice "
+                f"{str(chosen.predicate)!r} another name, e.g. Slice.parse(text, name='...')."
+            )
+        seen = kept.setdefault(chosen.name, chosen)
+        if str(seen.predicate) != str(chosen.predicate):
+            raise ValidationError(
+                f"slices: two slices are named {chosen.name!r} ({str(seen.predicate)!r} and "
+                f"{str(chosen.predicate)!r}); give them different names."
+            )
+    return list(kept.values())

@@ -478,3 +478,22 @@ def test_suggest_runs_discovery_and_adds_or_saves_a_suggestion(
     explorer.save.path.value = str(tmp_path / "s.mlprobe.yaml")
     explorer.save.save.click()
     assert mp.Suite.load(tmp_path / "s.mlprobe.yaml").tests[0].slice == second
+
+
+def test_starting_slices_named_overall_or_twice_are_refused_not_dropped(
+    adult_probe: mp.Probe,
+) -> None:
+    women = mp.Slice.parse("sex == 'Female'", name="women")
+    with pytest.raises(mp.errors.ValidationError, match=r"^slices: 'overall' names all rows"):
+        adult_probe.explore(slices=[mp.Slice.parse("age > 30", name="overall")])
+    with pytest.raises(mp.errors.ValidationError, match=r"two slices are named 'women'"):
+        adult_probe.explore(slices=[women, mp.Slice.parse("age < 30", name="women")])
+    # the same slice twice (e.g. in slices= and among by='s groups) is shown once
+    explorer = adult_probe.explore(slices=[women, women, "age < 30"])
+    assert _names(explorer) == ["women", "age < 30"]
+    # typed in the builder, 'overall' is explained where the name was typed
+    explorer.builder.expression.value = "age > 60"
+    explorer.builder.name.value = "overall"
+    explorer.builder.add_slice.click()
+    assert "&#x27;overall&#x27; names all rows" in explorer.builder.error.value
+    assert _names(explorer) == ["women", "age < 30"]
