@@ -15,8 +15,6 @@ needs every row in Python (``mask``, ``data``) says so and names the alternative
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import decimal
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,8 +29,7 @@ from mlprobe.core.analyses.profiles import ColumnProfile
 from mlprobe.core.backend import ByGroups
 from mlprobe.core.counting._row_terms import RowTerm
 from mlprobe.core.counting.grouping import CountedGroups, Grouping, JointCounts
-from mlprobe.core.intake._outputs import PROBABILITY_TOLERANCE
-from mlprobe.core.intake.labels import MAX_INFERRED_CLASSES, TASKS, Task, check_label_sets
+from mlprobe.core.intake.labels import Task
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.metrics import Metric, resolve_metric
 from mlprobe.core.metrics._base import RowMeanMetric
@@ -67,16 +64,20 @@ from mlprobe.engines._counting import (
 from mlprobe.engines._discovery_sql import engine_loss_cells
 from mlprobe.engines._row_sums import RowQuery, SqlRows
 from mlprobe.engines._row_terms_sql import ModelOutputs, RowTermSql
-from mlprobe.engines._rows_sql import (
-    MANY_DISTINCT,
-    MAX_LEVELS,
-    SampleQuery,
-    distinct_in_prefix,
-    level_counts,
-    missing_count,
-    value_range,
+from mlprobe.engines._sql_describe import DescribedTable, describe_column
+from mlprobe.engines._sql_intake import (
+    check_auc_bins,
+    check_label_types,
+    check_probability_range,
+    check_rows_sum_to_one,
+    check_score_count,
+    score_columns,
+    sorted_labels,
+    task_and_classes,
 )
-from mlprobe.engines.sql import ColumnKind, Parameters, column_ref, compile_predicate
+from mlprobe.engines._sql_sample import SampledTable, sample_rows
+from mlprobe.engines._sql_values import plain_value
+from mlprobe.engines.sql import ColumnKind, column_ref, compile_predicate
 from mlprobe.errors import (
     DataError,
     MlprobeError,
@@ -162,8 +163,8 @@ class SqlBackend:
                 raise missing_column_error(column, columns, role=f"{role} column")
         self._target = target
         self._predictions = named
-        score_columns = _score_columns(scores, list(named), columns)
-        for column in {c for cs in score_columns.values() for c in cs}:
+        score_sets = score_columns(scores, list(named), columns)
+        for column in {c for cs in score_sets.values() for c in cs}:
             if self._kinds.get(column) not in ("number", "float"):
                 raise ValidationError(
                     f"scores column {column!r} holds {engine.types[column]} values; "
@@ -171,7 +172,7 @@ class SqlBackend:
                 )
         label_columns = [target, *dict.fromkeys(named.values())]
         profile = column_profile(
-            engine, [*label_columns, *{c for cs in score_columns.values() for c in cs}], self._kinds
+            engine, [*label_columns, *{c for cs in score_sets.values() for c in cs}], self._kinds
         )
         for column, facts in profile.items():
             if facts["missing"] > 0:
@@ -181,20 +182,20 @@ class SqlBackend:
                     "(NaN included); metrics need a value for every row: filter those rows "
                     "out first (e.g. a DuckDB view or dataframe.dropna())."
                 )
-        self._task, self._classes = _task_and_classes(
+        self._task, self._classes = task_and_classes(
             task, engine, label_columns, self._kinds, profile
         )
         if self._task != "regression":
-            _check_label_types(target, named, self._kinds)
-        if self._task == "regression" and score_columns:
+            check_label_types(target, named, self._kinds)
+        if self._task == "regression" and score_sets:
             raise ValidationError(
                 "scores: a regression probe takes no class probabilities; drop scores=."
             )
         for column, facts in profile.items():
             if column not in label_columns:
-                _check_probability_range(column, facts)
-        self._scores = _check_score_count(score_columns, self._classes)
-        _check_rows_sum_to_one(engine, self._scores, self._kinds)
+                check_probability_range(column, facts)
+        self._scores = check_score_count(score_sets, self._classes)
+        check_rows_sum_to_one(engine, self._scores, self._kinds)
         self._outputs = ModelOutputs(
             target,
             named,
@@ -329,7 +330,7 @@ class SqlBackend:
             tables: dict[Any, np.ndarray] = {}
             for row in self._engine.rows(query, []):
                 table = tables.setdefault(row[0], np.zeros((k,) * len(labels), dtype=np.int64))
-                cell = tuple(position[_plain(v, integral=True)] for v in row[1:-1])
+                cell = tuple(position[plain_value(v, integral=True)] for v in row[1:-1])
                 table[cell] += int(row[-1])
             empty = np.zeros((k,) * len(labels), dtype=np.int64)
             for key, level in wanted:
@@ -474,7 +475,7 @@ class SqlBackend:
             )
         limit = MAX_VALUE_GROUPS + 2 if numeric and not categorical else None  # null, one more
         values = distinct_values(self._engine, source, self._kinds, limit=limit)
-        present = _sorted_labels({v for v in values if v is not None})
+        present = sorted_labels({v for v in values if v is not None})
         if kind == "float":  # named as in memory: x == 3.0
             present = [float(v) for v in present]
         levels = getattr(self._kinds, "levels", {}).get(source)
@@ -647,71 +648,16 @@ class SqlBackend:
         return None
 
     def _describe(self, name: str) -> ColumnProfile:
-        label = self._label_source(name)
-        n = self._n_rows
-        if label is not None and self._task != "regression":
-            rows, _ = level_counts(self._engine, label, {label: "text", **self._kinds}, limit=None)
-            position = {c: i for i, c in enumerate(self._classes)}
-            counts = sorted(
-                ((position[_plain(v, integral=True)], count) for v, count in rows),
-                key=lambda pair: (-pair[1], pair[0]),
-            )
-            levels = [(self._classes[i], count) for i, count in counts]
-            # named as memory names it: '@prediction' is the first model's column
-            shown = prediction_column(self.models[0]) if name == PREDICTION else name
-            return ColumnProfile(shown, "categorical", n, 0, levels)
-        source = label if label is not None else name
-        if name == PREDICTION:
-            name = prediction_column(self.models[0])  # as memory names it
-        if source not in self._engine.types:
-            raise missing_column_error(name, self.columns(), role="column")
-        kind = self._kinds.get(source)
-        if kind is None:
-            raise ValidationError(
-                f"name: column {name!r} holds {self._engine.types[source]} values, which "
-                "mlprobe cannot slice or describe; describe a text, number, bool or date column."
-            )
-        categorical = source in getattr(self._kinds, "categorical", ())
-        if kind in ("text", "bool") or categorical:
-            declared = getattr(self._kinds, "levels", {}).get(source)
-            many = (
-                kind != "bool"
-                and declared is None
-                and distinct_in_prefix(self._engine, source, self._kinds) > MANY_DISTINCT
-            )
-            if many:
-                return ColumnProfile(
-                    name, "categorical", n, missing_count(self._engine, source, self._kinds), []
-                )
-            rows, n_missing = level_counts(
-                self._engine, source, self._kinds, limit=MAX_LEVELS, declared=declared
-            )
-            levels = [(_plain(v, integral=kind == "number"), count) for v, count in rows]
-            return ColumnProfile(name, "categorical", n, n_missing, levels)
-        if kind == "timestamp":
-            as_text = self._engine.dialect == "duckdb" and "_NS" in self._engine.types[source]
-            n_missing, low, high = value_range(self._engine, source, self._kinds, as_text=as_text)
-            zone = getattr(self._kinds, "zones", {}).get(source)
-            return ColumnProfile(
-                name,
-                "datetime",
-                n,
-                n_missing,
-                [],
-                minimum=_timestamp(low, zone),
-                maximum=_timestamp(high, zone),
-            )
-        n_missing, low, high = value_range(self._engine, source, self._kinds)
-        integral = kind == "number" and label is None  # regression labels: floats, as memory
-        return ColumnProfile(
-            name,
-            "numeric",
-            n,
-            n_missing,
-            [],
-            minimum=None if low is None else _plain(low, integral=integral),
-            maximum=None if high is None else _plain(high, integral=integral),
+        table = DescribedTable(
+            self._engine,
+            self._kinds,
+            self._task,
+            self._classes,
+            self._n_rows,
+            self.models[0],
+            self.columns(),
         )
+        return describe_column(table, name, self._label_source(name))
 
     def check_slice(self, chosen: Slice, model: str | None) -> None:
         """Refuse a slice this probe cannot evaluate, without scanning: the predicate is
@@ -738,130 +684,20 @@ class SqlBackend:
         self, chosen: Slice | None, model: str, n: int, errors_first: bool, seed: int
     ) -> pd.DataFrame:
         """Up to ``n`` rows of a slice with the model's outputs in front, ordered and cut in
-        the engine (``ORDER BY ... LIMIT n``: one scan, never the whole table fetched).
-
-        What equals memory: the columns and their order (``@target``, ``@prediction``,
-        ``@correct`` and ``@score`` (the probability of the predicted class, with scores)
-        for classification, ``@target``, ``@prediction``, ``@error`` for regression; then
-        every column of the table), the front columns' values and types (classes as the
-        probe's class values, ``@correct`` bool, floats), which rows come first -- the
-        model's errors (classification), ranked by ``@score`` descending (with scores) or by
-        absolute error descending (regression) -- and so the same set of rows wherever that
-        rank is strict; all rows of a slice of at most ``n`` rows; the empty frame of an
-        empty slice.
-
-        What differs: where memory draws a seeded random sample (classification without
-        scores, or ``errors_first=False``) and where ranks tie, the engine has no row
-        positions to draw from; it orders by a hash of ``seed`` and the row's position in a
-        Parquet file (DuckDB), else its numeric, bool and date values (text is left out:
-        hashing it would double the scan), so the same
-        call gives the same rows, another ``seed`` others, but not memory's rows nor its
-        order (memory lists a random sample in row order). The index is 0 .. len - 1 (a
-        table in an engine has no pandas index), and the table's columns come as the engine
-        returns them (text as ``str``, categoricals as their values).
-        """
-        params = Parameters()
-        terms = RowTermSql(self._outputs, self._kinds)
-        target = column_ref(self._target, self._kinds)
-        predicted = column_ref(self._predictions[model], self._kinds)
-        classification = self._task != "regression"
-        double = exp.DataType.build("double")
-        front: list[tuple[str, exp.Expression]]
-        order: list[tuple[exp.Expression, bool]] = []
-        if classification:
-            right = exp.Case(
-                ifs=[
-                    exp.If(
-                        this=exp.EQ(this=target.copy(), expression=predicted.copy()),
-                        true=exp.true(),
-                    )
-                ],
-                default=exp.false(),
-            )
-            front = [(TARGET, target), (PREDICTION, predicted), ("@correct", right)]
-            if model in self._scores:
-                front.append(("@score", self._predicted_score(model, terms, params)))
-        else:
-            error = terms.quantity("error", model, params)
-            front = [
-                (TARGET, exp.cast(target, double)),
-                (PREDICTION, exp.cast(predicted, double)),
-                ("@error", error),
-            ]
-        if errors_first:
-            if classification:
-                wrong = exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.EQ(this=target.copy(), expression=predicted.copy()),
-                            true=exp.Literal.number(0),
-                        )
-                    ],
-                    default=exp.Literal.number(1),
-                )
-                order.append((wrong, True))
-                if model in self._scores:
-                    order.append((self._predicted_score(model, terms, params), True))
-            else:
-                order.append((exp.Abs(this=terms.quantity("error", model, params)), True))
-        order.append((self._row_hash(seed), False))
-        # after the keys: their placeholders come before the WHERE clause's in the SQL
-        condition = None
-        if chosen is not None:
-            aliases = self._aliases(model)
-            condition = compile_predicate(
-                chosen.predicate, self._kinds, aliases=aliases, params=params
-            ).expression
-        sample = SampleQuery(
-            self._engine, list(self._engine.types), params, front, condition, order, int(n)
+        the engine (what equals memory and what differs:
+        :func:`~mlprobe.engines._sql_sample.sample_rows`)."""
+        table = SampledTable(
+            self._engine,
+            self._kinds,
+            self._task,
+            self._classes,
+            self._target,
+            self._predictions,
+            self._scores,
+            self._outputs,
+            self._aliases(model),
         )
-        names, fetched = sample.run()
-        frame = pd.DataFrame.from_records(fetched, columns=names, nrows=len(fetched))
-        return self._typed_front(frame, classification, model)
-
-    def _predicted_score(self, model: str, terms: RowTermSql, params: Parameters) -> exp.Expression:
-        """The model's probability of the class it predicted (``1 - p`` for a binary
-        negative class), as memory's ``scores[row, prediction]``."""
-        predicted = column_ref(self._predictions[model], self._kinds)
-        return exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.EQ(this=predicted.copy(), expression=params.bind(label)),
-                    true=terms.score(model, index),
-                )
-                for index, label in enumerate(self._classes)
-            ]
-        )
-
-    def _row_hash(self, seed: int) -> exp.Expression:
-        """A seeded hash of the row's position where the engine numbers rows (Parquet files
-        on DuckDB: one column to read, and every row its own value), else of its numeric,
-        bool and date values: an order that looks random and is the same each time (text is
-        not hashed: reading it would double the scan)."""
-        position = getattr(self._engine, "row_position", ())
-        hashed: list[exp.Expression] = [exp.column(c, quoted=True) for c in position] or [
-            column_ref(c, self._kinds)
-            for c, kind in self._kinds.items()
-            if kind in ("number", "float", "bool", "timestamp")
-        ]
-        return exp.Anonymous(this="hash", expressions=[exp.Literal.number(int(seed)), *hashed])
-
-    def _typed_front(self, frame: pd.DataFrame, classification: bool, model: str) -> pd.DataFrame:
-        """The front columns typed as memory gives them: classes as the probe's class
-        values (object), ``@correct`` bool, scores and regression values float."""
-        if classification:
-            position = {c: i for i, c in enumerate(self._classes)}
-            classes = np.asarray([*self._classes, None], dtype=object)[:-1]
-            for name in (TARGET, PREDICTION):
-                codes = [position[_plain(v, integral=True)] for v in frame[name].tolist()]
-                frame[name] = classes[np.asarray(codes, dtype=np.intp)]
-            frame["@correct"] = frame["@correct"].astype(bool)
-            if model in self._scores:
-                frame["@score"] = frame["@score"].astype(np.float64)
-        else:
-            for name in (TARGET, PREDICTION, "@error"):
-                frame[name] = frame[name].astype(np.float64)
-        return frame
+        return sample_rows(table, chosen, model, n, errors_first, seed)
 
     def loss_cells(
         self, model: str, features: Sequence[str] | None, bins: int, loss: Loss
@@ -878,19 +714,6 @@ class SqlBackend:
             features=features,
             bins=bins,
         )
-
-
-def check_auc_bins(auc_bins: Any) -> int | None:
-    """``auc_bins=``: None, or a whole number of bins of at least 2."""
-    if auc_bins is None:
-        return None
-    if isinstance(auc_bins, bool) or not isinstance(auc_bins, int | np.integer) or auc_bins < 2:
-        raise ValidationError(
-            "auc_bins: expected a whole number of score bins of at least 2 (e.g. 100_000: "
-            f"each ROC AUC within its reported bound of the exact one), or None for the exact "
-            f"ROC AUC; received {auc_bins!r}."
-        )
-    return int(auc_bins)
 
 
 #: cells of a joint table (true x each model's prediction) counted in one scan at most
@@ -917,201 +740,3 @@ def _count_key(chosen: Slice, labels: Sequence[str], aliases: Mapping[str, str])
     1 from True and 1.0)."""
     reads = aliases.get(PREDICTION) if PREDICTION in chosen.columns() else None
     return (tuple(labels), reads, json.dumps(chosen.predicate.to_dict(), sort_keys=True))
-
-
-def _check_label_types(
-    target: str, predictions: Mapping[str, str], kinds: Mapping[str, ColumnKind]
-) -> None:
-    """Refuse text labels against number labels, as the in-memory probe does: SQL would
-    cast one to the other where pandas never matches ``'1'`` with ``1``."""
-    numeric = ("number", "float")
-    for model, column in predictions.items():
-        if (kinds.get(target) in numeric) != (kinds.get(column) in numeric):
-            raise ValidationError(
-                f"the predictions of model {model!r} can never match the target: the target "
-                f"column {target!r} holds {kinds.get(target)} labels and the predictions column "
-                f"{column!r} {kinds.get(column)} labels. Give both the same type before building "
-                "the probe (e.g. a view that casts one)."
-            )
-
-
-def _check_rows_sum_to_one(
-    engine: Any, scores: Mapping[str, list[str]], kinds: Mapping[str, ColumnKind]
-) -> None:
-    """Refuse one-column-per-class scores whose rows do not sum to 1, as in memory (one scan)."""
-    sets = [columns for columns in scores.values() if len(columns) > 1]
-    if not sets:
-        return
-    worst = []
-    for columns in sets:
-        total: exp.Expression = exp.cast(
-            column_ref(columns[0], kinds), exp.DataType.build("double")
-        )
-        for column in columns[1:]:
-            right = exp.cast(column_ref(column, kinds), exp.DataType.build("double"))
-            total = exp.Add(this=total, expression=right)
-        worst.append(
-            exp.Max(
-                this=exp.Abs(this=exp.Sub(this=exp.paren(total), expression=exp.Literal.number(1)))
-            )
-        )
-    [row] = engine.rows(exp.select(*worst, copy=False).from_(engine.source(), copy=False), [])
-    for columns, off in zip(sets, row, strict=True):
-        if off is not None and float(off) > PROBABILITY_TOLERANCE * len(columns):
-            raise DataError(
-                f"scores: each row's probabilities must sum to 1 over the classes, but the "
-                f"columns {columns} are off by up to {float(off)!r}. Give one column per class "
-                "(all of predict_proba's columns)."
-            )
-
-
-def _check_probability_range(column: str, facts: Mapping[str, float]) -> None:
-    """Refuse a scores column with values outside [0, 1], as the in-memory probe does."""
-    low, high = facts.get("min"), facts.get("max")
-    tolerance = PROBABILITY_TOLERANCE
-    if low is not None and high is not None and (low < -tolerance or high > 1 + tolerance):
-        outside = low if low < -tolerance else high
-        raise DataError(
-            f"scores: probabilities must lie in [0, 1], but {column} holds {float(outside)!r}. "
-            "Pass predict_proba's output or the positive class's probability, not a decision "
-            "score or a logit."
-        )
-
-
-def _plain(value: Any, *, integral: bool) -> Any:
-    """An engine's value as memory gives it: Python scalars; whole floats of an integer
-    column (or a label) as ints; decimals as floats."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, decimal.Decimal):
-        value = float(value)
-    if integral and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if not integral and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _timestamp(value: Any, zone: str | None) -> pd.Timestamp | None:
-    """A datetime (or date, or DuckDB's text of one) from the engine as memory's profile
-    gives it: naive stays naive, an instant in the column's zone (UTC when unknown)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
-        value = datetime.datetime.combine(value, datetime.time())
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(zone or "UTC")
-    return stamp
-
-
-def _sorted_labels(values: set[Any]) -> list[Any]:
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _score_columns(scores: Any, models: list[str], columns: list[str]) -> dict[str, list[str]]:
-    """``scores=`` as ``{model: [column, ...]}``, each column checked to exist."""
-    if scores is None:
-        return {}
-    if isinstance(scores, Mapping):
-        per_model = dict(scores)
-    else:
-        if len(models) > 1:
-            raise ValidationError(
-                "scores: with several models, give a dict {model name: score column(s)}; "
-                "one set of columns cannot belong to all of them."
-            )
-        per_model = {models[0]: scores}
-    out: dict[str, list[str]] = {}
-    for model, value in per_model.items():
-        if model not in models:
-            raise ValidationError(
-                f"scores: {model!r} is not a model of this probe; models: {models}."
-            )
-        names = [value] if isinstance(value, str) else value
-        if (
-            not isinstance(names, Sequence)
-            or not names
-            or not all(isinstance(c, str) for c in names)
-        ):
-            raise ValidationError(
-                f"scores of {model!r}: on an engine, name the probability column(s): the positive "
-                f"class's column (binary) or one per class; received {value!r}."
-            )
-        for column in names:
-            if column not in columns:
-                raise missing_column_error(column, columns, role="scores column")
-        out[model] = list(names)
-    return out
-
-
-def _check_score_count(scores: dict[str, list[str]], classes: list[Any]) -> dict[str, list[str]]:
-    k = len(classes)
-    for model, names in scores.items():
-        if len(names) != k and not (k == 2 and len(names) == 1):
-            raise ValidationError(
-                f"scores of {model!r}: expected one probability column per class, in the order "
-                f"{classes} ({k} columns){', or the positive class only' if k == 2 else ''}; "
-                f"received {len(names)}: {names}."
-            )
-    return scores
-
-
-#: distinct labels fetched at most: a classification target with more is a mistake
-MAX_CLASSES = 10_000
-
-
-def _task_and_classes(
-    task: str | None,
-    engine: SqlSource,
-    label_columns: list[str],
-    kinds: Mapping[str, ColumnKind],
-    profile: Mapping[str, Mapping[str, float]],
-) -> tuple[Task, list[Any]]:
-    """The task (checked, or inferred as the in-memory probe does) and the class labels."""
-    if task is not None and task not in TASKS:
-        raise ValidationError(f"task must be one of {list(TASKS)} or None; received {task!r}.")
-    numeric = all(kinds.get(c) in ("number", "float") for c in label_columns)
-    if task == "regression" or (
-        task is None and numeric and any(profile[c]["fractional"] > 0 for c in label_columns)
-    ):
-        if not numeric:
-            text = [c for c in label_columns if kinds.get(c) not in ("number", "float")]
-            raise ValidationError(
-                f"task='regression' needs numbers, but the columns {text} do not hold numbers. "
-                "Pass task='binary' or 'multiclass', or give numeric columns."
-            )
-        return "regression", []
-    values: set[Any] = set()
-    per_column: dict[str, set[Any]] = {}
-    for column in label_columns:
-        found = distinct_values(engine, column, {**kinds, column: "text"}, limit=MAX_CLASSES + 1)
-        per_column[column] = set(found)
-        values.update(found)
-        if len(values) > MAX_CLASSES:
-            raise ValidationError(
-                f"task: {column!r} has more than {MAX_CLASSES} distinct values, too many for "
-                "classes; pass task='regression' if these are quantities."
-            )
-    classes = _sorted_labels(values)
-    target, *predictions = label_columns
-    check_label_sets(per_column[target], {c: per_column[c] for c in predictions}, named="in column")
-    if task is None:
-        if len(classes) <= 2:
-            return "binary", classes
-        if not numeric or len(classes) <= MAX_INFERRED_CLASSES:
-            return "multiclass", classes
-        raise ValidationError(
-            f"task: cannot tell whether the {len(classes)} distinct integer values of the "
-            "target and predictions are classes or quantities. Pass task='multiclass' or "
-            "task='regression'."
-        )
-    if task == "binary" and len(classes) > 2:
-        raise ValidationError(
-            f"task='binary' but the target and predictions hold {len(classes)} classes "
-            f"{classes[:10]}; pass task='multiclass'."
-        )
-    return task, classes
