@@ -204,12 +204,8 @@ def format_plain(value: Any) -> str:
     >>> format_plain(np.float64(3.0)), format_plain(np.int64(7)), format_plain(True)
     ('3', '7', 'yes')
     """
-    if _is_missing(value):
-        return MISSING
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
+    if _is_missing(value) or isinstance(value, bool | np.bool_ | int | np.integer):
+        return format_number(value)  # "–", "yes" / "no", a count: as a table writes them
     try:
         number = float(value)
     except (TypeError, ValueError):
