@@ -308,8 +308,13 @@ def _priorities(
     """Every section's slices ranked by what fixing each buys of the first metric (one call,
     so their q-values count them all), or None without slices."""
     chosen = {name: s for b in breakdowns for name, s in b.frame.attrs["slices"].items()}
-    if not chosen:
-        return None
+    directions = breakdowns[0].frame.attrs.get("directions", {}) if breakdowns else {}
+    direction = directions.get(metric, {})
+    if not chosen or (
+        direction.get("higher_is_better", True) is None and direction.get("ideal") is None
+    ):
+        return None  # nothing to fix first on a metric with no better direction
+
     options = {k: v for k, v in settings.items() if k != "metrics"}
     return probe.priorities(slices=list(chosen.values()), metric=metric, **options)
 

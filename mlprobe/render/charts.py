@@ -405,8 +405,9 @@ def confusion_chart(
 
 # --- comparison ------------------------------------------------------------------------------
 
-VERDICTS = ["regressed", "improved", "no detectable change", "too few rows"]
-VERDICT_COLOURS = ["#b2182b", "#2166ac", "#888888", "#cccccc"]
+#: a metric with no better direction (a selection rate) changes "higher" or "lower"
+VERDICTS = ["regressed", "improved", "no detectable change", "too few rows", "higher", "lower"]
+VERDICT_COLOURS = ["#b2182b", "#2166ac", "#888888", "#cccccc", "#5e3c99", "#e08214"]
 
 
 def compare_spec(comparison: pd.DataFrame, *, width: int | str = 420) -> Spec:

@@ -71,7 +71,14 @@ MAX_CHART_SLICES = 40
 #: Confusion matrices with more classes are shown as tables only.
 MAX_CONFUSION_CLASSES = 30
 _OVERALL = "overall"
-_VERDICT_RANK = {"regressed": 0, "improved": 1, "no detectable change": 2, "too few rows": 3}
+_VERDICT_RANK = {
+    "regressed": 0,
+    "improved": 1,
+    "higher": 1,  # a metric with no better direction (a selection rate) moved
+    "lower": 1,
+    "no detectable change": 2,
+    "too few rows": 3,
+}
 _OUTCOMES = ("passed", "failed", "inconclusive", "error")
 
 Spec = dict[str, Any]
@@ -213,7 +220,10 @@ def bad_gap(frame: pd.DataFrame, metric: str) -> pd.Series:
     if ideal is not None:
         value = frame[metric].astype(float)
         return (value - ideal).abs() - (value - gap - ideal).abs()
-    return gap if direction.get("higher_is_better", True) is False else -gap
+    higher = direction.get("higher_is_better", True)
+    if higher is None:  # no better direction (a selection rate): no gap is a bad one
+        return gap * np.nan
+    return gap if higher is False else -gap
 
 
 def clearly_worse(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:

@@ -112,7 +112,13 @@ def badness(frame: pd.DataFrame, metric: str) -> pd.Series:
     ideal = direction.get("ideal")
     if ideal is not None:
         return (values - ideal).abs()
-    return values if direction.get("higher_is_better", True) is False else -values
+    higher = direction.get("higher_is_better", True)
+    if higher is None:  # no better direction (a selection rate): furthest from all rows first
+        plain = bare(frame)
+        on_all = plain[overall_rows(plain)].groupby("model", sort=False)[metric].first()
+        reference = plain["model"].map(on_all).astype(float) if len(on_all) else values.mean()
+        return (values - reference).abs()
+    return values if higher is False else -values
 
 
 def sort_breakdown(
@@ -143,7 +149,9 @@ def sort_breakdown(
     elif by == "impact":
         first = attrs.get("metrics", [metric])[0]
         higher = attrs.get("directions", {}).get(first, {}).get("higher_is_better", True)
-        benefit = body["impact"] if higher else -body["impact"]
+        impact = body["impact"].astype(float)
+        # no better direction (a selection rate): the largest move of the overall value first
+        benefit = impact.abs() if higher is None else impact if higher else -impact
         order = benefit.sort_values(ascending=False, na_position="last", kind="stable").index
     else:
         order = body["slice"].astype(str).sort_values(kind="stable").index

@@ -46,7 +46,7 @@ from mlprobe.core.slicing.predicates import (
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
 from mlprobe.spec.group_test import GroupTest
-from mlprobe.spec.slice_test import EXPECTATIONS, Baseline, SliceTest
+from mlprobe.spec.slice_test import EXPECTATIONS, NEEDS_DIRECTION, Baseline, SliceTest
 
 __all__ = [
     "FOUND_METRICS",
@@ -658,7 +658,7 @@ def _test(
     metric: str,
     now: Mapping[str, float],
     *,
-    higher_is_better: bool,
+    higher_is_better: bool | None,
     ideal: float | None,
     expectation: dict[str, float] | None,
     allowance: float | None,
@@ -671,6 +671,12 @@ def _test(
     value, n = now["value"], int(now["n"])
     defined = math.isfinite(value)
     kind = next(iter(expectation)) if expectation else "max_drop_from_baseline"
+    if higher_is_better is None and ideal is None and kind in NEEDS_DIRECTION:
+        raise ValidationError(
+            f"{_WHERE}: {metric} has no better direction, so no change of it is a "
+            f"{'drop' if kind == 'max_drop_from_baseline' else 'gap on the worse side'}; pass "
+            "expect= with a bound, e.g. {'at_most': 0.3} or {'at_least': 0.1}."
+        )
     if kind == "max_drop_from_baseline" and not defined:
         raise ValidationError(
             f"{_WHERE}: {metric} is {'undefined' if math.isnan(value) else value} on the slice "
@@ -682,7 +688,7 @@ def _test(
     if expectation is None:
         # the baseline interval's margin on the side where the metric gets worse (for a
         # metric with an ideal, the side away from it)
-        worse_is_up = (value >= ideal) if ideal is not None else not higher_is_better
+        worse_is_up = (value >= ideal) if ideal is not None else higher_is_better is False
         amount = allowance
         if amount is None:
             amount = default_allowance(
@@ -693,7 +699,10 @@ def _test(
             why = "as asked"
         if ideal is None:
             expectation = {"max_drop_from_baseline": amount}
-            description += f" Fails when {metric} is worse than its baseline by more than {format_plain(amount)} ({why})."
+            description += (
+                f" Fails when {metric} is worse than its baseline by more than "
+                f"{format_plain(amount)} ({why})."
+            )
         else:  # a bias (best at its ideal): a one-sided bound, on the side the slice leans to
             bound = value + amount if worse_is_up else value - amount
             side = "at_most" if worse_is_up else "at_least"

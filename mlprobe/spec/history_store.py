@@ -14,7 +14,8 @@ same rows evaluated under both versions the estimates are positively correlated,
 this interval is conservative (wider than a paired one) -- it can miss a small change,
 never invent one. When the interval excludes 0 the verdict follows the metric's
 direction (``improved`` / ``regressed``; for a metric with an ideal value, whether the
-new value is closer to it); else ``no detectable change``.
+new value is closer to it; ``higher`` / ``lower`` for a metric with no better direction,
+such as a selection rate); else ``no detectable change``.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ REGRESSION_COLUMNS = [
 #: What a matrix cell may show.
 MATRIX_VALUES = ("observed", "outcome")
 
-VERDICTS = ("regressed", "improved", "no detectable change", "not comparable")
+VERDICTS = ("regressed", "improved", "no detectable change", "not comparable", "higher", "lower")
 
 _FLOATS = ("observed", "ci_low", "ci_high", "confidence", "threshold", "ideal")
 
@@ -409,8 +410,9 @@ class RunHistory:
         against : str
             ``"previous"``: the version first recorded before ``version``; ``"best"``: per
             test, the best value (by the metric's direction; for a metric with an ideal
-            value, the closest to it) among the versions first recorded before ``version``,
-            preferring runs the test can be compared with; or a version label.
+            value, the closest to it; for one with no better direction, the latest) among
+            the versions first recorded before ``version``, preferring runs the test can be
+            compared with; or a version label.
         suite : str, optional
 
         Returns
@@ -418,7 +420,8 @@ class RunHistory:
         pandas.DataFrame
             Columns :data:`REGRESSION_COLUMNS`; ``verdict`` is ``regressed``, ``improved``,
             ``no detectable change`` or ``not comparable`` (the test's definition or the
-            data changed, or a value or interval is missing), and ``reason`` says why. The
+            data changed, or a value or interval is missing), or ``higher`` / ``lower`` for
+            a metric with no better direction, and ``reason`` says why. The
             difference interval is MOVER's from the two recorded intervals (see the module
             docstring: conservative for the same rows under two versions).
         """
@@ -482,6 +485,8 @@ def _best(candidates: pd.DataFrame, row: pd.Series) -> pd.DataFrame:
     ideal, higher = row["ideal"], row["higher_is_better"]
     if ideal is not None and not (isinstance(ideal, float) and math.isnan(ideal)):
         score = -np.abs(values - float(ideal))
+    elif higher is None:  # no better direction (a selection rate): no best, the latest then
+        return pool.iloc[-1:]
     elif higher is False:
         score = -values
     else:
@@ -571,7 +576,9 @@ def _compare(row: pd.Series, other: pd.Series | None, label: str) -> dict[str, A
         better = abs(row["observed"] - ideal) < abs(other["observed"] - ideal)
         why = f"closer to {_fmt(ideal)}" if better else f"further from {_fmt(ideal)}"
     elif higher is None or (isinstance(higher, float) and math.isnan(higher)):
-        out["reason"] = f"{shown}, and the metric's direction is unknown"
+        # both values were measured, so the metric was known: it has no better direction
+        out["verdict"] = "higher" if low > 0 else "lower"
+        out["reason"] = f"{shown} (the metric has no better direction)"
         return out
     else:
         better = (low > 0) == bool(higher)

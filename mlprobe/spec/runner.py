@@ -81,11 +81,17 @@ _fmt = format_measure
 
 
 def _threshold(
-    test: SliceTest, probe: Evaluator, model: str | None, higher_is_better: bool
+    test: SliceTest, probe: Evaluator, model: str | None, higher_is_better: bool | None
 ) -> float:
     kind, amount = test.expectation, test.threshold_value
     if kind in ("at_least", "at_most"):
         return amount
+    if higher_is_better is None:
+        raise MlprobeError(
+            f"{test.metric} has no better direction, so no change of it is "
+            f"{'a drop' if kind == 'max_drop_from_baseline' else 'on a worse side'}: {kind} "
+            "cannot judge it. Give the test a bound instead (at_least or at_most)."
+        )
     if kind == "max_gap_to_overall":
         reference = probe.metric(test.metric, None, model=model)["value"]
         what = "the overall value"
@@ -101,12 +107,12 @@ def _threshold(
     return reference - amount if higher_is_better else reference + amount
 
 
-def _wants_higher(test: SliceTest, higher_is_better: bool) -> bool:
+def _wants_higher(test: SliceTest, higher_is_better: bool | None) -> bool:
     if test.expectation == "at_least":
         return True
     if test.expectation == "at_most":
         return False
-    return higher_is_better
+    return bool(higher_is_better)  # None only reaches here with a bound (see _threshold)
 
 
 def run_test(

@@ -27,10 +27,20 @@ from mlprobe.core.arguments import MIN_SUPPORT
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
-__all__ = ["EXPECTATIONS", "Baseline", "SliceTest", "check_shared_fields", "measured_fields"]
+__all__ = [
+    "EXPECTATIONS",
+    "NEEDS_DIRECTION",
+    "Baseline",
+    "SliceTest",
+    "check_shared_fields",
+    "measured_fields",
+]
 
 #: The kinds of expectation, in the order they are documented.
 EXPECTATIONS = ("at_least", "at_most", "max_gap_to_overall", "max_drop_from_baseline")
+#: the expectations measured from a reference (overall, baseline) on the metric's worse side:
+#: a metric with no better direction (a selection rate) cannot have them
+NEEDS_DIRECTION = ("max_gap_to_overall", "max_drop_from_baseline")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 

@@ -37,6 +37,7 @@ from mlprobe.core.metrics import Metric, MetricValues
 from mlprobe.core.slicing.predicates import PREDICTION, prediction_column
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.core.statistics.significance import benjamini_hochberg
+from mlprobe.errors import ValidationError
 
 __all__ = [
     "OVERALL",
@@ -304,6 +305,12 @@ def priorities_table(frame: pd.DataFrame) -> pd.DataFrame:
     """
     metric = frame.attrs["metrics"][0]
     direction = frame.attrs["directions"][metric]
+    if direction["ideal"] is None and direction["higher_is_better"] is None:
+        raise ValidationError(
+            f"metric: {metric} has no better direction, so fixing a slice buys nothing on it "
+            "(no value is better than another). Rank by a metric with one (e.g. recall or "
+            "fpr), read its impact in a breakdown, or compare groups with disparity()."
+        )
     is_overall = overall_rows(frame)
     rows = frame[~is_overall]
     overall = frame[is_overall].set_index("model")[metric]

@@ -52,7 +52,7 @@ from mlprobe.core.statistics.significance import (
 
 __all__ = ["VERDICTS", "compare_table", "flips_from_joint", "flips_table"]
 
-VERDICTS = ("improved", "regressed", "no detectable change", "too few rows")
+VERDICTS = ("improved", "regressed", "no detectable change", "too few rows", "higher", "lower")
 
 
 def _on_tables(metric: Metric, tables: np.ndarray) -> np.ndarray:
@@ -205,15 +205,17 @@ def compare_table(
     q_value = benjamini_hochberg(p_value)
     if metric.ideal is not None:  # e.g. a bias: from +0.1 to -2 is worse, not better
         better = np.abs(value_b - metric.ideal) < np.abs(value_a - metric.ideal)
+        changes = ("improved", "regressed")
+    elif metric.higher_is_better is None:  # a selection rate: neither way is better
+        better, changes = delta > 0, ("higher", "lower")
     else:
         better = delta > 0 if metric.higher_is_better else delta < 0
+        changes = ("improved", "regressed")
     alpha = 1 - confidence
     verdict = np.where(
         n < min_support,
         "too few rows",
-        np.where(
-            q_value < alpha, np.where(better, "improved", "regressed"), "no detectable change"
-        ),
+        np.where(q_value < alpha, np.where(better, *changes), "no detectable change"),
     )
     impact, impact_low, impact_high = _contributions(
         metric, n, delta, low, high, a, b, grouping, overall, confidence

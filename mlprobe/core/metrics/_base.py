@@ -104,7 +104,9 @@ class Metric:
     """
 
     name: str = ""
-    higher_is_better: bool = True
+    #: which way is better; None: neither (a rate to read, not a score: selection rate,
+    #: prevalence), so nothing is "improved", "regressed" or "worse" on it
+    higher_is_better: bool | None = True
     #: the best value, for a metric where neither higher nor lower is better (a bias: 0);
     #: a change is then judged by the distance to it, and ``higher_is_better`` is unused
     ideal: float | None = None

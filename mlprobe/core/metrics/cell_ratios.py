@@ -18,13 +18,16 @@ name                  share of ...                          better
 ``fpr[c]``            rows not ``c`` predicted ``c``        lower
 ``tnr[c]``            rows not ``c`` predicted otherwise    higher
 ``npv[c]``            rows predicted otherwise, not ``c``   higher
-``selection_rate[c]`` all rows, predicted ``c``             (higher, by convention)
-``prevalence[c]``     all rows, truly ``c``                 (higher, by convention)
+``selection_rate[c]`` all rows, predicted ``c``             neither
+``prevalence[c]``     all rows, truly ``c``                 neither
 ====================  ===================================  ====================
 
-Selection rate and prevalence have no better direction; they sort and compare as if
-higher were better, and are read as disparities between groups
-(:mod:`mlprobe.core.analyses.disparity`) rather than as failures.
+Selection rate and prevalence have no better direction (``higher_is_better`` is None):
+they are read as disparities between groups (:mod:`mlprobe.core.analyses.disparity`)
+and against explicit bounds (``at_least`` / ``at_most``), not as failures. A comparison
+of two models says "higher" or "lower" where it would say "improved" or "regressed";
+``priorities`` and a test's ``max_drop_from_baseline`` or ``max_gap_to_overall`` (which
+need a worse side) refuse them with the reason.
 
 Examples
 --------
@@ -64,7 +67,7 @@ class CellRatio(ProportionMetric):
         numerator: np.ndarray,
         denominator: np.ndarray,
         *,
-        higher_is_better: bool = True,
+        higher_is_better: bool | None = True,
     ) -> None:
         numerator = np.asarray(numerator, dtype=bool)
         denominator = np.asarray(denominator, dtype=bool)
@@ -102,7 +105,7 @@ ERROR_TYPES: dict[
     tuple[
         Callable[[np.ndarray, np.ndarray, int], np.ndarray],
         Callable[[np.ndarray, np.ndarray, int], np.ndarray],
-        bool,
+        bool | None,
     ],
 ] = {
     "tpr": (lambda t, p, c: (t == c) & (p == c), lambda t, p, c: t == c, True),
@@ -110,8 +113,8 @@ ERROR_TYPES: dict[
     "fpr": (lambda t, p, c: (t != c) & (p == c), lambda t, p, c: t != c, False),
     "tnr": (lambda t, p, c: (t != c) & (p != c), lambda t, p, c: t != c, True),
     "npv": (lambda t, p, c: (t != c) & (p != c), lambda t, p, c: p != c, True),
-    "selection_rate": (lambda t, p, c: p == c, lambda t, p, c: np.ones_like(t, bool), True),
-    "prevalence": (lambda t, p, c: t == c, lambda t, p, c: np.ones_like(t, bool), True),
+    "selection_rate": (lambda t, p, c: p == c, lambda t, p, c: np.ones_like(t, bool), None),
+    "prevalence": (lambda t, p, c: t == c, lambda t, p, c: np.ones_like(t, bool), None),
 }
 
 

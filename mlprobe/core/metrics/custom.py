@@ -32,7 +32,7 @@ class CountsMetric(TableMetric):
         return MetricValues(self.statistic(tables), low, high, se, tables=tables)
 
     def __init__(
-        self, name: str, function: Callable[[np.ndarray], float], higher_is_better: bool
+        self, name: str, function: Callable[[np.ndarray], float], higher_is_better: bool | None
     ) -> None:
         self.name = name
         self.function = function
@@ -56,7 +56,7 @@ class RowsMetric(Metric):
         self,
         name: str,
         function: Callable[[np.ndarray, np.ndarray], float],
-        higher_is_better: bool,
+        higher_is_better: bool | None,
     ) -> None:
         self.name = name
         self.function = function

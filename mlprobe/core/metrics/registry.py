@@ -158,7 +158,7 @@ def register_metric(
     input: Literal["counts", "rows"] = "counts",
     numerator: Sequence[tuple[Any, Any]] | None = None,
     denominator: Sequence[tuple[Any, Any]] | None = None,
-    higher_is_better: bool = True,
+    higher_is_better: bool | None = True,
     tasks: Sequence[str] = ("binary", "multiclass"),
     overwrite: bool = False,
 ) -> None:
@@ -179,8 +179,11 @@ def register_metric(
         rows). Such a ratio gets a Wilson score interval and exact small-count
         tests, like ``recall``, instead of resampling. Labels are matched against
         the probe's classes (as text) when the metric is used.
-    higher_is_better : bool
-        Direction, used when comparing models.
+    higher_is_better : bool or None
+        Which way is better, used when comparing models and ranking slices; None for a
+        rate with no better direction (as ``selection_rate``): comparisons then say
+        "higher" or "lower", and what needs a worse side (``priorities``, a test's
+        ``max_drop_from_baseline``) refuses it.
     tasks : sequence of str
         Tasks the metric applies to.
 
@@ -204,6 +207,11 @@ def register_metric(
         raise ValidationError(
             f"register_metric: a metric named {name!r} exists already. Choose another name"
             + (" or pass overwrite=True." if name in _CUSTOM else ".")
+        )
+    if higher_is_better not in (True, False, None):
+        raise ValidationError(
+            f"register_metric: 'higher_is_better' must be True, False or None (no better "
+            f"direction); received {higher_is_better!r}."
         )
     if numerator is not None or denominator is not None:
         _CUSTOM[name] = _cell_ratio_entry(
@@ -242,7 +250,7 @@ def _cell_ratio_entry(
     function: object,
     numerator: Sequence[tuple[Any, Any]] | None,
     denominator: Sequence[tuple[Any, Any]] | None,
-    higher_is_better: bool,
+    higher_is_better: bool | None,
     tasks: Sequence[str],
 ) -> _Entry:
     """The registry entry of a metric declared as a ratio of confusion cells (checked now)."""
