@@ -43,7 +43,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote
 
 if TYPE_CHECKING:
@@ -205,6 +205,10 @@ class JupyterLab:
             _reap(_descendants(proc.pid))
 
 
+#: a running server's class: :class:`JupyterLab` or a subclass (Notebook 7's)
+ServerT = TypeVar("ServerT", bound=JupyterLab)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -249,17 +253,39 @@ def start_jupyter_lab(base_dir: Path, *, timeout: float = SERVER_START_TIMEOUT_S
     Raises RuntimeError (with the server log) when it exits or does not answer within TIMEOUT s.
     Retries on another port if something took the free port it picked in the meantime.
     """
+    return start_jupyter_server(base_dir, app="lab", server_class=JupyterLab, timeout=timeout)
+
+
+#: options of ``jupyter lab`` only (Notebook 7's app has no LabApp)
+LAB_OPTIONS = [
+    "--LabApp.news_url=",
+    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    # window.jupyterapp, for execute_command(); the UI is still what the tests drive
+    "--LabApp.expose_app_in_browser=True",
+]
+
+
+def start_jupyter_server(
+    base_dir: Path,
+    *,
+    app: Literal["lab", "notebook"],
+    server_class: type[ServerT],
+    timeout: float = SERVER_START_TIMEOUT_S,
+) -> ServerT:
+    """Start ``python -m jupyter APP`` (JupyterLab, or Notebook 7) under BASE_DIR, as
+    :func:`start_jupyter_lab` says; ``server_class`` holds the running server."""
     for attempt in range(3):
         try:
-            return _start_jupyter_lab(base_dir / f"lab-{attempt}", timeout)
+            return _start_server(base_dir / f"{app}-{attempt}", app, server_class, timeout)
         except _PortTakenError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
+def _start_server(base_dir: Path, app: str, server_class: type[ServerT], timeout: float) -> ServerT:
     env = isolated_env(base_dir)
+    # Notebook 7 reads the user settings from JUPYTERLAB_SETTINGS_DIR too
     settings_dir = Path(env["JUPYTERLAB_SETTINGS_DIR"])
     for plugin, values in LAB_SETTINGS.items():
         path = settings_dir / f"{plugin}.jupyterlab-settings"
@@ -267,14 +293,14 @@ def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
         path.write_text(json.dumps(values))
     root_dir = base_dir / "root"
     root_dir.mkdir(parents=True, exist_ok=True)
-    log_path = base_dir / "jupyter-lab.log"
+    log_path = base_dir / f"jupyter-{app}.log"
     token = secrets.token_hex(16)
     port = _free_port()
     cmd = [
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ServerApp.ip=127.0.0.1",
@@ -283,10 +309,7 @@ def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root_dir}",
         "--ServerApp.terminals_enabled=False",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        # window.jupyterapp, for execute_command(); the UI is still what the tests drive
-        "--LabApp.expose_app_in_browser=True",
+        *(LAB_OPTIONS if app == "lab" else []),
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -298,7 +321,7 @@ def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop() can signal all of it
         )
-    lab = JupyterLab(
+    server = server_class(
         url=f"http://127.0.0.1:{port}",
         token=token,
         root_dir=root_dir,
@@ -309,22 +332,22 @@ def _start_jupyter_lab(base_dir: Path, timeout: float) -> JupyterLab:
     last_error: Exception | None = None
     while True:
         if proc.poll() is not None:
-            error = _PortTakenError if "already in use" in lab.log_text() else RuntimeError
+            error = _PortTakenError if "already in use" in server.log_text() else RuntimeError
             raise error(
-                f"jupyter lab exited with code {proc.returncode} before answering.\n"
-                f"command: {' '.join(cmd)}\n--- server log ({log_path}) ---\n{lab.log_text()}"
+                f"jupyter {app} exited with code {proc.returncode} before answering.\n"
+                f"command: {' '.join(cmd)}\n--- server log ({log_path}) ---\n{server.log_text()}"
             )
         try:
-            lab.api("GET", "/api/status", timeout=5)
-            return lab
+            server.api("GET", "/api/status", timeout=5)
+            return server
         except (urllib.error.URLError, OSError, ValueError) as exc:
             last_error = exc
         if time.monotonic() > deadline:
-            lab.stop()
+            server.stop()
             raise RuntimeError(
-                f"jupyter lab did not answer /api/status within {timeout:.0f} s "
+                f"jupyter {app} did not answer /api/status within {timeout:.0f} s "
                 f"(last error: {last_error!r}).\n"
-                f"command: {' '.join(cmd)}\n--- server log ({log_path}) ---\n{lab.log_text()}"
+                f"command: {' '.join(cmd)}\n--- server log ({log_path}) ---\n{server.log_text()}"
             )
         time.sleep(0.5)
 

@@ -156,6 +156,27 @@ def shoot(page: Page, element: Locator, path: Path, margin: int = 8) -> Path:
     return path
 
 
+def build_black_over_40(page: Page, explorer: Locator, n_black: int) -> Locator:
+    """With the builder's controls, as a user: ``race == 'Black' and age >= 40``, named
+    :data:`NEW_SLICE` (not added yet); returns the expression box. ``n_black``: the Black
+    rows, shown beside the level."""
+    explorer.locator(".mlprobe-column select").select_option("race")
+    choices = wait_for(page, f"{EXPLORER} .mlprobe-choices select[multiple]")
+    choices.select_option(f"Black  ({n_black:,})")  # levels are labelled with their counts
+    explorer.locator(".mlprobe-add-condition").click()
+    expression = explorer.locator(".mlprobe-expression textarea")
+    wait_value(page, expression, "race == 'Black'")
+    explorer.locator(".mlprobe-column select").select_option("age")
+    explorer.locator(".mlprobe-operator select").select_option(">=")
+    number = wait_for(page, f"{EXPLORER} .mlprobe-number input")
+    number.fill("40")
+    number.press("Enter")  # FloatText commits on Enter/blur
+    explorer.locator(".mlprobe-add-condition").click()  # combined with the default "and"
+    wait_value(page, expression, "race == 'Black' and age >= 40", prefix=True)
+    explorer.locator(".mlprobe-slice-name input").fill(NEW_SLICE)
+    return expression
+
+
 def test_explorer_end_to_end(
     jupyter_lab: JupyterLab,
     page: Page,
@@ -191,21 +212,7 @@ def test_explorer_end_to_end(
     assert "older women" in (static.text_content() or "")
 
     # 3. build "race == 'Black' and age >= 40" with the controls, name it, add it
-    explorer.locator(".mlprobe-column select").select_option("race")
-    choices = wait_for(page, f"{EXPLORER} .mlprobe-choices select[multiple]")
-    choices.select_option(f"Black  ({n_black:,})")  # levels are labelled with their counts
-    explorer.locator(".mlprobe-add-condition").click()
-    expression = explorer.locator(".mlprobe-expression textarea")
-    wait_value(page, expression, "race == 'Black'")
-
-    explorer.locator(".mlprobe-column select").select_option("age")
-    explorer.locator(".mlprobe-operator select").select_option(">=")
-    number = wait_for(page, f"{EXPLORER} .mlprobe-number input")
-    number.fill("40")
-    number.press("Enter")  # FloatText commits on Enter/blur
-    explorer.locator(".mlprobe-add-condition").click()  # combined with the default "and"
-    wait_value(page, expression, "race == 'Black' and age >= 40", prefix=True)
-    explorer.locator(".mlprobe-slice-name input").fill(NEW_SLICE)
+    expression = build_black_over_40(page, explorer, n_black)
 
     n_points = page.locator(CHART_POINTS).count()
     assert n_points == 3  # one per slice; "overall" is the dashed rule
