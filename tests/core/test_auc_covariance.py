@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
+from mlprobe.core.statistics._sorted_scores import SortedScores
 from mlprobe.core.statistics.ranks import AucCrossSums, correlation_matrix, placement_numerators
 
 
@@ -50,3 +53,23 @@ def test_numerators_sum_to_twice_the_mann_whitney_statistic() -> None:
     auc = roc_auc_score(positive, scores)
     assert numerators[positive].sum() / 2 == pytest.approx(auc * 3 * 3)
     assert numerators[~positive].sum() / 2 == pytest.approx(auc * 3 * 3)
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 1.0]), min_size=1, max_size=40),
+    st.data(),
+)
+@settings(max_examples=150, deadline=None)
+def test_placements_from_the_kept_sort_equal_the_searched_ones(
+    scores: list[float], data: st.DataObject
+) -> None:
+    """The probe takes each row's placement from the class's sort (cumulative counts over
+    its runs of ties) instead of searching every row: the same numbers, ties, one kind only,
+    a single row included; with distinct scores too."""
+    values = np.array(scores)
+    positive = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values)))
+    )
+    for candidate in (values, values + np.arange(len(values)) * 1e-6):  # with ties, without
+        kept = SortedScores.of(candidate, positive).totals().placement_numerators()
+        np.testing.assert_array_equal(kept, placement_numerators(candidate, positive))

@@ -37,7 +37,7 @@ from mlprobe.core.counting.grouping import (
 )
 from mlprobe.core.intake.model_arrays import ModelArrays
 from mlprobe.core.statistics._sorted_scores import RunTotals
-from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums, placement_numerators
+from mlprobe.core.statistics.ranks import AucCounts, AucCrossSums
 
 __all__ = ["GroupStats", "RestStats"]
 
@@ -146,12 +146,16 @@ class GroupStats:
         """Per group: rank statistics of its rows and of the rest's, from one sort of the
         class's scores (kept by the model's arrays) and cumulative counts over it."""
         if class_index not in self._ranks:
-            if class_index not in self._totals:
-                self._totals[class_index] = self.arrays.sorted_scores(class_index).totals()
             grouping = self.grouping
             assert not isinstance(grouping, CountedGroups)
-            self._ranks[class_index] = grouping.split_ranks(self._totals[class_index])
+            self._ranks[class_index] = grouping.split_ranks(self._run_totals(class_index))
         return self._ranks[class_index]
+
+    def _run_totals(self, class_index: int) -> RunTotals:
+        """All rows' per-run sums over the class's kept sort, made once per call."""
+        if class_index not in self._totals:
+            self._totals[class_index] = self.arrays.sorted_scores(class_index).totals()
+        return self._totals[class_index]
 
     def auc_cross_sums(self) -> AucCrossSums:
         """All rows' placement sums of every class by true class, for the covariance of the
@@ -161,11 +165,10 @@ class GroupStats:
         arrays = self.arrays
         cache = arrays.__dict__.setdefault("_auc_cross_sums", {})
         if not cache:
-            scores = arrays.scores
-            assert scores is not None
+            # each class's placements from its sort (kept by the arrays): cumulative counts
             numerators = np.array(
                 [
-                    placement_numerators(scores[:, c], arrays.y_true == c)
+                    self._run_totals(c).placement_numerators()
                     for c in range(arrays.n_classes)
                 ]
             )
