@@ -738,8 +738,7 @@ def _history(args: argparse.Namespace, out: TextIO) -> int:
     matrix = history.matrix(suite=args.suite, value=args.value)
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
         if args.suite is not None:
-            runs = history.runs()
-            known = sorted({str(s) for s in runs["suite"]}) if len(runs) else []
+            known = sorted(history.suites())
             raise _Bad(
                 f"--suite: no runs of suite {args.suite!r} in {args.db}; "
                 + (f"suites recorded: {', '.join(known)}." if known else "nothing is recorded yet.")

@@ -80,6 +80,10 @@ class History:
         """Version labels, in the order of their first recorded run."""
         return self.reader.versions(suite)
 
+    def suites(self) -> list[str]:
+        """Suite names, in the order of their first recorded run."""
+        return self.reader.suites()
+
     def matrix(self, suite: str | None = None, value: str = "observed") -> pd.DataFrame:
         """Versions x tests, each cell from the latest run of the version (see
         :meth:`RunHistory.matrix`)."""

@@ -197,7 +197,7 @@ def _history(history: object, suite: Suite | None) -> HistoryView:
         )
     reader = RunHistory(history)
     try:
-        recorded = set(reader.runs()["suite"])
+        recorded = set(reader.suites())
         name = suite.name if suite is not None and suite.name in recorded else None
         observed = reader.matrix(suite=name, value="observed")
         outcomes = reader.matrix(suite=name, value="outcome")

@@ -166,8 +166,8 @@ class _FakeHistory:
     def matrix(self, suite: str | None = None, value: str = "observed") -> pd.DataFrame:
         return self._matrix
 
-    def runs(self, **filters: Any) -> pd.DataFrame:
-        return pd.DataFrame({"suite": []})
+    def suites(self) -> list[str]:
+        return []
 
 
 def test_history_escapes_what_the_store_holds(monkeypatch: Any, capsys: Any) -> None:

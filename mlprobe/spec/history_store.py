@@ -205,6 +205,10 @@ class RunHistory:
                 f"{self.location.shown}: cannot read the run store: {_one_line(error)}"
             ) from None
 
+    def suites(self) -> list[str]:
+        """The suite names recorded, in the order of their first run (one query)."""
+        return self._suites()
+
     def _suites(self) -> list[str]:
         query = (
             sa.select(runs.c.suite, sa.func.min(runs.c.id).label("first"))

@@ -143,7 +143,7 @@ class TestsPane(LazyPane):
             self._hide_chart()
             return
         try:
-            recorded = set(reader.runs()["suite"])
+            recorded = set(reader.suites())
             self._recorded_suite = self._suite if self._suite in recorded else None
             suite = self._recorded_suite
             table = reader.matrix(suite=suite, value="outcome")

@@ -69,6 +69,7 @@ def test_runs_versions_and_filters(store: tuple[str, dict[str, mp.SuiteResult]])
     h = mp.History(url)
     assert h.versions() == ["v1", "v2", "v3", "v4"]
     assert h.versions(suite="income") == ["v1", "v2", "v3", "v4"]
+    assert h.suites() == ["income"]
     frame = h.runs()
     assert len(frame) == 16 and list(frame["run_id"]) == sorted(frame["run_id"])
     assert str(frame["recorded_at"].dt.tz) == "UTC"
