@@ -776,35 +776,10 @@ def print_summary(sizes: list[dict[str, Any]]) -> None:
 
 # --- issue 18: ROC AUC and regression metrics on 20 overlapping slices ---------------------
 
-SCORE_SLICES = [
-    "age >= 60",
-    "age < 25",
-    "age >= 30 and age < 45",
-    "channel == 'phone'",
-    "channel in ['web', 'partner']",
-    "region == 'r0'",
-    "region == 'r3' and channel == 'store'",
-    "not (region in ['r1', 'r2'])",
-    "income > 40000",
-    "income between 20000 and 30000",
-    "tenure < 1",
-    "tenure >= 5 and age >= 50",
-    "tenure is null",
-    "region == 'r7' or age >= 80",
-    "@target == 1 and channel == 'phone'",
-    "@prediction == 1 and region == 'r5'",
-    "age >= 40 and income < 15000",
-    "channel != 'web' and tenure >= 2",
-    "region in ['r4', 'r5', 'r6'] and age < 30",
-    "not (age >= 30 and channel == 'store')",
-]
-REGRESSION_SLICES = [
-    {
-        "@target == 1 and channel == 'phone'": "@target > 50000 and channel == 'phone'",
-        "@prediction == 1 and region == 'r5'": "@prediction > 50000 and region == 'r5'",
-    }.get(s, s)
-    for s in SCORE_SLICES
-]
+# the slices of bench_engines.py (this script runs beside it: python benchmarks/...)
+from bench_engines import REGRESSION_SLICES  # noqa: E402
+from bench_engines import SLICES as SCORE_SLICES  # noqa: E402
+
 SCORE_TARGETS = {"auc / one-sort loop": 1.5, "regression / masked loop": 1.5}
 LARGE_TARGETS_S = {"roc_auc": 3.0, "regression": 2.0}
 
