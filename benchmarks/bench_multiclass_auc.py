@@ -19,13 +19,12 @@ mlprobe's first call on a fresh probe includes one sort per class, kept for late
 from __future__ import annotations
 
 import argparse
-import gc
 import platform
 import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from bench_discovery import best_time  # a script beside this one (python benchmarks/...)
 from sklearn.metrics import roc_auc_score
 
 import mlprobe as mp
@@ -51,18 +50,6 @@ def _slices() -> list[mp.Slice]:
     out += [mp.Slice.parse(f"b < {q}") for q in (0.1, 0.2, 0.3, 0.5, 0.7)]
     out += [mp.Slice.parse(f"a <= {i} and b >= 0.25") for i in (1, 3, 5, 7, 9)]
     return out
-
-
-def _best(call: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-        gc.enable()
-    return min(times)
 
 
 def main() -> None:
@@ -93,8 +80,8 @@ def main() -> None:
     first = time.perf_counter() - start
     ours = table.raw()["roc_auc"].to_numpy()[1:]
     np.testing.assert_allclose(ours, sklearn_loop(), rtol=0, atol=1e-9)
-    warm = _best(mlprobe_call, args.repeats)
-    peer = _best(sklearn_loop, args.repeats)
+    warm = best_time(mlprobe_call, args.repeats)
+    peer = best_time(sklearn_loop, args.repeats)
     print(f"python {platform.python_version()}, numpy {np.__version__}, mlprobe {mp.__version__}")
     print(f"{args.rows:,} rows, {args.classes} classes, {len(slices)} slices (values agree)")
     print("| call | time | vs sklearn loop |")
