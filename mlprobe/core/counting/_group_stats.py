@@ -167,10 +167,7 @@ class GroupStats:
         if not cache:
             # each class's placements from its sort (kept by the arrays): cumulative counts
             numerators = np.array(
-                [
-                    self._run_totals(c).placement_numerators()
-                    for c in range(arrays.n_classes)
-                ]
+                [self._run_totals(c).placement_numerators() for c in range(arrays.n_classes)]
             )
             cache["all"] = AucCrossSums.from_numerators(numerators, arrays.y_true)
         result: AucCrossSums = cache["all"]
