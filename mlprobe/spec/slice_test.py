@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlprobe.core.arguments import MIN_SUPPORT
+from mlprobe.core.metrics.cell_ratios import ERROR_TYPES
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import ValidationError
 
@@ -41,6 +42,8 @@ EXPECTATIONS = ("at_least", "at_most", "max_gap_to_overall", "max_drop_from_base
 #: the expectations measured from a reference (overall, baseline) on the metric's worse side:
 #: a metric with no better direction (a selection rate) cannot have them
 NEEDS_DIRECTION = ("max_gap_to_overall", "max_drop_from_baseline")
+#: the built-in metric families with no better direction (selection rate, prevalence)
+UNDIRECTED = frozenset(name for name, (_, _, higher) in ERROR_TYPES.items() if higher is None)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
@@ -220,6 +223,11 @@ class SliceTest:
             raise ValidationError(
                 f"{where}: give exactly one of {', '.join(EXPECTATIONS)}; received "
                 f"{given or 'none'}."
+            )
+        if given[0] in NEEDS_DIRECTION and self.metric.split("[", 1)[0] in UNDIRECTED:
+            raise ValidationError(
+                f"{where}: {self.metric} has no better direction, so no change of it is a drop "
+                f"or on a worse side and {given[0]} cannot judge it; give at_least or at_most."
             )
         minimum = 0.0 if given[0].startswith("max_") else None
         object.__setattr__(
