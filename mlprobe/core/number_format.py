@@ -37,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "D3_COUNT",
+    "HUGE",
     "D3_NUMBER",
     "D3_SHARE",
     "D3_SIGNED",
@@ -54,6 +55,8 @@ __all__ = [
 
 #: how an undefined value reads in a table or a sentence
 MISSING = "–"
+#: from this size on a number is written in scientific notation (``1.23e+15``)
+HUGE = 1e15
 
 #: the same forms for a chart drawn in the browser (d3-format specifications, which
 #: Vega-Lite tooltips and text marks take): a value, a signed difference, a count, a share
@@ -82,6 +85,8 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     ('+0.000', '0.000')
     >>> format_number(np.float32(0.25)), format_number(np.int64(-3)), format_number(float("inf"))
     ('0.250', '-3', 'inf')
+    >>> format_number(1.234e17), format_number(-2e300, signed=True)
+    ('1.23e+17', '-2e+300')
     """
     if _is_missing(value):
         return MISSING
@@ -90,6 +95,8 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
+        if abs(value) >= HUGE and math.isfinite(value):  # not 160 digits of a 1e158
+            return f"{value:+.{digits}g}" if signed else f"{value:.{digits}g}"
         text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
         if math.isfinite(value) and float(text) == 0:  # a tiny negative rounds to "-0.000"
             text = ("+" if signed else "") + f"{0.0:.{digits}f}"

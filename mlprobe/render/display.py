@@ -274,7 +274,7 @@ def _view(frame: pd.DataFrame) -> _View:
     faint = _flag(part, "low_support")
     own = _flag(part, "own_predictions")
     if "verdict" in columns:
-        faint |= (part["verdict"].astype(str) == "too few rows").to_numpy()
+        faint = faint | (part["verdict"].astype(str) == "too few rows").to_numpy()
     models = attrs.get("models")
     shown: list[_Column] = []
     for name in columns:

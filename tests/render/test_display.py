@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlprobe as mp
 from mlprobe.datasets import load_adult
@@ -317,3 +319,49 @@ def test_a_regression_table_keeps_the_interval_of_the_change_longest(
     )
     assert against in repr(table)  # the baseline version's value folds its interval too
     assert "ci_low_against" not in repr(table).splitlines()[0]
+
+
+_TEXT_COLUMNS = ("slice", "reason", "description", "kind", "model", "metric", "verdict")
+_SHOWN_COLUMNS = (
+    *_TEXT_COLUMNS, "n", "share", "accuracy", "accuracy_ci_low", "accuracy_ci_high", "gap",
+    "q_value", "p_value", "impact", "impact_ci_low", "impact_ci_high", "excluded", "also",
+    "low_support", "is_overall", "observed", "ci_low", "ci_high", "recorded_at", "difference",
+    "difference_ci_low", "difference_ci_high", "min_group", "min_value", "x",
+)  # fmt: skip
+
+
+@st.composite
+def _result_frames(draw: st.DrawFn) -> ResultFrame:
+    """Any mix of the columns results hold, with NaN, infinities, None, odd text, 0-6 rows."""
+    columns = draw(st.lists(st.sampled_from(_SHOWN_COLUMNS), max_size=12, unique=True))
+    n = draw(st.integers(0, 6))
+    data: dict[str, object] = {}
+    for column in columns:
+        if column in (*_TEXT_COLUMNS, "min_group"):
+            cell = st.one_of(st.text(max_size=60), st.none())
+        elif column in ("excluded", "also"):
+            cell = st.lists(st.text(max_size=15), max_size=3)
+        elif column in ("low_support", "is_overall"):
+            cell = st.booleans()
+        elif column in ("n", "recorded_at"):
+            cell = st.integers(0, 2_000_000_000)
+        else:
+            cell = st.floats(allow_nan=True, allow_infinity=True)
+        data[column] = draw(st.lists(cell, min_size=n, max_size=n))
+    if "recorded_at" in data:
+        data["recorded_at"] = pd.to_datetime(data["recorded_at"], unit="s", utc=True)
+    frame = as_result(pd.DataFrame(data))
+    frame.attrs["confidence"] = draw(st.sampled_from([0.9, 0.95, 0.975]))
+    return frame
+
+
+@settings(max_examples=200, deadline=None)
+@given(_result_frames(), st.integers(20, 200))
+def test_any_result_displays_in_html_and_in_text_of_its_width(
+    frame: ResultFrame, width: int
+) -> None:
+    set_display(width=width)
+    text, page = repr(frame), frame._repr_html_()
+    assert isinstance(text, str) and page.startswith('<div class="mlprobe-result">')
+    if len(frame.columns) and len(frame) and width >= 120:  # wide enough for the view to fit
+        assert max(len(line) for line in text.splitlines()[:-1] or [""]) <= width + 60
