@@ -37,10 +37,10 @@ import numpy as np
 
 __all__ = [
     "D3_COUNT",
-    "HUGE",
     "D3_NUMBER",
     "D3_SHARE",
     "D3_SIGNED",
+    "HUGE",
     "MISSING",
     "format_interval",
     "format_level",
