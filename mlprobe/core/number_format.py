@@ -71,7 +71,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
-    """A value for a table cell: counts with thousands separators, other numbers to ``digits``.
+    """A value for a table cell: thousands separated, counts whole, other numbers to ``digits``.
 
     ``signed`` writes the sign of a difference (``+0.012``); undefined values are "–".
 
@@ -85,8 +85,8 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     ('+0.000', '0.000')
     >>> format_number(np.float32(0.25)), format_number(np.int64(-3)), format_number(float("inf"))
     ('0.250', '-3', 'inf')
-    >>> format_number(1.234e17), format_number(-2e300, signed=True)
-    ('1.23e+17', '-2e+300')
+    >>> format_number(1.234e17), format_number(-2e300, signed=True), format_number(12345.6789)
+    ('1.23e+17', '-2e+300', '12,345.679')
     """
     if _is_missing(value):
         return MISSING
@@ -95,10 +95,10 @@ def format_number(value: Any, digits: int = 3, *, signed: bool = False) -> str:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
     if isinstance(value, float | np.floating):
-        if abs(value) >= HUGE and math.isfinite(value):  # not 160 digits of a 1e158
+        if math.isfinite(value) and abs(float(value)) >= HUGE:  # not 160 digits of a 1e158
             return f"{value:+.{digits}g}" if signed else f"{value:.{digits}g}"
-        text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-        if math.isfinite(value) and float(text) == 0:  # a tiny negative rounds to "-0.000"
+        text = f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
+        if math.isfinite(value) and float(text.replace(",", "")) == 0:  # "-0.000" is no sign
             text = ("+" if signed else "") + f"{0.0:.{digits}f}"
         return text
     return str(value)
