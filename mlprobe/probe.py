@@ -699,33 +699,28 @@ class Probe:
         names = _metric_names(metric)
         if by is None:
             raise ValidationError("by: name the column(s) whose groups to compare, e.g. by='race'.")
-        tables = [self._disparity(by, name, bins, model, confidence, min_support) for name in names]
+        models = self._models(model)
+        parts = [self._disparity_parts(name, models) for name in names]  # all checked first
+        chosen, by_groups = self._call_slices(by, None, bins, models)  # the groups, once
+        arrays = {m: self._backend.arrays(m) for m in models}
+        tables = []
+        for name, metrics in zip(names, parts, strict=True):
+            groupings = self._backend.groupings(chosen, by_groups, models, metrics)
+            request = DisparityRequest(name, chosen, groupings, metrics, confidence, min_support)
+            tables.append(disparity_table(request, arrays))
         return as_result(stack_disparities(tables))
 
-    def _disparity(
-        self,
-        by: str | Sequence[str],
-        metric: str,
-        bins: Bins,
-        model: str | Sequence[str] | None,
-        confidence: float,
-        min_support: int,
-    ) -> pd.DataFrame:
-        models = self._models(model)
-        if metric in SUMMARIES:
-            if self.task != "binary":
-                raise ValidationError(
-                    f"metric: {metric!r} is defined for binary tasks; this probe's task is "
-                    f"{self.task!r}. Compare one class's rates instead, e.g. "
-                    f"metric='fpr[{self.classes[-1] if self.classes else 'label'}]'."
-                )
-            parts = self._metrics(list(SUMMARIES[metric]), models)
-        else:
-            parts = self._metrics([metric], models)
-        chosen, by_groups = self._call_slices(by, None, bins, models)
-        groupings = self._backend.groupings(chosen, by_groups, models, parts)
-        request = DisparityRequest(metric, chosen, groupings, parts, confidence, min_support)
-        return disparity_table(request, {m: self._backend.arrays(m) for m in models})
+    def _disparity_parts(self, metric: str, models: list[str]) -> list[Metric]:
+        """The metrics behind one disparity: the metric itself, or a summary's parts."""
+        if metric not in SUMMARIES:
+            return self._metrics([metric], models)
+        if self.task != "binary":
+            raise ValidationError(
+                f"metric: {metric!r} is defined for binary tasks; this probe's task is "
+                f"{self.task!r}. Compare one class's rates instead, e.g. "
+                f"metric='fpr[{self.classes[-1] if self.classes else 'label'}]'."
+            )
+        return self._metrics(list(SUMMARIES[metric]), models)
 
     @checked("confidence", "min_support")
     def priorities(

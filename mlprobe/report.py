@@ -298,8 +298,7 @@ def _disparity(
     metrics = [metric]
     if probe.task == "binary" and probe.positive is not None:
         metrics += ["demographic_parity", "equalized_odds"]
-    frames = [probe.disparity(by, m, bins=bins, **options) for m in metrics]
-    return pd.concat(frames, ignore_index=True)
+    return probe.disparity(by, metrics, bins=bins, **options)
 
 
 def _priorities(
