@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from mlprobe.core.number_format import format_number, format_plain
 from mlprobe.errors import MlprobeError, ValidationError
 from mlprobe.spec.group_test import AnyTest, GroupTest
-from mlprobe.spec.slice_test import Baseline, SliceTest
+from mlprobe.spec.slice_test import Baseline, SliceTest, float_or_nan
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -403,13 +403,6 @@ def _cell(row: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _date(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -467,8 +460,8 @@ def _read_history(history: Any, suite: Suite) -> _History:
             _Latest(
                 version=str(r["version"]),
                 outcome=str(r["outcome"]),
-                observed=_float(r.get("observed")),
-                threshold=_float(r.get("threshold")),
+                observed=float_or_nan(r.get("observed")),
+                threshold=float_or_nan(r.get("threshold")),
                 n=_cell(r, "n"),
                 recorded=_date(r.get("recorded_at")),
                 other_definition=last_hash is not None
@@ -714,7 +707,7 @@ def matrix_markdown(matrix: pd.DataFrame) -> str:
             if isinstance(value, str):
                 cells.append([_outcome_mark(value)])
             else:
-                cells.append(_number_parts(_float(value)))
+                cells.append(_number_parts(float_or_nan(value)))
         rows.append(cells)
     return "\n".join(_md_table(["Test", *versions], rows))
 

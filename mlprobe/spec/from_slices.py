@@ -46,7 +46,7 @@ from mlprobe.core.slicing.predicates import (
 from mlprobe.core.slicing.slices import Slice
 from mlprobe.errors import MlprobeError, ValidationError, did_you_mean
 from mlprobe.spec.group_test import GroupTest
-from mlprobe.spec.slice_test import EXPECTATIONS, NEEDS_DIRECTION, Baseline, SliceTest
+from mlprobe.spec.slice_test import EXPECTATIONS, NEEDS_DIRECTION, Baseline, SliceTest, float_or_nan
 
 __all__ = [
     "FOUND_METRICS",
@@ -310,13 +310,6 @@ def _as_slice(value: object, where: str, named: Mapping[str, Slice]) -> Slice:
     )
 
 
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _first_metric(frame: pd.DataFrame) -> str | None:
     metrics = frame.attrs.get("metrics")
     if isinstance(metrics, Sequence) and metrics and isinstance(metrics[0], str):
@@ -349,7 +342,7 @@ def _read_frame(frame: pd.DataFrame) -> list[_Found]:
             continue
         chosen = _as_slice(record["slice"], where, named)
         metric = str(record["metric"]) if is_found else (first or "")
-        value = _number(record.get("value" if is_found else metric, math.nan))
+        value = float_or_nan(record.get("value" if is_found else metric, math.nan))
         model = record.get("model", frame.attrs.get("model"))  # find_slices: in its attrs
         found.append(
             _Found(
@@ -357,8 +350,8 @@ def _read_frame(frame: pd.DataFrame) -> list[_Found]:
                 source,
                 metric,
                 value,
-                value - _number(record.get("gap", math.nan)),
-                _number(record.get("q_value", math.nan)),
+                value - float_or_nan(record.get("gap", math.nan)),
+                float_or_nan(record.get("q_value", math.nan)),
                 model if isinstance(model, str) else None,
             )
         )

@@ -31,7 +31,7 @@ from mlprobe.core.metrics import resolve_metric
 from mlprobe.core.number_format import format_level, format_measure
 from mlprobe.errors import MlprobeError
 from mlprobe.spec.group_test import AnyTest, GroupTest
-from mlprobe.spec.slice_test import SliceTest
+from mlprobe.spec.slice_test import SliceTest, float_or_nan
 
 __all__ = ["OUTCOMES", "TestOutcome", "disparity_row", "run_test"]
 
@@ -241,13 +241,6 @@ def disparity_row(
     return row
 
 
-def _number(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _group(name: object) -> str:
     """A group's name, bracketed when it has several conditions (``[age < 30 and sex == 'M']``)."""
     text = str(name)
@@ -273,8 +266,8 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
         return replace(base, reason=str(error))
     except Exception as error:  # a broken probe or model: reported, and the suite goes on
         return replace(base, reason=f"{type(error).__name__}: {error}")
-    observed = _number(row[statistic])
-    low, high = _number(row[f"{statistic}_ci_low"]), _number(row[f"{statistic}_ci_high"])
+    observed = float_or_nan(row[statistic])
+    low, high = float_or_nan(row[f"{statistic}_ci_low"]), float_or_nan(row[f"{statistic}_ci_high"])
     groups, n = int(row["groups"]), int(row["n"])
     threshold = test.threshold_value
     base = replace(
@@ -299,8 +292,8 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
     component = str(row.get("component") or test.metric)
     shown_metric = test.metric if component == test.metric else f"{test.metric} ({component})"
     between = (
-        f"between {_group(row['max_group'])} ({_fmt(_number(row['max_value']))}) and "
-        f"{_group(row['min_group'])} ({_fmt(_number(row['min_value']))}) over {groups} groups"
+        f"between {_group(row['max_group'])} ({_fmt(float_or_nan(row['max_value']))}) and "
+        f"{_group(row['min_group'])} ({_fmt(float_or_nan(row['min_value']))}) over {groups} groups"
     )
     seen = f"{shown_metric} {statistic} = {_fmt(observed)} [{_fmt(low)}, {_fmt(high)}] {between}"
     if math.isnan(observed):
@@ -308,7 +301,7 @@ def _run_group_test(test: GroupTest, probe: Evaluator, model: str | None) -> Tes
         if statistic == "ratio":
             why = (
                 " (every group's value is 0)"
-                if _number(row["max_value"]) == 0
+                if float_or_nan(row["max_value"]) == 0
                 else " (a ratio needs a metric that is never negative)"
             )
         return replace(

@@ -34,6 +34,7 @@ __all__ = [
     "Baseline",
     "SliceTest",
     "check_shared_fields",
+    "float_or_nan",
     "measured_fields",
 ]
 
@@ -46,6 +47,18 @@ NEEDS_DIRECTION = ("max_gap_to_overall", "max_drop_from_baseline")
 UNDIRECTED = frozenset(name for name, (_, _, higher) in ERROR_TYPES.items() if higher is None)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
+
+
+def float_or_nan(value: object) -> float:
+    """``float(value)``, or NaN where it has none (None, text, a missing record field).
+
+    >>> float_or_nan("0.5"), float_or_nan(None)
+    (0.5, nan)
+    """
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _number(value: object, where: str, *, minimum: float | None = None) -> float:
